@@ -1,0 +1,248 @@
+"""The app shell: the main window, its devices, queue and workers, and ``kiosk run``."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from PySide6.QtCore import QEvent, QObject, Qt, QtMsgType, qInstallMessageHandler
+from PySide6.QtGui import QFont, QKeyEvent
+from PySide6.QtWidgets import (
+    QApplication,
+    QHBoxLayout,
+    QMainWindow,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from drivers import registry
+from kiosk import menu as menu_mod
+from kiosk.config import Config, load_config
+from kiosk.controller import Controller
+from kiosk.idle import IdleOverlay, IdleWatcher
+from kiosk.session import Step
+from kiosk.workers import CardReaderThread
+from offline_queue import OfflineQueue
+from screens import theme
+from screens.router import Router
+from screens.widgets import button, label
+
+log = logging.getLogger(__name__)
+
+
+def load_running_menu(config: Config) -> menu_mod.Menu:
+    """The configured local menu file, else the shipped default menu."""
+    if config.kiosk.menu_file is not None:
+        return menu_mod.load(config.kiosk.menu_file)
+    return menu_mod.load_default()
+
+
+class TopBar(QWidget):
+    """Back and home on the left, the screen's title, the language switch on the right."""
+
+    def __init__(self, ctl: Controller):
+        super().__init__()
+        self.setObjectName("topbar")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(24, 14, 24, 14)
+        row.setSpacing(18)
+        self.back = button("", name="btn:back", role="nav", icon="back", icon_color="#ffffff",
+                           on_click=ctl.back)
+        self.home = button("", name="btn:home", role="nav", icon="home-nav",
+                           icon_color="#ffffff", on_click=ctl.go_home)
+        self.title = label(wrap=False, name="label:title")
+        self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.lang = button("", name="btn:lang", role="nav", icon="globe", icon_color="#ffffff",
+                           on_click=ctl.toggle_language)
+        row.addWidget(self.back)
+        row.addWidget(self.home)
+        row.addWidget(self.title, 1)
+        row.addWidget(self.lang)
+        self._ctl = ctl
+
+    def update_for(self, step: str) -> None:
+        ctl = self._ctl
+        in_visit = step != Step.HOME.value
+        self.back.setVisible(in_visit and step not in (Step.DONE.value, Step.ERROR.value))
+        self.home.setVisible(in_visit)
+        self.back.setText(ctl.tr("nav.back"))
+        self.home.setText(ctl.tr("nav.home"))
+        self.lang.setText(ctl.tr("lang.switch"))
+        current = ctl.router.current
+        self.title.setText(current.title() if current is not None else ctl.tr("app.name"))
+
+
+class KioskWindow(QMainWindow):
+    def __init__(self, config: Config, menu: menu_mod.Menu):
+        super().__init__()
+        self.setObjectName("kiosk")
+        self.setWindowTitle("便民服务自助终端")
+        self.config = config
+        self.locked = False
+        config.kiosk.data_dir.mkdir(parents=True, exist_ok=True)
+        self.queue = OfflineQueue(config.queue_path)
+        reader = registry.create_card_reader(config.devices.card_reader)
+        printer = registry.create_printer(config.devices.printer,
+                                          out_dir=config.kiosk.data_dir / "receipts",
+                                          width_dots=config.devices.paper_width_dots)
+        printer.open()
+        self.printer = printer
+        self.ctl = Controller(config, menu, self.queue, printer, config.devices.card_reader, self)
+        if self.ctl.reader_is_simulated:
+            self.ctl.simulated_reader = reader
+
+        root = QWidget()
+        root.setObjectName("root")
+        col = QVBoxLayout(root)
+        col.setContentsMargins(0, 0, 0, 0)
+        col.setSpacing(0)
+        self.topbar = TopBar(self.ctl)
+        col.addWidget(self.topbar)
+        self.stack = QStackedWidget()
+        self.stack.setObjectName("stack")
+        col.addWidget(self.stack, 1)
+        self.setCentralWidget(root)
+        self.router = Router(self.ctl, self.stack)
+        self.ctl.router = self.router
+        self.ctl.screenChanged.connect(self.topbar.update_for)
+        self.ctl.localeChanged.connect(lambda _: self._refresh_chrome())
+
+        self.overlay = IdleOverlay(root, self.ctl.tr)
+        self.idle = IdleWatcher(self.overlay, config.kiosk.idle_timeout_s,
+                                lambda: self.ctl.session.in_visit, self)
+        self.idle.timedOut.connect(self._idle_timeout)
+        QApplication.instance().installEventFilter(self.idle)
+
+        self.reader_thread = CardReaderThread(reader, self)
+        self.reader_thread.cardEvent.connect(self.ctl.on_card_event)
+        self.reader_thread.statusChanged.connect(
+            lambda s: self.ctl.on_device_status("card_reader", s))
+        self.reader_thread.start()
+        self.ctl.go_home()
+        self.idle.start()
+        self._closed = False
+
+    def _refresh_chrome(self) -> None:
+        self.topbar.update_for(self.ctl.session.step.value)
+
+    def _idle_timeout(self) -> None:
+        log.info("idle time-out: visit ended")
+        self.ctl.submitting = False if self.ctl.jobs.idle() else self.ctl.submitting
+        self.ctl.go_home()
+
+    def lock_down(self, hide_cursor: bool) -> None:
+        """Kiosk mode: frameless, on top, no way out by keyboard or close button."""
+        self.locked = True
+        self.setWindowFlags(Qt.WindowType.FramelessWindowHint | Qt.WindowType.WindowStaysOnTopHint)
+        if hide_cursor:
+            QApplication.setOverrideCursor(Qt.CursorShape.BlankCursor)
+        QApplication.instance().installEventFilter(_KeyGuard(self))
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt API
+        # Demo and development: keys 1-4 place a sample resident's card on the simulator.
+        if self.ctl.reader_is_simulated and Qt.Key.Key_1 <= event.key() <= Qt.Key.Key_4:
+            self.ctl.simulate_card(event.key() - Qt.Key.Key_1)
+            return
+        super().keyPressEvent(event)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().resizeEvent(event)
+        if self.overlay.isVisible():
+            self.overlay.setGeometry(self.overlay.parentWidget().rect())
+
+    def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        if self.locked:
+            event.ignore()  # Alt+F4 and friends do nothing on a kiosk
+            return
+        self.shutdown()
+        super().closeEvent(event)
+
+    def shutdown(self) -> None:
+        """Stop workers and close devices and the queue; safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        QApplication.instance().removeEventFilter(self.idle)
+        self.idle.stop()
+        self.reader_thread.stop()
+        self.ctl.jobs.shutdown()
+        for closer in (self.printer.close, self.queue.close):
+            try:
+                closer()
+            except Exception:  # noqa: BLE001 - shutting down: log and go on
+                log.exception("closing failed")
+
+
+class _KeyGuard(QObject):
+    """Eats Escape, Alt+F4 and context-menu requests application-wide in kiosk mode."""
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt API
+        if event.type() == QEvent.Type.ContextMenu:
+            return True
+        if event.type() in (QEvent.Type.KeyPress, QEvent.Type.ShortcutOverride):
+            key = event.key()
+            alt = event.modifiers() & Qt.KeyboardModifier.AltModifier
+            if key in (Qt.Key.Key_Escape, Qt.Key.Key_Menu) or (alt and key == Qt.Key.Key_F4):
+                return True
+        return False
+
+
+def _quiet_qt_messages(kind, context, message) -> None:
+    # The offscreen platform (tests, tour) warns on every window resize; nothing to act on.
+    if "propagateSizeHints" in message:
+        return
+    level = {QtMsgType.QtDebugMsg: logging.DEBUG, QtMsgType.QtInfoMsg: logging.INFO,
+             QtMsgType.QtWarningMsg: logging.WARNING}.get(kind, logging.ERROR)
+    logging.getLogger("qt").log(level, "%s", message)
+
+
+def setup_application(app: QApplication) -> None:
+    qInstallMessageHandler(_quiet_qt_messages)
+    font = QFont()
+    font.setFamilies(theme.FONT_FAMILIES)
+    font.setPixelSize(theme.BODY_PX)
+    app.setFont(font)
+    app.setStyleSheet(theme.STYLESHEET)
+
+
+def create_window(config_path: str | None = None, config: Config | None = None) -> KioskWindow:
+    """The main window with devices, queue and workers, not yet shown.
+
+    Needs a QApplication. Closing the window stops its workers.
+    """
+    app = QApplication.instance()
+    if app is None:
+        raise RuntimeError("create_window needs a QApplication")
+    config = config or load_config(config_path)
+    menu = load_running_menu(config)
+    setup_application(app)
+    window = KioskWindow(config, menu)
+    window.resize(1920, 1080)
+    return window
+
+
+def run(config_path: str | None, windowed: bool) -> int:
+    """``kiosk run``: fullscreen and locked down unless ``windowed``."""
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    return _run_window(app, load_config(config_path), windowed)
+
+
+def run_demo_window(config: Config) -> int:
+    """``kiosk demo`` on a display: a normal window on simulated devices."""
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    return _run_window(app, config, windowed=True)
+
+
+def _run_window(app: QApplication, config: Config, windowed: bool) -> int:
+    window = create_window(config=config)
+    if windowed:
+        window.resize(1280, 800)
+        window.show()
+    else:
+        window.lock_down(config.kiosk.hide_cursor)
+        window.showFullScreen()
+    code = app.exec()
+    window.shutdown()
+    return code

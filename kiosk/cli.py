@@ -1,0 +1,123 @@
+"""The ``kiosk`` command line (see shared/spec/kiosk-interfaces.md).
+
+Heavy modules (Qt, drivers) are imported inside the commands that need them, so
+``kiosk queue status`` starts fast and works on a machine without Qt libraries.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+
+from kiosk import __version__
+
+log = logging.getLogger("kiosk")
+
+
+class CliError(Exception):
+    """One clear line for stderr and a non-zero exit code."""
+
+    def __init__(self, message: str, code: int = 1):
+        super().__init__(message)
+        self.code = code
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", metavar="P", help="configuration file (TOML)")
+    json_opt = argparse.ArgumentParser(add_help=False)
+    json_opt.add_argument("--json", action="store_true", help="print one JSON object")
+
+    p = argparse.ArgumentParser(prog="kiosk", description="Village self-service kiosk")
+    p.add_argument("--version", action="version", version=f"kiosk {__version__}")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", parents=[common], help="the kiosk, fullscreen and locked down")
+    run.add_argument("--windowed", action="store_true", help="a normal window, for development")
+
+    demo = sub.add_parser("demo", parents=[common],
+                          help="windowed demo on simulated devices")
+    demo.add_argument("--tour", metavar="DIR",
+                      help="save a PNG of every screen in both languages into DIR, no display")
+
+    diag = sub.add_parser("diag", help="diagnostics for technicians")
+    dsub = diag.add_subparsers(dest="diag_command", required=True)
+    dsub.add_parser("status", parents=[common, json_opt], help="device, queue, menu status")
+    rc = dsub.add_parser("read-card", parents=[common, json_opt], help="read one card")
+    rc.add_argument("--timeout", type=float, default=30.0, metavar="S")
+    dsub.add_parser("test-print", parents=[common, json_opt], help="print a test receipt")
+
+    queue = sub.add_parser("queue", help="the offline transaction queue")
+    qsub = queue.add_subparsers(dest="queue_command", required=True)
+    qsub.add_parser("status", parents=[common, json_opt], help="counts by state")
+
+    sync = sub.add_parser("sync", parents=[common], help="upload queued transactions")
+    sync.add_argument("--once", action="store_true", required=True)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return _dispatch(args)
+    except CliError as exc:
+        print(f"kiosk: {exc}", file=sys.stderr)
+        return exc.code
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the contract: one clear line, never a traceback
+        from kiosk.config import ConfigError
+        from kiosk.menu import MenuError
+
+        if isinstance(exc, ConfigError | MenuError):
+            print(f"kiosk: {exc}", file=sys.stderr)
+            return 2
+        log.debug("unexpected error", exc_info=True)
+        print(f"kiosk: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+
+
+def _dispatch(args) -> int:
+    if args.command == "run":
+        from kiosk.app import run
+
+        return run(args.config, args.windowed)
+    if args.command == "demo":
+        from kiosk.demo import demo
+
+        return demo(args.config, args.tour)
+    if args.command == "queue":
+        return _queue_status(args)
+    if args.command == "diag":
+        issue = {"status": 6, "read-card": 4, "test-print": 5}[args.diag_command]
+        raise CliError(f"diag {args.diag_command} is not available in {__version__} yet "
+                       f"(tracked in issue #{issue})", code=3)
+    if args.command == "sync":
+        raise CliError(f"sync is not available in {__version__} yet (tracked in issue #3)",
+                       code=3)
+    raise CliError(f"unknown command {args.command}")
+
+
+def _queue_status(args) -> int:
+    from kiosk.config import load_config
+    from offline_queue import OfflineQueue
+
+    config = load_config(args.config)
+    if not config.queue_path.exists():
+        counts, oldest = {"pending": 0, "sent": 0, "rejected": 0}, None
+    else:
+        with OfflineQueue(config.queue_path) as queue:
+            counts, oldest = queue.counts(), queue.oldest_pending_age_s(time.time())
+    result = {**counts, "oldest_pending_s": None if oldest is None else round(oldest)}
+    if args.json:
+        print(json.dumps(result))
+    else:
+        age = "-" if oldest is None else f"{round(oldest)} s"
+        print(f"pending {counts['pending']}  sent {counts['sent']}  "
+              f"rejected {counts['rejected']}  oldest pending {age}")
+    return 0

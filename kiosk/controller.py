@@ -1,0 +1,178 @@
+"""The app shell's controller: turns touches and device events into session steps and screens.
+
+It owns no widgets; the router shows the screen for each step, and every slow thing
+(the queue write, printing) runs through ``Jobs`` off the GUI thread.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+
+from drivers.base import CardEvent, CardEventKind, DeviceStatus, Printer
+from kiosk import i18n
+from kiosk.config import Config
+from kiosk.menu import Menu
+from kiosk.session import Session, Step
+from kiosk.workers import Jobs
+from offline_queue import OfflineQueue
+
+log = logging.getLogger(__name__)
+
+
+class Controller(QObject):
+    screenChanged = Signal(str)
+    localeChanged = Signal(str)
+    transactionStored = Signal(str)  # transaction id, for the sync worker and tests
+
+    def __init__(self, config: Config, menu: Menu, queue: OfflineQueue, printer: Printer,
+                 reader_uri: str, parent: QObject | None = None):
+        super().__init__(parent)
+        self.config = config
+        self.session = Session(menu)
+        self.queue = queue
+        self.printer = printer
+        self.reader_is_simulated = reader_uri.startswith("sim:")
+        self.simulated_reader = None  # set by the app when the reader is a simulator
+        self.jobs = Jobs(self)
+        self.locale = config.kiosk.locale
+        self.router = None  # set by the window
+        self.identify_message = ""
+        self.submitting = False
+        self.receipt_preview_path: Path | None = None
+        self.device_status: dict[str, DeviceStatus] = {}
+
+    # -- helpers for screens ----------------------------------------------------------------
+    def tr(self, key: str, **params) -> str:
+        return i18n.tr(self.locale, key, **params)
+
+    def _show(self, step: Step) -> None:
+        self.router.show(step.value)
+        self.screenChanged.emit(step.value)
+
+    # -- resident actions ---------------------------------------------------------------------
+    def toggle_language(self) -> None:
+        self.locale = i18n.other_locale(self.locale)
+        self.router.refresh()
+        self.localeChanged.emit(self.locale)
+
+    def choose_category(self, category_id: str) -> None:
+        self._show(self.session.choose_category(category_id))
+
+    def choose_service(self, service_id: str) -> None:
+        self.identify_message = ""
+        self._show(self.session.choose_service(service_id))
+
+    def back(self) -> None:
+        if self.submitting:
+            return  # the transaction is being written: no way back from it now
+        self.identify_message = ""
+        self._show(self.session.back())
+
+    def go_home(self) -> None:
+        """End the visit and forget the resident (also the idle time-out's way out)."""
+        if self.submitting:
+            return
+        self.session.go_home()
+        self.identify_message = ""
+        self.receipt_preview_path = None
+        if self.locale != self.config.kiosk.locale:
+            self.locale = self.config.kiosk.locale
+            self.localeChanged.emit(self.locale)
+        self._show(Step.HOME)
+
+    def submit_field(self, raw: str) -> None:
+        error = self.session.submit_field(raw)
+        if error is not None:
+            self.router.current.show_field_error(self.tr(error.key, **error.params))
+            return
+        self._show(self.session.step)
+
+    # -- cards -------------------------------------------------------------------------------
+    def simulate_card(self, index: int) -> None:
+        if self.simulated_reader is not None:
+            self.simulated_reader.present_sample(index)
+
+    def on_card_event(self, event: CardEvent) -> None:
+        if self.session.step != Step.IDENTIFY:
+            log.debug("card event %s ignored outside the identify step", event.kind)
+            return
+        if event.kind == CardEventKind.UNREADABLE:
+            log.info("card unreadable: %s", event.reason)
+            self.identify_message = "identify.unreadable"
+        elif event.kind == CardEventKind.READ and event.identity is not None:
+            problem = self.session.identified(event.identity)
+            log.info("card read (%s): %s", event.identity.method, problem or "accepted")
+            self.identify_message = problem
+            if not problem:
+                self._show(self.session.step)
+                return
+        else:
+            return
+        self.router.refresh()
+
+    def on_device_status(self, device: str, status: DeviceStatus) -> None:
+        self.device_status[device] = status
+
+    # -- confirm: store first, then print ----------------------------------------------------
+    def confirm(self) -> None:
+        if self.submitting or self.session.step != Step.CONFIRM:
+            return
+        sub = self.session.submission()
+        self.submitting = True
+        self.router.refresh()
+        self.jobs.submit(
+            self.jobs.queue_executor,
+            lambda: self.queue.enqueue(sub.service_id, sub.fields, sub.identity, sub.menu_version),
+            self._stored, self._store_failed,
+        )
+
+    def _stored(self, transaction_id: str) -> None:
+        self.submitting = False
+        log.info("transaction %s stored", transaction_id)
+        self.session.completed(transaction_id, printed=None)
+        self.transactionStored.emit(transaction_id)
+        self._show(Step.DONE)
+        self._print(transaction_id)
+
+    def _store_failed(self, exc: BaseException) -> None:
+        self.submitting = False
+        log.error("transaction could not be stored: %s", exc)
+        self._show(self.session.failed("error.save_failed"))
+
+    def _print(self, transaction_id: str) -> None:
+        from kiosk.receipt import render_receipt
+        from kiosk.summary import receipt_data
+
+        data = receipt_data(self.session.visit, self.locale, self.config.kiosk.id,
+                            self.config.kiosk.service_point)
+        width = self.printer.width_dots
+
+        def job():
+            self.printer.print_image(render_receipt(data, width), name=transaction_id)
+            return getattr(self.printer, "last_path", None)
+
+        self.jobs.submit(self.jobs.device_executor, job,
+                         lambda path: self._printed(transaction_id, True, path),
+                         lambda exc: self._print_failed(transaction_id, exc))
+
+    def _print_failed(self, transaction_id: str, exc: BaseException) -> None:
+        log.error("receipt for %s not printed: %s", transaction_id, exc)
+        self._printed(transaction_id, False, None)
+
+    def _printed(self, transaction_id: str, ok: bool, path) -> None:
+        visit = self.session.visit
+        if visit is None or visit.transaction_id != transaction_id:
+            return  # the resident has already left
+        visit.printed = ok
+        self.receipt_preview_path = path if self.reader_is_simulated or path else None
+        self.router.refresh()
+
+    # -- menu -------------------------------------------------------------------------------
+    def offer_menu(self, menu: Menu) -> None:
+        """A newer menu shows from the next return home, never in the middle of a visit."""
+        self.session.offer_menu(menu)
+        if self.session.step == Step.HOME and self.router is not None:
+            self.router.refresh()

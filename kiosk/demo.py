@@ -1,0 +1,159 @@
+"""``kiosk demo``: the kiosk in a window on simulated devices, or a tour of every screen.
+
+Without a display the demo cannot open a window, so it runs the tour instead and says
+where the pictures are.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+SIZES = {"landscape": (1920, 1080), "small": (1280, 800), "portrait": (1080, 1920)}
+
+
+def has_display() -> bool:
+    if os.environ.get("QT_QPA_PLATFORM", "") in ("offscreen", "minimal"):
+        return False
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def demo(config_path: str | None, tour_dir: str | None) -> int:
+    from kiosk.config import demo_config, load_config, user_data_dir
+
+    if tour_dir is None and not has_display():
+        tour_dir = str(user_data_dir() / "tour")
+        print("No display found: touring every screen instead of opening a window.",
+              file=sys.stderr)
+    if tour_dir is not None:
+        out = Path(tour_dir).resolve()
+        files = tour(out)
+        print(f"Saved {len(files)} screenshots to {out}")
+        return 0
+    config = load_config(config_path) if config_path else demo_config()
+    from kiosk.app import run_demo_window
+
+    return run_demo_window(config)
+
+
+def sample_value(field, today: dt.date | None = None) -> str:
+    """A valid answer for ``field``, as a resident would type it."""
+    if field.type == "phone":
+        return "13800138000"
+    if field.type == "number":
+        low = field.min if field.min is not None else 1
+        return str(int(max(low, min(field.max or 100, 100))))
+    if field.type == "date":
+        return (today or dt.date.today()).isoformat()
+    if field.type == "choice":
+        return field.choices[0].id
+    if field.type == "id_number":
+        return "330682194807210028"
+    return "ZJ2026A1"[: field.max_length or 8]
+
+
+def tour(out: Path) -> list[Path]:
+    """Walk every screen in both languages offscreen and save PNGs into ``out``."""
+    os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    from PySide6.QtWidgets import QApplication
+
+    from kiosk.config import demo_config
+
+    app = QApplication.instance() or QApplication([])
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="kiosk-tour-") as data:
+        from kiosk.app import create_window
+
+        window = create_window(config=demo_config(Path(data)))
+        try:
+            return _walk(app, window, out)
+        finally:
+            window.close()
+
+
+def _pump(app, window, until=None, timeout_s: float = 5.0) -> None:
+    import time
+
+    end = time.monotonic() + timeout_s
+    while True:
+        app.processEvents()
+        if until is None or until() or time.monotonic() > end:
+            break
+        time.sleep(0.01)
+    app.processEvents()
+
+
+def _walk(app, window, out: Path) -> list[Path]:
+    from drivers.sim_reader import SAMPLE_RESIDENTS
+    from kiosk.session import Step
+
+    ctl = window.ctl
+    menu = ctl.session.menu
+    saved: list[Path] = []
+
+    def shot(name: str, size: str = "landscape") -> None:
+        window.resize(*SIZES[size])
+        window.show()
+        _pump(app, window)
+        path = out / f"{name}-{ctl.locale}-{size}.png"
+        window.grab().save(str(path))
+        saved.append(path)
+
+    # A service that needs a card and has the richest form, to show every input.
+    service = max((s for s in menu.services if s.enabled and s.requires_identity),
+                  key=lambda s: len({f.type for f in s.fields}))
+    def home(locale: str) -> None:
+        ctl.go_home()  # a new visit starts in the configured language
+        if ctl.locale != locale:
+            ctl.toggle_language()
+
+    for locale in ("zh_CN", "en"):
+        home(locale)
+        for size in SIZES:
+            shot("01-home", size)
+        ctl.choose_category(service.category)
+        for size in SIZES:
+            shot("02-services", size)
+        ctl.choose_service(service.id)
+        shot("03-identify")
+        ctl.simulate_card(3)  # the expired sample card is refused
+        _pump(app, window, lambda: bool(ctl.identify_message))
+        shot("04-identify-refused")
+        ctl.on_card_event(_read_event(SAMPLE_RESIDENTS[0]))
+        for i, fld in enumerate(service.fields):
+            shot(f"05-form-{i + 1}-{fld.type}", "landscape")
+            if i == 0:
+                shot(f"05-form-{i + 1}-{fld.type}", "portrait")
+                ctl.submit_field("" if fld.required else "x" * 999)
+                shot(f"05-form-{i + 1}-{fld.type}-error")
+            ctl.submit_field(sample_value(fld))
+        assert ctl.session.step == Step.CONFIRM
+        shot("06-confirm")
+        ctl.confirm()
+        _pump(app, window, lambda: ctl.session.step == Step.DONE and
+              ctl.session.visit.printed is not None)
+        shot("07-done")
+        window.idle._went_idle()
+        shot("08-idle-prompt")
+        window.idle.wake()
+        home(locale)
+        ctl.session.failed("error.save_failed")
+        ctl._show(Step.ERROR)
+        shot("09-error")
+        home(locale)
+        window.idle._went_idle()
+        shot("10-attract")
+        window.idle.wake()
+    return saved
+
+
+def _read_event(identity):
+    from drivers.base import CardEvent, CardEventKind
+
+    return CardEvent(CardEventKind.READ, identity=identity)

@@ -1,0 +1,15 @@
+"""Durable offline queue of confirmed transactions (SQLite, Qt-free)."""
+
+from .errors import QueueError, QueueSchemaError, QueueWriteError
+from .queue import OfflineQueue
+from .schema import STATES
+from .transaction import Transaction
+
+__all__ = [
+    "STATES",
+    "OfflineQueue",
+    "QueueError",
+    "QueueSchemaError",
+    "QueueWriteError",
+    "Transaction",
+]

@@ -1,0 +1,233 @@
+"""The durable offline queue of transactions residents confirmed, waiting for upload."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from .errors import QueueError, QueueWriteError
+from .schema import STATES
+from .storage import open_database
+from .transaction import Transaction, rfc3339
+
+log = logging.getLogger(__name__)
+
+MAX_ERROR_CHARS = 1024  # last_error is for technicians; keep the row small
+
+
+class OfflineQueue:
+    """Transactions stored in SQLite until the central platform has accepted them.
+
+    ``OfflineQueue(path)`` opens the database at once (the kiosk interface spec fixes that);
+    ``close()`` or a ``with`` block releases it. There is one connection and one lock: every
+    read and write, from any thread, goes through the lock, so the database has one writer.
+    """
+
+    def __init__(self, path: str | Path, *, clock: Callable[[], float] = time.time) -> None:
+        self.path = Path(path)
+        self._clock = clock
+        self._lock = threading.Lock()
+        db, recovered_from = open_database(self.path, clock())
+        self._db: sqlite_utils.Database | None = db
+        #: Where a corrupt database found at ``path`` was moved to, or None.
+        self.recovered_from: str | None = recovered_from
+
+    def __repr__(self) -> str:
+        return f"OfflineQueue({str(self.path)!r})"
+
+    def __enter__(self) -> OfflineQueue:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the database; further calls raise QueueError. Closing twice is harmless."""
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+
+    # --- writes -------------------------------------------------------------------------
+
+    def enqueue(
+        self,
+        service_id: str,
+        fields: dict,
+        identity: dict | None = None,
+        menu_version: int = 0,
+    ) -> str:
+        """Store a confirmed transaction durably and return its new id (a uuid4 string).
+
+        When this returns, the transaction is committed and fsynced. Any failure to store it
+        raises QueueWriteError; bad arguments raise ValueError.
+        """
+        if not isinstance(service_id, str) or not service_id.strip():
+            raise ValueError("service_id must be a non-empty string")
+        if isinstance(menu_version, bool) or not isinstance(menu_version, int):
+            raise ValueError("menu_version must be an int")
+        if menu_version < 0:
+            raise ValueError("menu_version must not be negative")
+        fields_json = _to_json(fields, "fields")
+        identity_json = None if identity is None else _to_json(identity, "identity")
+        created_ts = self._clock()
+        row = {
+            "id": str(uuid.uuid4()),
+            "service_id": service_id,
+            "menu_version": menu_version,
+            "created_at": rfc3339(created_ts),
+            "created_ts": created_ts,
+            "identity": identity_json,
+            "fields": fields_json,
+            "state": "pending",
+        }
+        with self._writing("enqueue") as db:
+            db["transactions"].insert(row)
+        log.info("queued transaction %s for service %s", row["id"], service_id)
+        return row["id"]
+
+    def mark_sent(self, ids: Iterable[str]) -> int:
+        """Mark pending transactions sent (server said accepted or duplicate); returns how
+        many changed. Ids that are unknown or no longer pending are left alone."""
+        ids = _id_list(ids)
+        sent_at = rfc3339(self._clock())
+        with self._writing("mark_sent") as db:
+            changed = sum(
+                db.execute(
+                    "UPDATE transactions SET state = 'sent', sent_at = ?, next_attempt_at = NULL"
+                    " WHERE id = ? AND state = 'pending'",
+                    (sent_at, tx_id),
+                ).rowcount
+                for tx_id in ids
+            )
+        log.info("marked %d of %d transactions sent", changed, len(ids))
+        return changed
+
+    def mark_rejected(self, tx_id: str, reason: str) -> bool:
+        """Mark a pending transaction rejected by the server; it is kept for technicians and
+        never resent automatically. Returns False when it was not pending."""
+        if not isinstance(reason, str):
+            raise ValueError("reason must be a string")
+        with self._writing("mark_rejected") as db:
+            changed = db.execute(
+                "UPDATE transactions SET state = 'rejected', reason = ?, next_attempt_at = NULL"
+                " WHERE id = ? AND state = 'pending'",
+                (reason[:MAX_ERROR_CHARS], tx_id),
+            ).rowcount
+        if changed:
+            log.warning("transaction %s rejected by the central platform", tx_id)
+        return changed == 1
+
+    def mark_failed(self, ids: Iterable[str], error: str, next_attempt_at: float) -> int:
+        """Record a failed upload attempt: count it, keep ``error``, and hold the transactions
+        back until ``next_attempt_at`` (epoch seconds). Returns how many changed."""
+        ids = _id_list(ids)
+        if not isinstance(error, str):
+            raise ValueError("error must be a string")
+        next_attempt_at = float(next_attempt_at)
+        with self._writing("mark_failed") as db:
+            changed = sum(
+                db.execute(
+                    "UPDATE transactions SET attempts = attempts + 1, last_error = ?,"
+                    " next_attempt_at = ? WHERE id = ? AND state = 'pending'",
+                    (error[:MAX_ERROR_CHARS], next_attempt_at, tx_id),
+                ).rowcount
+                for tx_id in ids
+            )
+        log.info(
+            "upload attempt failed for %d transactions; retry at %s",
+            changed, rfc3339(next_attempt_at),
+        )
+        return changed
+
+    # --- reads --------------------------------------------------------------------------
+
+    def get(self, tx_id: str) -> Transaction | None:
+        with self._reading() as db:
+            rows = list(db.query("SELECT * FROM transactions WHERE id = ?", (tx_id,)))
+        return Transaction.from_row(rows[0]) if rows else None
+
+    def counts(self) -> dict[str, int]:
+        """How many transactions are in each state; every state in STATES is a key."""
+        result = dict.fromkeys(STATES, 0)
+        with self._reading() as db:
+            for row in db.query("SELECT state, COUNT(*) AS n FROM transactions GROUP BY state"):
+                result[row["state"]] = row["n"]
+        return result
+
+    def oldest_pending_age_s(self, now: float | None = None) -> float | None:
+        """Seconds since the oldest pending transaction was queued, or None if none are."""
+        now = self._clock() if now is None else now
+        with self._reading() as db:
+            oldest = db.execute(
+                "SELECT MIN(created_ts) FROM transactions WHERE state = 'pending'"
+            ).fetchone()[0]
+        return None if oldest is None else max(0.0, now - oldest)
+
+    def due_batch(self, limit: int = 100, now: float | None = None) -> list[Transaction]:
+        """Up to ``limit`` pending transactions due for upload now, oldest first."""
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise ValueError("limit must be a positive int")
+        now = self._clock() if now is None else now
+        with self._reading() as db:
+            rows = list(
+                db.query(
+                    "SELECT * FROM transactions WHERE state = 'pending'"
+                    " AND (next_attempt_at IS NULL OR next_attempt_at <= ?)"
+                    " ORDER BY created_ts, rowid LIMIT ?",
+                    (now, limit),
+                )
+            )
+        return [Transaction.from_row(row) for row in rows]
+
+    # --- plumbing -----------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _writing(self, operation: str) -> Iterator[sqlite_utils.Database]:
+        """Hold the lock for one committed transaction; any failure is a QueueWriteError."""
+        with self._lock:
+            if self._db is None:
+                raise QueueWriteError(f"{operation}: the queue is closed")
+            try:
+                with self._db.atomic():
+                    yield self._db
+            except sqlite3.Error as exc:
+                raise QueueWriteError(f"{operation} failed: {exc}") from exc
+
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[sqlite_utils.Database]:
+        with self._lock:
+            if self._db is None:
+                raise QueueError("the queue is closed")
+            try:
+                yield self._db
+            except sqlite3.Error as exc:
+                raise QueueError(f"reading the queue failed: {exc}") from exc
+
+
+def _to_json(value: Any, name: str) -> str:
+    # Error messages name the problem's type, never the value: it is personal data.
+    if not isinstance(value, dict):
+        raise ValueError(f"{name} must be a dict, not {type(value).__name__}")
+    if not all(isinstance(key, str) for key in value):
+        raise ValueError(f"the keys of {name} must be strings")
+    try:
+        return json.dumps(value, ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} is not JSON-serialisable: {exc}") from None
+
+
+def _id_list(ids: Iterable[str]) -> list[str]:
+    if isinstance(ids, str):
+        raise ValueError("ids must be a list of ids, not a single string")
+    return list(ids)

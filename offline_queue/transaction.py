@@ -1,0 +1,61 @@
+"""One queued transaction as read back from the queue, and its central API wire form."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+
+def rfc3339(ts: float) -> str:
+    """``ts`` (epoch seconds) as RFC 3339 UTC with a ``Z`` suffix, as the central API wants."""
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True)
+class Transaction:
+    """A transaction in the queue. ``identity`` and ``fields`` are personal data: they are
+    left out of ``repr`` so that logging a transaction never writes them to a log."""
+
+    id: str
+    service_id: str
+    menu_version: int
+    created_at: str
+    identity: dict[str, Any] | None = field(repr=False)
+    fields: dict[str, Any] = field(repr=False)
+    state: str
+    attempts: int
+    last_error: str | None
+    next_attempt_at: float | None
+    sent_at: str | None
+    reason: str | None
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Transaction:
+        identity = row["identity"]
+        return cls(
+            id=row["id"],
+            service_id=row["service_id"],
+            menu_version=row["menu_version"],
+            created_at=row["created_at"],
+            identity=json.loads(identity) if identity is not None else None,
+            fields=json.loads(row["fields"]),
+            state=row["state"],
+            attempts=row["attempts"],
+            last_error=row["last_error"],
+            next_attempt_at=row["next_attempt_at"],
+            sent_at=row["sent_at"],
+            reason=row["reason"],
+        )
+
+    def to_wire(self) -> dict[str, Any]:
+        """The transaction object of ``POST /api/v1/transactions`` (central API section 1)."""
+        return {
+            "id": self.id,
+            "service_id": self.service_id,
+            "menu_version": self.menu_version,
+            "created_at": self.created_at,
+            "identity": self.identity,
+            "fields": self.fields,
+        }

@@ -1,0 +1,61 @@
+"""The screen base class and the registry that maps screen names to their modules."""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+from PySide6.QtWidgets import QWidget
+
+if TYPE_CHECKING:
+    from kiosk.controller import Controller
+
+# name -> "module:Class"; modules are imported the first time their screen is shown.
+REGISTRY: dict[str, str] = {
+    "home": "screens.home:HomeScreen",
+    "services": "screens.services:ServicesScreen",
+    "identify": "screens.identify:IdentifyScreen",
+    "form": "screens.form:FormScreen",
+    "confirm": "screens.confirm:ConfirmScreen",
+    "done": "screens.done:DoneScreen",
+    "error": "screens.error:ErrorScreen",
+}
+
+
+def screen_class(name: str) -> type[Screen]:
+    module, cls = REGISTRY[name].split(":")
+    return getattr(importlib.import_module(module), cls)
+
+
+class Screen(QWidget):
+    """One page of the main stack. ``refresh`` renders it from the controller's state."""
+
+    name = ""
+
+    def __init__(self, ctl: Controller):
+        super().__init__()
+        self.ctl = ctl
+        self.setObjectName(f"screen:{self.name}")
+        self.setProperty("screen", True)
+
+    def tr(self, key: str, **params) -> str:
+        return self.ctl.tr(key, **params)
+
+    def title(self) -> str:
+        """The top bar's text: the service being done, else the kiosk's name."""
+        visit = self.ctl.session.visit
+        if visit is not None and visit.service is not None:
+            from kiosk.menu import text
+
+            return text(visit.service.title, self.ctl.locale)
+        return self.tr("app.name")
+
+    def enter(self) -> None:
+        """Called when the screen becomes current."""
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Re-render from state, e.g. after a language switch."""
+
+    def leave(self) -> None:
+        """Called when another screen becomes current: drop any resident data shown."""

@@ -1,0 +1,72 @@
+"""Confirm: a summary of the visit, identity and personal answers masked."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QVBoxLayout
+
+from kiosk.summary import summary_rows
+from screens.base import Screen
+from screens.widgets import button, card_frame, label
+
+
+class ConfirmScreen(Screen):
+    name = "confirm"
+
+    def __init__(self, ctl):
+        super().__init__(ctl)
+        col = QVBoxLayout(self)
+        col.setContentsMargins(48, 28, 48, 32)
+        col.setSpacing(20)
+        self.heading = label(role="title")
+        col.addWidget(self.heading)
+        self.card = card_frame()
+        self.rows = QGridLayout(self.card)
+        self.rows.setContentsMargins(36, 28, 36, 28)
+        self.rows.setHorizontalSpacing(40)
+        self.rows.setVerticalSpacing(18)
+        self.rows.setColumnStretch(1, 1)
+        col.addWidget(self.card)
+        col.addStretch(1)
+        self.hint = label(role="subtitle")
+        self.hint.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+        col.addWidget(self.hint)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        self.confirm_btn = button("", name="btn:confirm", role="primary", icon="check",
+                                  icon_color="#ffffff", on_click=self._confirm)
+        self.confirm_btn.setMinimumSize(480, 120)
+        row.addWidget(self.confirm_btn)
+        row.addStretch(1)
+        col.addLayout(row)
+
+    def refresh(self) -> None:
+        self.heading.setText(self.tr("confirm.title"))
+        self.hint.setText(self.tr("confirm.submitting") if self.ctl.submitting
+                          else self.tr("confirm.hint"))
+        self.confirm_btn.setText(self.tr("nav.confirm"))
+        self.confirm_btn.setEnabled(not self.ctl.submitting)
+        self._clear_rows()
+        visit = self.ctl.session.visit
+        if visit is None:
+            return
+        for r, (caption, value) in enumerate(summary_rows(visit, self.ctl.locale)):
+            cap = label(caption, role="muted", wrap=False)
+            val = label(value or self.tr("confirm.empty"))
+            val.setStyleSheet("font-size: 34px; font-weight: bold;")
+            self.rows.addWidget(cap, r, 0, Qt.AlignmentFlag.AlignTop)
+            self.rows.addWidget(val, r, 1)
+
+    def leave(self) -> None:
+        self._clear_rows()
+
+    def _clear_rows(self) -> None:
+        while self.rows.count():
+            item = self.rows.takeAt(0)
+            if item.widget() is not None:
+                item.widget().hide()
+                item.widget().deleteLater()
+
+    def _confirm(self) -> None:
+        self.confirm_btn.setEnabled(False)  # one touch, one transaction
+        self.ctl.confirm()

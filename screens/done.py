@@ -1,0 +1,108 @@
+"""Done: the reference in large type, what to do with the receipt, a countdown home."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QPixmap
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout
+
+from screens.base import Screen
+from screens.widgets import button, label, svg_pixmap
+
+COUNTDOWN_S = 30
+
+
+class DoneScreen(Screen):
+    name = "done"
+
+    def __init__(self, ctl):
+        super().__init__(ctl)
+        outer = QHBoxLayout(self)
+        outer.setContentsMargins(48, 28, 48, 32)
+        outer.setSpacing(40)
+        col = QVBoxLayout()
+        col.setSpacing(18)
+        top = QHBoxLayout()
+        icon = QLabel()
+        icon.setPixmap(svg_pixmap("check", 96, "#1e7d34"))
+        top.addWidget(icon)
+        self.heading = label(role="title")
+        self.heading.setStyleSheet("font-size: 60px; color: #1e7d34;")
+        top.addWidget(self.heading, 1)
+        col.addLayout(top)
+        col.addStretch(1)
+        self.ref_caption = label(role="subtitle")
+        col.addWidget(self.ref_caption)
+        self.reference = label(role="reference", wrap=False, name="label:reference")
+        col.addWidget(self.reference)
+        self.print_msg = label(name="label:print")
+        self.print_msg.setStyleSheet("font-size: 36px;")
+        col.addWidget(self.print_msg)
+        col.addStretch(1)
+        row = QHBoxLayout()
+        self.countdown = label(role="muted")
+        row.addWidget(self.countdown, 1)
+        self.finish = button("", name="btn:finish", role="primary", on_click=ctl.go_home)
+        self.finish.setMinimumWidth(320)
+        row.addWidget(self.finish)
+        col.addLayout(row)
+        outer.addLayout(col, 3)
+        self.preview = QLabel()
+        self.preview.setObjectName("receipt-preview")
+        self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.preview.setStyleSheet("background: #ffffff; border: 2px solid #c9d6e6;"
+                                   " border-radius: 12px; padding: 12px;")
+        self.preview.setMinimumSize(1, 1)
+        self.preview.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Ignored)
+        self.preview.hide()
+        outer.addWidget(self.preview, 2)
+        self._left = COUNTDOWN_S
+        self._timer = QTimer(self)
+        self._timer.setInterval(1000)
+        self._timer.timeout.connect(self._tick)
+
+    def enter(self) -> None:
+        self._left = COUNTDOWN_S
+        self._timer.start()
+        super().enter()
+
+    def refresh(self) -> None:
+        visit = self.ctl.session.visit
+        if visit is None:
+            return
+        self.heading.setText(self.tr("done.title"))
+        self.ref_caption.setText(self.tr("done.reference"))
+        self.reference.setText(visit.reference)
+        self.reference.setToolTip(visit.transaction_id)
+        key = {None: "done.printing", True: "done.take_receipt", False: "done.no_receipt"}
+        self.print_msg.setText(self.tr(key[visit.printed]))
+        self.print_msg.setProperty("role", "error" if visit.printed is False else "")
+        self.print_msg.style().polish(self.print_msg)
+        self.print_msg.setWordWrap(True)
+        self.finish.setText(self.tr("done.finish"))
+        self.countdown.setText(self.tr("done.countdown", s=self._left))
+        path = self.ctl.receipt_preview_path
+        if path and visit.printed:
+            pix = QPixmap(str(path))
+            room = max(300, self.height() - 120)
+            self.preview.setPixmap(pix.scaledToHeight(min(pix.height(), room),
+                                                      Qt.TransformationMode.SmoothTransformation))
+            self.preview.show()
+        else:
+            self.preview.hide()
+
+    def leave(self) -> None:
+        self._timer.stop()
+        self.reference.clear()
+        self.reference.setToolTip("")
+        self.print_msg.clear()
+        self.preview.clear()
+        self.preview.hide()
+
+    def _tick(self) -> None:
+        self._left -= 1
+        if self._left <= 0:
+            self._timer.stop()
+            self.ctl.go_home()
+        else:
+            self.countdown.setText(self.tr("done.countdown", s=self._left))

@@ -1,0 +1,177 @@
+"""The form: one field a step, filled by touch alone, with plain-words errors beside it."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QBoxLayout,
+    QButtonGroup,
+    QHBoxLayout,
+    QLineEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kiosk.menu import text
+from screens.base import Screen
+from screens.datepicker import DatePicker
+from screens.keypad import LetterKeyboard, NumericKeypad
+from screens.widgets import button, label
+
+# Longest input each keypad type allows, so a resident cannot type on forever.
+MAX_LEN = {"phone": 11, "id_number": 18, "number": 12, "date": 10}
+
+
+class FieldEdit(QLineEdit):
+    """A line edit that only the on-screen keys change: no selection, menus or dragging."""
+
+    def __init__(self, name: str):
+        super().__init__()
+        self.setObjectName(name)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.NoContextMenu)
+        self.setDragEnabled(False)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+
+    def mousePressEvent(self, event):  # noqa: N802 - Qt API
+        event.accept()
+
+    def mouseMoveEvent(self, event):  # noqa: N802
+        event.accept()
+
+    def mouseDoubleClickEvent(self, event):  # noqa: N802
+        event.accept()
+
+
+class ChoiceButtons(QWidget):
+    """The choices of a ``choice`` field as a column of big buttons, one selected at most."""
+
+    def __init__(self, field, locale: str, selected: str):
+        super().__init__()
+        self.setObjectName(f"field:{field.id}")
+        self._group = QButtonGroup(self)
+        self._group.setExclusive(True)
+        col = QVBoxLayout(self)
+        col.setContentsMargins(0, 0, 0, 0)
+        col.setSpacing(16)
+        self._ids: dict[int, str] = {}
+        for i, ch in enumerate(field.choices):
+            btn = button(text(ch.label, locale), name=f"choice:{field.id}:{ch.id}", role="choice")
+            btn.setCheckable(True)
+            btn.setChecked(ch.id == selected)
+            self._group.addButton(btn, i)
+            self._ids[i] = ch.id
+            col.addWidget(btn)
+        col.addStretch(1)
+
+    def value(self) -> str:
+        return self._ids.get(self._group.checkedId(), "")
+
+
+class FormScreen(Screen):
+    name = "form"
+
+    def __init__(self, ctl):
+        super().__init__(ctl)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(48, 24, 48, 32)
+        outer.setSpacing(20)
+        self.step_label = label(role="muted")
+        outer.addWidget(self.step_label)
+        self._body = QBoxLayout(QBoxLayout.Direction.LeftToRight)
+        self._body.setSpacing(48)
+        left = QVBoxLayout()
+        left.setSpacing(18)
+        self.field_label = label(role="title")
+        self.marker = label(role="muted")
+        left.addWidget(self.field_label)
+        left.addWidget(self.marker)
+        self._input_slot = QVBoxLayout()
+        left.addLayout(self._input_slot)
+        self.error_label = label(role="error", name="label:error")
+        self.error_label.hide()
+        left.addWidget(self.error_label)
+        left.addStretch(1)
+        self._body.addLayout(left, 5)
+        self._keys_slot = QVBoxLayout()
+        self._body.addLayout(self._keys_slot, 5)
+        outer.addLayout(self._body, 1)
+        bottom = QHBoxLayout()
+        bottom.addStretch(1)
+        self.next_btn = button("", name="btn:next", role="primary", icon="arrow-right",
+                               icon_color="#ffffff", on_click=self._next)
+        self.next_btn.setMinimumWidth(360)
+        self.next_btn.setLayoutDirection(Qt.LayoutDirection.RightToLeft)
+        bottom.addWidget(self.next_btn)
+        outer.addLayout(bottom)
+        self._edit: FieldEdit | None = None
+        self._choices: ChoiceButtons | None = None
+
+    def resizeEvent(self, event):  # noqa: N802 - Qt API
+        super().resizeEvent(event)
+        portrait = event.size().height() > event.size().width()
+        self._body.setDirection(QBoxLayout.Direction.TopToBottom if portrait
+                                else QBoxLayout.Direction.LeftToRight)
+
+    def refresh(self) -> None:
+        session = self.ctl.session
+        visit = session.visit
+        if visit is None or visit.service is None or session.step.value != "form":
+            return
+        fld = session.current_field()
+        loc = self.ctl.locale
+        total = len(visit.service.fields)
+        self.step_label.setText(self.tr("form.step", n=visit.field_index + 1, total=total))
+        self.field_label.setText(text(fld.label, loc))
+        self.marker.setText(self.tr("form.required" if fld.required else "form.optional"))
+        self.next_btn.setText(self.tr("nav.next"))
+        self._show_error("")
+        self._build_input(fld, visit.drafts.get(fld.id, ""))
+
+    def leave(self) -> None:
+        self._clear_input()  # nothing the resident typed stays in a widget
+        self._show_error("")
+
+    def show_field_error(self, message: str) -> None:
+        self._show_error(message)
+
+    def current_text(self) -> str:
+        if self._choices is not None:
+            return self._choices.value()
+        return self._edit.text() if self._edit is not None else ""
+
+    # -- internals ----------------------------------------------------------------------
+    def _next(self) -> None:
+        self.ctl.submit_field(self.current_text())
+
+    def _show_error(self, message: str) -> None:
+        self.error_label.setText(message)
+        self.error_label.setVisible(bool(message))
+
+    def _clear_input(self) -> None:
+        for slot in (self._input_slot, self._keys_slot):
+            while slot.count():
+                item = slot.takeAt(0)
+                if item.widget() is not None:
+                    item.widget().hide()
+                    item.widget().deleteLater()
+        self._edit = None
+        self._choices = None
+
+    def _build_input(self, fld, draft: str) -> None:
+        self._clear_input()
+        tr = self.tr
+        if fld.type == "choice":
+            self._choices = ChoiceButtons(fld, self.ctl.locale, draft)
+            self._keys_slot.addWidget(self._choices)
+            return
+        self._edit = FieldEdit(f"field:{fld.id}")
+        self._edit.setText(draft)
+        self._input_slot.addWidget(self._edit)
+        if fld.type in ("number", "phone", "id_number"):
+            extra = "X" if fld.type == "id_number" else ""
+            keys = NumericKeypad(self._edit, tr, MAX_LEN[fld.type], extra=extra)
+        elif fld.type == "date":
+            keys = DatePicker(self._edit, fld.id, tr)
+        else:
+            keys = LetterKeyboard(self._edit, tr, fld.max_length)
+        self._keys_slot.addWidget(keys)

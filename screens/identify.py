@@ -1,0 +1,77 @@
+"""Identify: "place your ID card on the reader", with a picture, a message and a way out."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from drivers.sim_reader import SAMPLE_RESIDENTS
+from kiosk.personal import mask_id_number, mask_name
+from screens.base import Screen
+from screens.widgets import button, label, svg_pixmap
+
+
+class IdentifyScreen(Screen):
+    name = "identify"
+
+    def __init__(self, ctl):
+        super().__init__(ctl)
+        col = QVBoxLayout(self)
+        col.setContentsMargins(48, 32, 48, 32)
+        col.setSpacing(20)
+        self.heading = label(role="title")
+        self.heading.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+        col.addWidget(self.heading)
+        self.picture = QLabel()
+        self.picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.picture.setPixmap(svg_pixmap("card-reader", 420))
+        col.addWidget(self.picture, 1)
+        self.hint = label(role="subtitle")
+        self.hint.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+        col.addWidget(self.hint)
+        self.message = label(role="error", name="label:message")
+        self.message.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+        self.message.hide()
+        col.addWidget(self.message)
+        self.sim_panel = self._sim_panel() if ctl.reader_is_simulated else None
+        if self.sim_panel is not None:
+            col.addWidget(self.sim_panel)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        self.cancel = button("", name="btn:cancel", icon="home-nav", on_click=ctl.go_home)
+        self.cancel.setMinimumWidth(360)
+        row.addWidget(self.cancel)
+        row.addStretch(1)
+        col.addLayout(row)
+
+    def _sim_panel(self) -> QWidget:
+        panel = QWidget()
+        panel.setObjectName("sim-reader")
+        panel.setStyleSheet("#sim-reader { background: #fff4e5; border: 2px dashed #f28c28;"
+                            " border-radius: 16px; }")
+        col = QVBoxLayout(panel)
+        self.sim_caption = label(role="muted")
+        col.addWidget(self.sim_caption)
+        row = QHBoxLayout()
+        for i, person in enumerate(SAMPLE_RESIDENTS):
+            text = f"{mask_name(person.name)}  {mask_id_number(person.id_number)}"
+            btn = button(text, name=f"sim:card:{i}", role="key-action",
+                         on_click=lambda i=i: self.ctl.simulate_card(i))
+            btn.setStyleSheet("font-size: 24px;")
+            row.addWidget(btn)
+        col.addLayout(row)
+        return panel
+
+    def refresh(self) -> None:
+        self.heading.setText(self.tr("identify.title"))
+        self.hint.setText(self.tr("identify.hint"))
+        self.cancel.setText(self.tr("identify.cancel"))
+        if self.sim_panel is not None:
+            self.sim_caption.setText(self.tr("identify.sim"))
+        key = self.ctl.identify_message
+        self.message.setText(self.tr(key) if key else "")
+        self.message.setVisible(bool(key))
+
+    def leave(self) -> None:
+        self.message.clear()
+        self.message.hide()

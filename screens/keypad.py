@@ -1,0 +1,83 @@
+"""On-screen keypads: digits for numbers, phones and ID numbers; letters for short texts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtWidgets import QGridLayout, QLineEdit, QPushButton, QSizePolicy, QWidget
+
+from screens.widgets import button
+
+
+class _Keys(QWidget):
+    def __init__(self, target: QLineEdit, tr: Callable[..., str], max_length: int | None):
+        super().__init__()
+        self.setObjectName("keypad")
+        self._target = target
+        self._max = max_length
+        self._grid = QGridLayout(self)
+        self._grid.setContentsMargins(0, 0, 0, 0)
+        self._grid.setSpacing(12)
+        self._tr = tr
+
+    def _key(self, char: str, row: int, col: int, span: int = 1) -> QPushButton:
+        label = char if char != " " else self._tr("key.space")
+        name = f"key:{char}" if char != " " else "key:space"
+        btn = button(label, name=name, role="key", on_click=lambda c=char: self.type(c))
+        btn.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self._grid.addWidget(btn, row, col, 1, span)
+        return btn
+
+    def _action(self, name: str, text: str, row: int, col: int, span: int, fn) -> QPushButton:
+        btn = button(text, name=name, role="key-action", on_click=fn)
+        btn.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self._grid.addWidget(btn, row, col, 1, span)
+        return btn
+
+    def type(self, char: str) -> None:
+        text = self._target.text()
+        if self._max is not None and len(text) >= self._max:
+            return
+        self._target.setText(text + char)
+
+    def backspace(self) -> None:
+        self._target.setText(self._target.text()[:-1])
+
+    def clear(self) -> None:
+        self._target.clear()
+
+
+class NumericKeypad(_Keys):
+    """1-9, 0 and backspace/clear; ``extra`` adds one key such as "X" or ".".
+
+    Laid out like a phone, which elderly residents know best.
+    """
+
+    def __init__(self, target: QLineEdit, tr, max_length: int | None = None, extra: str = ""):
+        super().__init__(target, tr, max_length)
+        for i, d in enumerate("123456789"):
+            self._key(d, i // 3, i % 3)
+        if extra:
+            self._key(extra, 3, 0)
+        else:
+            self._action("key:clear", tr("key.clear"), 3, 0, 1, self.clear)
+        self._key("0", 3, 1)
+        self._action("key:backspace", "⌫ " + tr("key.backspace"), 3, 2, 1, self.backspace)
+        if extra:
+            self._action("key:clear", tr("key.clear"), 4, 0, 3, self.clear)
+
+
+class LetterKeyboard(_Keys):
+    """Digits and capital letters in alphabetical order (easier to find than QWERTY)."""
+
+    ROWS = ("1234567890", "ABCDEFGHIJ", "KLMNOPQRST", "UVWXYZ-")
+
+    def __init__(self, target: QLineEdit, tr, max_length: int | None = None):
+        super().__init__(target, tr, max_length)
+        for r, chars in enumerate(self.ROWS):
+            for c, ch in enumerate(chars):
+                self._key(ch, r, c)
+        last = len(self.ROWS) - 1
+        self._key(" ", last, 7, 1)
+        self._action("key:backspace", "⌫", last, 8, 1, self.backspace)
+        self._action("key:clear", tr("key.clear"), last, 9, 1, self.clear)
