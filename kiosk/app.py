@@ -81,6 +81,7 @@ class KioskWindow(QMainWindow):
         self.setWindowTitle("便民服务自助终端")
         self.config = config
         self.locked = False
+        self._key_guard = None
         config.kiosk.data_dir.mkdir(parents=True, exist_ok=True)
         self.queue = OfflineQueue(config.queue_path)
         reader = registry.create_card_reader(config.devices.card_reader)
@@ -138,7 +139,8 @@ class KioskWindow(QMainWindow):
         self.setWindowFlags(Qt.WindowType.FramelessWindowHint | Qt.WindowType.WindowStaysOnTopHint)
         if hide_cursor:
             QApplication.setOverrideCursor(Qt.CursorShape.BlankCursor)
-        QApplication.instance().installEventFilter(_KeyGuard(self))
+        self._key_guard = _KeyGuard(self)
+        QApplication.instance().installEventFilter(self._key_guard)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt API
         # Demo and development: keys 1-4 place a sample resident's card on the simulator.
@@ -165,6 +167,8 @@ class KioskWindow(QMainWindow):
             return
         self._closed = True
         QApplication.instance().removeEventFilter(self.idle)
+        if self._key_guard is not None:
+            QApplication.instance().removeEventFilter(self._key_guard)
         self.idle.stop()
         self.reader_thread.stop()
         self.ctl.jobs.shutdown()

@@ -87,7 +87,8 @@ def button(text: str, name: str = "", role: str = "", icon: str = "",
         btn.setIcon(svg_icon(icon, 48, icon_color))
         btn.setIconSize(QSize(44, 44))
     if on_click is not None:
-        btn.clicked.connect(on_click)
+        # clicked(bool) would fill a callback's first default argument: drop it.
+        btn.clicked.connect(lambda _checked=False: on_click())
     return btn
 
 
@@ -220,6 +221,7 @@ class PagedGrid(QWidget):
         while self._grid.count():
             item = self._grid.takeAt(0)
             if item.widget() is not None:
+                item.widget().hide()  # gone at once for finders, deleted later by Qt
                 item.widget().deleteLater()
         rows, cols = self._shape
         per_page = rows * cols
