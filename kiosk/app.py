@@ -46,7 +46,7 @@ class TopBar(QWidget):
         self.setObjectName("topbar")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
         row = QHBoxLayout(self)
-        row.setContentsMargins(24, 14, 24, 14)
+        row.setContentsMargins(24, 8, 24, 8)
         row.setSpacing(18)
         self.back = button("", name="btn:back", role="nav", icon="back", icon_color="#ffffff",
                            on_click=ctl.back)
@@ -82,12 +82,13 @@ class KioskWindow(QMainWindow):
         self.config = config
         self.locked = False
         self._key_guard = None
-        config.kiosk.data_dir.mkdir(parents=True, exist_ok=True)
-        self.queue = OfflineQueue(config.queue_path)
+        # Devices first: a wrong URI stops start-up before anything is written.
         reader = registry.create_card_reader(config.devices.card_reader)
         printer = registry.create_printer(config.devices.printer,
                                           out_dir=config.kiosk.data_dir / "receipts",
                                           width_dots=config.devices.paper_width_dots)
+        config.kiosk.data_dir.mkdir(parents=True, exist_ok=True)
+        self.queue = OfflineQueue(config.queue_path)
         printer.open()
         self.printer = printer
         self.ctl = Controller(config, menu, self.queue, printer, config.devices.card_reader, self)

@@ -71,10 +71,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # noqa: BLE001 - the contract: one clear line, never a traceback
+        from drivers.base import DeviceConfigError
         from kiosk.config import ConfigError
         from kiosk.menu import MenuError
 
-        if isinstance(exc, ConfigError | MenuError):
+        if isinstance(exc, ConfigError | MenuError | DeviceConfigError):
             print(f"kiosk: {exc}", file=sys.stderr)
             return 2
         log.debug("unexpected error", exc_info=True)

@@ -10,8 +10,10 @@ from typing import Any
 from kiosk.menu import Field
 from kiosk.personal import id_number_valid
 
-PHONE = re.compile(r"^1[3-9]\d{9}$")
-NUMBER = re.compile(r"^\d{1,12}(\.\d{1,2})?$")
+# ASCII digits only (``\d`` would also take full-width and other scripts' digits).
+PHONE = re.compile(r"^1[3-9][0-9]{9}$")
+NUMBER = re.compile(r"^[0-9]{1,12}(\.[0-9]{1,2})?$")
+DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")  # fromisoformat alone takes 20260102 too
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,8 @@ def _phone(field: Field, raw: str):
 
 
 def _date(field: Field, raw: str):
+    if not DATE.match(raw):
+        return None, FieldError("err.date", {})
     try:
         value = dt.date.fromisoformat(raw)
     except ValueError:

@@ -37,6 +37,9 @@ class Screen(QWidget):
         self.ctl = ctl
         self.setObjectName(f"screen:{self.name}")
         self.setProperty("screen", True)
+        # A page must never push the fullscreen window larger than the display; the layouts
+        # are sized to fit 1280x800 and up, and this keeps a surprise from growing the window.
+        self.setMinimumSize(1, 1)
 
     def tr(self, key: str, **params) -> str:
         return self.ctl.tr(key, **params)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QVBoxLayout
+from PySide6.QtWidgets import QBoxLayout, QGridLayout, QVBoxLayout
 
 from kiosk.summary import summary_rows
 from screens.base import Screen
@@ -16,29 +16,41 @@ class ConfirmScreen(Screen):
     def __init__(self, ctl):
         super().__init__(ctl)
         col = QVBoxLayout(self)
-        col.setContentsMargins(48, 28, 48, 32)
-        col.setSpacing(20)
+        col.setContentsMargins(48, 24, 48, 28)
+        col.setSpacing(16)
         self.heading = label(role="title")
         col.addWidget(self.heading)
+        # Landscape: the summary on the left, the button on the right; portrait: stacked.
+        self._body = QBoxLayout(QBoxLayout.Direction.LeftToRight)
+        self._body.setSpacing(40)
         self.card = card_frame()
         self.rows = QGridLayout(self.card)
-        self.rows.setContentsMargins(36, 28, 36, 28)
-        self.rows.setHorizontalSpacing(40)
-        self.rows.setVerticalSpacing(18)
+        self.rows.setContentsMargins(32, 20, 32, 20)
+        self.rows.setHorizontalSpacing(36)
+        self.rows.setVerticalSpacing(10)
         self.rows.setColumnStretch(1, 1)
-        col.addWidget(self.card)
-        col.addStretch(1)
+        left = QVBoxLayout()
+        left.addWidget(self.card)
+        left.addStretch(1)
+        self._body.addLayout(left, 3)
+        side = QVBoxLayout()
+        side.addStretch(1)
         self.hint = label(role="subtitle")
         self.hint.setAlignment(Qt.AlignmentFlag.AlignHCenter)
-        col.addWidget(self.hint)
-        row = QHBoxLayout()
-        row.addStretch(1)
+        side.addWidget(self.hint)
         self.confirm_btn = button("", name="btn:confirm", role="primary", icon="check",
                                   icon_color="#ffffff", on_click=self._confirm)
-        self.confirm_btn.setMinimumSize(480, 120)
-        row.addWidget(self.confirm_btn)
-        row.addStretch(1)
-        col.addLayout(row)
+        self.confirm_btn.setMinimumSize(420, 120)
+        side.addWidget(self.confirm_btn)
+        side.addStretch(1)
+        self._body.addLayout(side, 2)
+        col.addLayout(self._body, 1)
+
+    def resizeEvent(self, event):  # noqa: N802 - Qt API
+        super().resizeEvent(event)
+        portrait = event.size().height() > event.size().width()
+        self._body.setDirection(QBoxLayout.Direction.TopToBottom if portrait
+                                else QBoxLayout.Direction.LeftToRight)
 
     def refresh(self) -> None:
         self.heading.setText(self.tr("confirm.title"))
@@ -53,7 +65,7 @@ class ConfirmScreen(Screen):
         for r, (caption, value) in enumerate(summary_rows(visit, self.ctl.locale)):
             cap = label(caption, role="muted", wrap=False)
             val = label(value or self.tr("confirm.empty"))
-            val.setStyleSheet("font-size: 34px; font-weight: bold;")
+            val.setStyleSheet("font-size: 32px; font-weight: bold;")
             self.rows.addWidget(cap, r, 0, Qt.AlignmentFlag.AlignTop)
             self.rows.addWidget(val, r, 1)
 

@@ -6,6 +6,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QBoxLayout,
     QButtonGroup,
+    QGridLayout,
     QHBoxLayout,
     QLineEdit,
     QVBoxLayout,
@@ -50,18 +51,20 @@ class ChoiceButtons(QWidget):
         self.setObjectName(f"field:{field.id}")
         self._group = QButtonGroup(self)
         self._group.setExclusive(True)
-        col = QVBoxLayout(self)
-        col.setContentsMargins(0, 0, 0, 0)
-        col.setSpacing(16)
+        grid = QGridLayout(self)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setSpacing(14)
         self._ids: dict[int, str] = {}
+        # More than four choices go in two columns, so every one is visible without scrolling.
+        per_col = 4 if len(field.choices) <= 4 else -(-len(field.choices) // 2)
         for i, ch in enumerate(field.choices):
             btn = button(text(ch.label, locale), name=f"choice:{field.id}:{ch.id}", role="choice")
             btn.setCheckable(True)
             btn.setChecked(ch.id == selected)
             self._group.addButton(btn, i)
             self._ids[i] = ch.id
-            col.addWidget(btn)
-        col.addStretch(1)
+            grid.addWidget(btn, i % per_col, i // per_col)
+        grid.setRowStretch(per_col, 1)
 
     def value(self) -> str:
         return self._ids.get(self._group.checkedId(), "")
@@ -73,20 +76,26 @@ class FormScreen(Screen):
     def __init__(self, ctl):
         super().__init__(ctl)
         outer = QVBoxLayout(self)
-        outer.setContentsMargins(48, 24, 48, 32)
-        outer.setSpacing(20)
-        self.step_label = label(role="muted")
-        outer.addWidget(self.step_label)
-        self._body = QBoxLayout(QBoxLayout.Direction.LeftToRight)
-        self._body.setSpacing(48)
-        left = QVBoxLayout()
-        left.setSpacing(18)
+        outer.setContentsMargins(40, 16, 40, 20)
+        outer.setSpacing(12)
+        header = QHBoxLayout()
         self.field_label = label(role="title")
-        self.marker = label(role="muted")
-        left.addWidget(self.field_label)
-        left.addWidget(self.marker)
+        self.marker = label(role="muted", wrap=False)
+        self.step_label = label(role="muted", wrap=False)
+        header.addWidget(self.field_label, 1)
+        header.addWidget(self.marker)
+        header.addSpacing(24)
+        header.addWidget(self.step_label)
+        outer.addLayout(header)
+        self._body = QBoxLayout(QBoxLayout.Direction.LeftToRight)
+        self._body.setSpacing(40)
+        left = QVBoxLayout()
+        left.setSpacing(12)
+        self._input_row = QHBoxLayout()
+        self._input_row.setSpacing(20)
         self._input_slot = QVBoxLayout()
-        left.addLayout(self._input_slot)
+        self._input_row.addLayout(self._input_slot, 1)
+        left.addLayout(self._input_row)
         self.error_label = label(role="error", name="label:error")
         self.error_label.hide()
         left.addWidget(self.error_label)
@@ -95,22 +104,34 @@ class FormScreen(Screen):
         self._keys_slot = QVBoxLayout()
         self._body.addLayout(self._keys_slot, 5)
         outer.addLayout(self._body, 1)
-        bottom = QHBoxLayout()
-        bottom.addStretch(1)
+        self._bottom = QHBoxLayout()
+        self._bottom.addStretch(1)
         self.next_btn = button("", name="btn:next", role="primary", icon="arrow-right",
                                icon_color="#ffffff", on_click=self._next)
-        self.next_btn.setMinimumWidth(360)
+        self.next_btn.setMinimumWidth(300)
         self.next_btn.setLayoutDirection(Qt.LayoutDirection.RightToLeft)
-        bottom.addWidget(self.next_btn)
-        outer.addLayout(bottom)
+        self._bottom.addWidget(self.next_btn)
+        outer.addLayout(self._bottom)
         self._edit: FieldEdit | None = None
         self._choices: ChoiceButtons | None = None
+        self._wide_keys = False  # the letter keyboard needs the full width
 
     def resizeEvent(self, event):  # noqa: N802 - Qt API
         super().resizeEvent(event)
-        portrait = event.size().height() > event.size().width()
-        self._body.setDirection(QBoxLayout.Direction.TopToBottom if portrait
+        self._arrange()
+
+    def _arrange(self) -> None:
+        """Keys beside the answer in landscape; below it in portrait or for the wide keyboard,
+        where "next" moves up beside the answer so that everything fits 1280x800."""
+        stacked = self._wide_keys or self.height() > self.width()
+        self._body.setDirection(QBoxLayout.Direction.TopToBottom if stacked
                                 else QBoxLayout.Direction.LeftToRight)
+        inline = self._wide_keys
+        target = self._input_row if inline else self._bottom
+        if self.next_btn.parentWidget() is not None:
+            for layout in (self._input_row, self._bottom):
+                layout.removeWidget(self.next_btn)
+        target.addWidget(self.next_btn)
 
     def refresh(self) -> None:
         session = self.ctl.session
@@ -163,6 +184,8 @@ class FormScreen(Screen):
         if fld.type == "choice":
             self._choices = ChoiceButtons(fld, self.ctl.locale, draft)
             self._keys_slot.addWidget(self._choices)
+            self._wide_keys = False
+            self._arrange()
             return
         self._edit = FieldEdit(f"field:{fld.id}")
         self._edit.setText(draft)
@@ -175,3 +198,5 @@ class FormScreen(Screen):
         else:
             keys = LetterKeyboard(self._edit, tr, fld.max_length)
         self._keys_slot.addWidget(keys)
+        self._wide_keys = isinstance(keys, LetterKeyboard)
+        self._arrange()

@@ -24,12 +24,17 @@ class HomeScreen(Screen):
             lbl.setAlignment(Qt.AlignmentFlag.AlignHCenter)
         col.addWidget(self.greeting)
         col.addWidget(self.subtitle)
-        self.grid = PagedGrid(self.tr, min_tile_w=400, min_tile_h=160)
+        self.grid = PagedGrid(self.tr, min_tile_w=360, min_tile_h=110)
         col.addWidget(self.grid, 1)
         self.footer = label(role="muted")
         self.footer.setAlignment(Qt.AlignmentFlag.AlignHCenter)
         col.addWidget(self.footer)
         self._menu_key = None
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().resizeEvent(event)
+        # On short screens the greeting gives its room to the category buttons.
+        self.greeting.setVisible(event.size().height() > 760)
 
     def refresh(self) -> None:
         self.greeting.setText(self.tr("home.title"))
@@ -49,7 +54,7 @@ class HomeScreen(Screen):
 
         def make():
             tile = Tile(f"category:{cat.id}", cat.icon, text(cat.title, loc),
-                        self.tr("home.count", n=count))
+                        self.tr("home.count", n=count), icon_size=72)
             tile.clicked.connect(lambda: self.ctl.choose_category(cat.id))
             return tile
 

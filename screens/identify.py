@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from drivers.sim_reader import SAMPLE_RESIDENTS
 from kiosk.personal import mask_id_number, mask_name
@@ -24,7 +24,9 @@ class IdentifyScreen(Screen):
         col.addWidget(self.heading)
         self.picture = QLabel()
         self.picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.picture.setPixmap(svg_pixmap("card-reader", 420))
+        # The picture takes what room is left and never pushes the window larger.
+        self.picture.setMinimumSize(1, 1)
+        self.picture.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
         col.addWidget(self.picture, 1)
         self.hint = label(role="subtitle")
         self.hint.setAlignment(Qt.AlignmentFlag.AlignHCenter)
@@ -61,6 +63,12 @@ class IdentifyScreen(Screen):
             row.addWidget(btn)
         col.addLayout(row)
         return panel
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().resizeEvent(event)
+        room = self.picture.height()
+        size = max(120, min(480, int(room * 1.5)))  # the picture is 3:2
+        self.picture.setPixmap(svg_pixmap("card-reader", size))
 
     def refresh(self) -> None:
         self.heading.setText(self.tr("identify.title"))

@@ -17,7 +17,7 @@ class _Keys(QWidget):
         self._max = max_length
         self._grid = QGridLayout(self)
         self._grid.setContentsMargins(0, 0, 0, 0)
-        self._grid.setSpacing(12)
+        self._grid.setSpacing(10)
         self._tr = tr
 
     def _key(self, char: str, row: int, col: int, span: int = 1) -> QPushButton:
@@ -28,10 +28,11 @@ class _Keys(QWidget):
         self._grid.addWidget(btn, row, col, 1, span)
         return btn
 
-    def _action(self, name: str, text: str, row: int, col: int, span: int, fn) -> QPushButton:
+    def _action(self, name: str, text: str, row: int, col: int, span: int, fn,
+                rows: int = 1) -> QPushButton:
         btn = button(text, name=name, role="key-action", on_click=fn)
         btn.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self._grid.addWidget(btn, row, col, 1, span)
+        self._grid.addWidget(btn, row, col, rows, span)
         return btn
 
     def type(self, char: str) -> None:
@@ -48,9 +49,8 @@ class _Keys(QWidget):
 
 
 class NumericKeypad(_Keys):
-    """1-9, 0 and backspace/clear; ``extra`` adds one key such as "X" or ".".
-
-    Laid out like a phone, which elderly residents know best.
+    """Digits laid out like a phone, which elderly residents know best; backspace and clear
+    on the right. ``extra`` puts one more key (such as "X") left of the 0.
     """
 
     def __init__(self, target: QLineEdit, tr, max_length: int | None = None, extra: str = ""):
@@ -59,12 +59,12 @@ class NumericKeypad(_Keys):
             self._key(d, i // 3, i % 3)
         if extra:
             self._key(extra, 3, 0)
-        else:
-            self._action("key:clear", tr("key.clear"), 3, 0, 1, self.clear)
         self._key("0", 3, 1)
-        self._action("key:backspace", "⌫ " + tr("key.backspace"), 3, 2, 1, self.backspace)
-        if extra:
-            self._action("key:clear", tr("key.clear"), 4, 0, 3, self.clear)
+        self._action("key:backspace", "⌫\n" + tr("key.backspace"), 0, 3, 1, self.backspace,
+                     rows=2)
+        self._action("key:clear", tr("key.clear"), 2, 3, 1, self.clear, rows=2)
+        for col in range(4):
+            self._grid.setColumnStretch(col, 1)
 
 
 class LetterKeyboard(_Keys):
@@ -74,6 +74,7 @@ class LetterKeyboard(_Keys):
 
     def __init__(self, target: QLineEdit, tr, max_length: int | None = None):
         super().__init__(target, tr, max_length)
+        self._grid.setSpacing(6)  # ten keys of 90 px must fit a 1080 px portrait screen
         for r, chars in enumerate(self.ROWS):
             for c, ch in enumerate(chars):
                 self._key(ch, r, c)

@@ -19,7 +19,7 @@ class ServicesScreen(Screen):
         col.setSpacing(16)
         self.hint = label(role="subtitle")
         col.addWidget(self.hint)
-        self.grid = PagedGrid(self.tr, min_tile_w=560, min_tile_h=170)
+        self.grid = PagedGrid(self.tr, min_tile_w=540, min_tile_h=150)
         col.addWidget(self.grid, 1)
         self._key = None
 

@@ -103,24 +103,27 @@ class Tile(QPushButton):
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMaximumHeight(300)
+        # An explicit minimum: long texts may wrap or clip, but never grow the window.
+        self.setMinimumSize(240, 110)
         row = QHBoxLayout(self)
-        row.setContentsMargins(24, 16, 24, 16)
-        row.setSpacing(24)
+        row.setContentsMargins(20, 10, 20, 10)
+        row.setSpacing(20)
+        self._icon_size = icon_size
         pic = QLabel()
         pic.setPixmap(svg_pixmap(icon, icon_size))
         pic.setFixedSize(icon_size, icon_size)
         row.addWidget(pic)
         texts = QVBoxLayout()
-        texts.setSpacing(6)
+        texts.setSpacing(4)
         self.title_label = label(title)
-        self.title_label.setStyleSheet("font-size: 38px; font-weight: bold;")
+        self._title_px = 0
+        self._set_title_px(self.TITLE_PX[0])
         texts.addStretch(1)
         texts.addWidget(self.title_label)
-        if subtitle:
-            sub = label(subtitle, role="muted")
-            texts.addWidget(sub)
-        if badge:
-            texts.addWidget(label(badge, role="muted"))
+        # Second lines are helpful but optional: they give way when the tile is short.
+        self._extras = [label(t, role="muted") for t in (subtitle, badge) if t]
+        for extra in self._extras:
+            texts.addWidget(extra)
         texts.addStretch(1)
         row.addLayout(texts, 1)
         for child in self.findChildren(QLabel):
@@ -129,6 +132,29 @@ class Tile(QPushButton):
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
         return QSize(360, 150)
+
+    def _set_title_px(self, px: int) -> None:
+        if px != self._title_px:
+            self._title_px = px
+            self.title_label.setStyleSheet(f"font-size: {px}px; font-weight: bold;")
+
+    TITLE_PX = (34, 30, 28)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().resizeEvent(event)
+        # The labels' own widths are not laid out yet during a resize: work it out.
+        width = max(40, event.size().width() - 40 - self._icon_size - 20)
+        height = event.size().height() - 24
+        # The largest title size that fits; long English titles step down, never below 28 px.
+        for px in self.TITLE_PX:
+            self._set_title_px(px)
+            if self.title_label.heightForWidth(width) <= height:
+                break
+        room = height - self.title_label.heightForWidth(width)
+        for extra in self._extras:
+            need = extra.heightForWidth(width) + 4
+            extra.setVisible(room >= need)
+            room -= need
 
 
 class PagedGrid(QWidget):
@@ -151,6 +177,8 @@ class PagedGrid(QWidget):
         outer.setContentsMargins(0, 0, 0, 0)
         outer.setSpacing(20)
         self._grid_host = QWidget()
+        # Its rows follow its size; the rows must not in turn fix its size (or a hidden page's).
+        self._grid_host.setMinimumSize(1, 1)
         self._grid = QGridLayout(self._grid_host)
         self._grid.setSpacing(24)
         self._grid.setContentsMargins(0, 0, 0, 0)
@@ -205,9 +233,9 @@ class PagedGrid(QWidget):
             self._rebuild()
 
     def _shape_for(self, size: QSize) -> tuple[int, int]:
-        pager_h = 120
+        pager_h = 110  # the pager row: a 96 px button and spacing
         cols = max(1, min(4, size.width() // self._min_w))
-        rows = max(1, min(5, (size.height() - pager_h) // (self._min_h + 24)))
+        rows = max(1, min(5, (size.height() - pager_h + 24) // (self._min_h + 24)))
         # When everything fits on one page, use only the rows needed: bigger tiles.
         rows = max(1, min(rows, math.ceil(len(self._factories) / cols)))
         return rows, cols

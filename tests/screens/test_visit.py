@@ -71,7 +71,8 @@ def test_full_visit_with_card_and_form(qtbot, window):
     assert tx.identity == {"method": "ga467", "id_number": "330106195503120016", "name": "张建国"}
     assert tx.menu_version == window.ctl.session.menu.version
     reference = find(window, "label:reference", QLabel).text()
-    assert reference == tx.id.replace("-", "").upper()[:4] + "-" + tx.id.replace("-", "").upper()[4:8]
+    hexid = tx.id.replace("-", "").upper()
+    assert reference == f"{hexid[:4]}-{hexid[4:8]}"
     qtbot.waitUntil(lambda: window.ctl.session.visit.printed is True, timeout=5000)
     assert window.printer.printed and tx.id in window.printer.printed[-1][0]
 

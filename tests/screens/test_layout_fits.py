@@ -1,0 +1,90 @@
+"""Every screen fits at 1920x1080, 1280x800 and 1080x1920 portrait: nothing squeezed or cut."""
+
+from __future__ import annotations
+
+import pytest
+from kiosk_helpers import write_config
+from PySide6.QtWidgets import QAbstractButton, QApplication
+
+from drivers.base import CardEvent, CardEventKind
+from drivers.sim_reader import SAMPLE_RESIDENTS
+from kiosk.app import create_window
+from kiosk.demo import sample_value
+from screens import theme
+
+SIZES = [(1920, 1080), (1280, 800), (1080, 1920)]
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    win = create_window(str(write_config(tmp_path)))
+    qtbot.addWidget(win)
+    win.show()
+    yield win
+    win.close()
+
+
+def check_fits(window, size, where: str, locale: str) -> None:
+    window.resize(*size)
+    QApplication.processEvents()
+    assert (window.width(), window.height()) == size, f"{where}: the window grew"
+    screen = window.router.current
+    needed = screen.layout().totalMinimumSize()
+    assert needed.height() <= screen.height() + 2, \
+        f"{where} {locale} at {size}: needs {needed.height()} px, has {screen.height()}"
+    assert needed.width() <= screen.width() + 2, f"{where} {locale} at {size}: too narrow"
+    for button in screen.findChildren(QAbstractButton):
+        if button.isVisible():
+            assert button.height() >= 90, f"{where}: {button.objectName()} is {button.height()} px"
+
+
+@pytest.mark.parametrize("locale", ["zh_CN", "en"])
+def test_every_screen_fits_every_size(window, locale):
+    ctl = window.ctl
+    if ctl.locale != locale:
+        ctl.toggle_language()
+    menu = ctl.session.menu
+    service = max((s for s in menu.services if s.enabled and s.requires_identity),
+                  key=lambda s: (len({f.type for f in s.fields}), len(s.fields)))
+    for size in SIZES:
+        check_fits(window, size, "home", locale)
+    ctl.choose_category(service.category)
+    for size in SIZES:
+        check_fits(window, size, "services", locale)
+    ctl.choose_service(service.id)
+    for size in SIZES:
+        check_fits(window, size, "identify", locale)
+    ctl.on_card_event(CardEvent(CardEventKind.READ, identity=SAMPLE_RESIDENTS[0]))
+    for fld in service.fields:
+        for size in SIZES:
+            check_fits(window, size, f"form {fld.type}", locale)
+        ctl.submit_field(sample_value(fld))
+    for size in SIZES:
+        check_fits(window, size, "confirm", locale)
+
+
+def test_every_field_type_fits(window):
+    """The keypads of all six field types fit the smallest landscape screen."""
+    ctl = window.ctl
+    menu = ctl.session.menu
+    seen = set()
+    for service in menu.services:
+        types = {f.type for f in service.fields} - seen
+        if not service.enabled or not types:
+            continue
+        ctl.go_home()
+        ctl.choose_category(service.category)
+        ctl.choose_service(service.id)
+        if service.requires_identity:
+            ctl.on_card_event(CardEvent(CardEventKind.READ, identity=SAMPLE_RESIDENTS[1]))
+        for fld in service.fields:
+            if fld.type not in seen:
+                for size in SIZES:
+                    check_fits(window, size, f"form {fld.type} ({service.id})", ctl.locale)
+                seen.add(fld.type)
+            ctl.submit_field(sample_value(fld))
+    assert seen == {"text", "number", "phone", "date", "choice", "id_number"}
+
+
+def test_text_sizes_meet_the_minimum():
+    assert theme.BODY_PX >= 28 and theme.TOUCH_MIN >= 90 and theme.KEY_MIN >= 90
