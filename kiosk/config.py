@@ -136,7 +136,7 @@ def find_config_path(cli_path: str | None = None) -> Path | None:
     env = os.environ.get("KIOSK_CONFIG")
     for origin, candidate in (("--config", cli_path), ("KIOSK_CONFIG", env)):
         if candidate:
-            path = Path(candidate).expanduser()
+            path = Path(candidate).expanduser().resolve()
             if not path.is_file():
                 raise ConfigError(f"{path}: configuration file not found (given by {origin})")
             return path
@@ -208,7 +208,10 @@ def _check_value(where: str, spec: Key, value: Any) -> None:
 def _describe(value: Any) -> str:
     kind = {bool: "boolean", int: "integer", float: "number", str: "string", dict: "table",
             list: "array"}.get(type(value), type(value).__name__)
-    text = repr(value) if not isinstance(value, str) else f'"{value}"'
+    if isinstance(value, bool):
+        text = "true" if value else "false"  # as written in TOML
+    else:
+        text = repr(value) if not isinstance(value, str) else f'"{value}"'
     if len(text) > 40:
         text = text[:37] + "..."
     return f"{text} ({kind})"

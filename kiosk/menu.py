@@ -127,6 +127,8 @@ def _json_path(parts) -> str:
 def _plain(err) -> str:
     if err.validator == "additionalProperties" and isinstance(err.instance, dict):
         return err.message.replace("Additional properties are not allowed", "unknown key")
+    if err.validator == "pattern" and err.validator_value == "\\S":
+        return "must not be blank"
     return err.message
 
 
@@ -174,7 +176,8 @@ def _rules(doc: dict) -> list[str]:
         for j, fld in enumerate(fields):
             fpath = f"{base}.fields[{j}]"
             localized(fld["label"], f"{fpath}.label")
-            if fld["type"] == "number" and fld.get("min", 0) > fld.get("max", float("inf")):
+            low, high = fld.get("min"), fld.get("max")
+            if fld["type"] == "number" and low is not None and high is not None and low > high:
                 problems.append(f"{fpath}: min is greater than max")
             if fld["type"] == "choice":
                 unique(fld["choices"], f"{fpath}.choices")
@@ -201,7 +204,7 @@ def load(path: Path) -> Menu:
     except OSError as exc:
         raise MenuError(str(path), [f"$: cannot be read ({exc.strerror})"]) from None
     try:
-        doc = json.loads(raw.decode("utf-8"))
+        doc = json.loads(raw.decode("utf-8-sig"))  # a BOM from a Windows editor is harmless
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise MenuError(str(path), [f"$: not valid JSON ({exc})"]) from None
     return parse(doc, str(path))

@@ -247,7 +247,7 @@ PROBLEMS = [
     ("empty-text", _set("services", 0, "title", "en", value=""), "$.services[0].title.en",
      "should be non-empty"),
     ("blank-text", _set("services", 0, "title", "zh_CN", value="   "),
-     "$.services[0].title.zh_CN", "does not match"),
+     "$.services[0].title.zh_CN", "must not be blank"),
     ("empty-text-object", _set("categories", 0, "title", value={}), "$.categories[0].title",
      "should be non-empty"),
     ("text-not-string", _set("services", 0, "title", "en", value=5), "$.services[0].title.en",
@@ -573,3 +573,16 @@ def test_menu_of_200_services_in_20_categories(tmp_path):
     for cat in m.visible_categories():
         assert len(m.services_in(cat.id)) == 10
     assert {f.type for s in m.services for f in s.fields} == set(FIELD_TYPES)
+
+
+def test_a_menu_file_with_a_bom_loads(tmp_path):
+    path = tmp_path / "menu.json"
+    path.write_bytes(b"\xef\xbb\xbf" + resources.default_menu_path().read_bytes())
+    assert menu.load(path).version >= 1
+
+
+def test_a_field_without_type_is_one_problem():
+    doc = json.loads(resources.default_menu_path().read_text("utf-8"))
+    del doc["services"][0]["fields"][0]["type"]
+    problems = menu.validate(doc)
+    assert len(problems) == 1 and "'type' is a required property" in problems[0]
