@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 
-from PySide6.QtCore import QEvent, QObject, Qt, QtMsgType, qInstallMessageHandler
+from PySide6.QtCore import QEvent, QObject, Qt, QtMsgType, QTimer, qInstallMessageHandler
 from PySide6.QtGui import QFont, QKeyEvent
 from PySide6.QtWidgets import (
     QApplication,
@@ -248,6 +249,23 @@ def _run_window(app: QApplication, config: Config, windowed: bool) -> int:
     else:
         window.lock_down(config.kiosk.hide_cursor)
         window.showFullScreen()
+    _quit_on_signals(app, window)
     code = app.exec()
     window.shutdown()
     return code
+
+
+def _quit_on_signals(app: QApplication, window: KioskWindow) -> None:
+    """SIGTERM (systemd stop) and SIGINT end the app cleanly, even in kiosk mode."""
+
+    def stop(signum, _frame) -> None:
+        log.info("signal %s: stopping", signum)
+        window.locked = False
+        app.quit()
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, stop)
+    # Python runs signal handlers only between bytecodes; wake the interpreter now and then.
+    timer = QTimer(window)
+    timer.timeout.connect(lambda: None)
+    timer.start(250)

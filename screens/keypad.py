@@ -68,17 +68,35 @@ class NumericKeypad(_Keys):
 
 
 class LetterKeyboard(_Keys):
-    """Digits and capital letters in alphabetical order (easier to find than QWERTY)."""
+    """Digits and letters in alphabetical order (easier to find than QWERTY for residents who
+    rarely type), lower case like a phone keyboard, with a caps key that stays on until
+    touched again. Letter keys are named after what they type now: ``key:a`` or ``key:A``.
+    """
 
-    ROWS = ("1234567890", "ABCDEFGHIJ", "KLMNOPQRST", "UVWXYZ-")
+    ROWS = ("1234567890", "abcdefghij", "klmnopqrst", "uvwxyz")
 
     def __init__(self, target: QLineEdit, tr, max_length: int | None = None):
         super().__init__(target, tr, max_length)
         self._grid.setSpacing(6)  # ten keys of 90 px must fit a 1080 px portrait screen
+        self._upper = False
+        self._letters: list[QPushButton] = []
         for r, chars in enumerate(self.ROWS):
             for c, ch in enumerate(chars):
-                self._key(ch, r, c)
+                btn = self._key(ch, r, c)
+                if ch.isalpha():
+                    btn.clicked.disconnect()
+                    btn.clicked.connect(lambda _checked=False, b=btn: self.type(b.text()))
+                    self._letters.append(btn)
         last = len(self.ROWS) - 1
-        self._key(" ", last, 7, 1)
+        self._key(" ", last, 6, 1)
+        self.caps = self._action("key:shift", "⇧ ABC", last, 7, 1, self.toggle_case)
         self._action("key:backspace", "⌫", last, 8, 1, self.backspace)
         self._action("key:clear", tr("key.clear"), last, 9, 1, self.clear)
+
+    def toggle_case(self) -> None:
+        self._upper = not self._upper
+        for btn in self._letters:
+            ch = btn.text().upper() if self._upper else btn.text().lower()
+            btn.setText(ch)
+            btn.setObjectName(f"key:{ch}")
+        self.caps.setText("⇩ abc" if self._upper else "⇧ ABC")

@@ -15,7 +15,7 @@ from kiosk_helpers import (
 from PySide6.QtWidgets import QLabel, QLineEdit
 
 from kiosk.app import create_window
-from offline_queue import OfflineQueue
+from offline_queue import OfflineQueue, QueueWriteError
 
 
 @pytest.fixture
@@ -173,20 +173,27 @@ def test_language_switch_on_every_screen(qtbot, window):
 
 
 def test_queue_write_failure_shows_no_reference(qtbot, window):
-    def broken(*args, **kwargs):
-        from offline_queue import QueueWriteError
-
-        raise QueueWriteError("disk full")
-
-    window.queue.enqueue = broken
+    # A real full disk for SQLite: the database may not grow by a single page.
+    conn = window.queue._db.conn
+    pages = conn.execute("PRAGMA page_count").fetchone()[0]
+    conn.execute(f"PRAGMA max_page_count = {pages}")
+    for size in (3000, 1000, 300, 100, 30, 1):  # fill what room the last pages have left
+        with pytest.raises(QueueWriteError):
+            for _ in range(100):
+                window.queue.enqueue("warm-up", {"pad": "x" * size})
     touch(qtbot, window, "category:employment")
     touch(qtbot, window, "tile:job-vacancies")
     wait_screen(qtbot, window, "confirm")
+    before = window.queue.counts()["pending"]
     touch(qtbot, window, "btn:confirm")
     wait_screen(qtbot, window, "error")
     assert "没能保存" in find(window, "label:message", QLabel).text()
     assert not [w for w in window.findChildren(QLabel, "label:reference") if w.isVisible()]
     assert window.printer.printed == []
+    conn.execute("PRAGMA max_page_count = 1073741823")
+    assert window.queue.counts()["pending"] == before
+    touch(qtbot, window, "btn:finish")
+    wait_screen(qtbot, window, "home")
 
 
 def test_confirm_twice_stores_once(qtbot, window):
@@ -198,3 +205,37 @@ def test_confirm_twice_stores_once(qtbot, window):
     wait_screen(qtbot, window, "done")
     assert not button.isEnabled() or current_screen(window) == "screen:done"
     assert len(stored(window)) == 1
+
+
+def test_text_field_on_the_letter_keyboard(qtbot, window):
+    touch(qtbot, window, "category:business")
+    touch(qtbot, window, "tile:food-business-permit")
+    touch(qtbot, window, "sim:card:2")
+    wait_screen(qtbot, window, "form")
+    type_keys(qtbot, window, "91330106")
+    touch(qtbot, window, "key:shift")
+    type_keys(qtbot, window, "MA2")
+    touch(qtbot, window, "key:shift")
+    type_keys(qtbot, window, "ab")
+    touch(qtbot, window, "key:backspace")
+    assert find(window, "field:credit-code", QLineEdit).text() == "91330106MA2a"
+    touch(qtbot, window, "btn:next")
+    assert window.ctl.session.visit.values["credit-code"] == "91330106MA2a"
+
+
+def test_id_number_field_takes_x(qtbot, window):
+    touch(qtbot, window, "category:medical-insurance")
+    touch(qtbot, window, "tile:mi-resident-payment")
+    touch(qtbot, window, "sim:card:1")
+    wait_screen(qtbot, window, "form")
+    service = window.ctl.session.visit.service
+    touch(qtbot, window, f"choice:payer:{service.fields[0].choices[0].id}")
+    touch(qtbot, window, "btn:next")
+    number = "33010620150101009X"  # a valid number whose check character is X
+    type_keys(qtbot, window, "330106201501010091")  # the same with a wrong check character
+    touch(qtbot, window, "btn:next")
+    assert "不对" in find(window, "label:error", QLabel).text()
+    touch(qtbot, window, "key:backspace")
+    type_keys(qtbot, window, "X")
+    touch(qtbot, window, "btn:next")
+    assert window.ctl.session.visit.values["member-id"] == number
