@@ -6,7 +6,7 @@ import logging
 import signal
 import sys
 
-from PySide6.QtCore import QEvent, QObject, Qt, QtMsgType, QTimer, qInstallMessageHandler
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, QtMsgType, qInstallMessageHandler
 from PySide6.QtGui import QFont, QKeyEvent
 from PySide6.QtWidgets import (
     QApplication,

@@ -38,7 +38,7 @@ def start_visit_to_confirm(qtbot, window):
     service = window.ctl.session.visit.service
     touch(qtbot, window, f"choice:reason:{service.fields[0].choices[0].id}")
     touch(qtbot, window, "btn:next")
-    type_keys(qtbot, window, "300")
+    type_keys(qtbot, window, "4321")
     touch(qtbot, window, "btn:next")
     type_keys(qtbot, window, "13912345678")
     touch(qtbot, window, "btn:next")
@@ -55,7 +55,7 @@ def test_idle_prompt_then_home_wipes_everything(qtbot, window):
     wait_screen(qtbot, window, "home", timeout=4000)
     assert window.ctl.session.visit is None
     text = all_text(window)
-    for secret in ("张**", "0016", "139****5678", "13912345678", "300"):
+    for secret in ("张**", "0016", "139****5678", "13912345678", "4321"):
         assert secret not in text, f"{secret!r} still on a widget after the visit"
 
 
