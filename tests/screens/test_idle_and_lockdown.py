@@ -3,25 +3,17 @@
 from __future__ import annotations
 
 import pytest
-from kiosk_helpers import current_screen, find, touch, type_keys, wait_screen, write_config
+from kiosk_helpers import current_screen, find, touch, type_keys, wait_screen
 from PySide6.QtCore import QEvent, QPoint, Qt
 from PySide6.QtGui import QCloseEvent, QContextMenuEvent, QKeyEvent
 from PySide6.QtWidgets import QApplication, QLabel, QLineEdit
 
 from kiosk import idle
-from kiosk.app import create_window
 
 
-@pytest.fixture
-def window(qtbot, tmp_path, monkeypatch):
+@pytest.fixture(autouse=True)
+def short_prompt(monkeypatch):
     monkeypatch.setattr(idle, "PROMPT_S", 1)
-    win = create_window(str(write_config(tmp_path)))
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.locked = False
-    win.close()
 
 
 def all_text(window) -> str:

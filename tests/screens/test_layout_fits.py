@@ -3,25 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from kiosk_helpers import write_config
 from PySide6.QtWidgets import QAbstractButton, QApplication
 
 from drivers.base import CardEvent, CardEventKind
 from drivers.sim_reader import SAMPLE_RESIDENTS
-from kiosk.app import create_window
 from kiosk.demo import sample_value
 from screens import theme
 
 SIZES = [(1920, 1080), (1280, 800), (1080, 1920)]
-
-
-@pytest.fixture
-def window(qtbot, tmp_path):
-    win = create_window(str(write_config(tmp_path)))
-    qtbot.addWidget(win)
-    win.show()
-    yield win
-    win.close()
 
 
 def check_fits(window, size, where: str, locale: str) -> None:

@@ -10,23 +10,10 @@ from kiosk_helpers import (
     type_keys,
     wait_find,
     wait_screen,
-    write_config,
 )
 from PySide6.QtWidgets import QLabel, QLineEdit
 
-from kiosk.app import create_window
 from offline_queue import OfflineQueue, QueueWriteError
-
-
-@pytest.fixture
-def window(qtbot, tmp_path):
-    win = create_window(str(write_config(tmp_path)))
-    qtbot.addWidget(win)
-    win.resize(1920, 1080)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.close()
 
 
 def stored(window):
