@@ -57,8 +57,12 @@ class TopBar(QWidget):
         self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.lang = button("", name="btn:lang", role="nav", icon="globe", icon_color="#ffffff",
                            on_click=ctl.toggle_language)
+        # A small, calm network state; residents are never asked to do anything about it.
+        self.network = label(wrap=False, role="network", name="label:network")
+        self.network.setMinimumWidth(200)
         row.addWidget(self.back)
         row.addWidget(self.home)
+        row.addWidget(self.network)
         row.addWidget(self.title, 1)
         row.addWidget(self.lang)
         self._ctl = ctl
@@ -73,6 +77,15 @@ class TopBar(QWidget):
         self.lang.setText(ctl.tr("lang.switch"))
         current = ctl.router.current
         self.title.setText(current.title() if current is not None else ctl.tr("app.name"))
+        self.show_network(ctl.online)
+
+    def show_network(self, online: bool | None) -> None:
+        """None: an offline-only kiosk (no central), nothing to show."""
+        on_home = self._ctl.session.step == Step.HOME
+        self.network.setVisible(online is not None and on_home)
+        if online is not None:
+            key = "status.online" if online else "status.offline"
+            self.network.setText(("● " if online else "○ ") + self._ctl.tr(key))
 
 
 class KioskWindow(QMainWindow):

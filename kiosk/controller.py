@@ -43,6 +43,7 @@ class Controller(QObject):
         self.submitting = False
         self.receipt_preview_path: Path | None = None
         self.device_status: dict[str, DeviceStatus] = {}
+        self.online: bool | None = None  # None: no central configured
 
     # -- helpers for screens ----------------------------------------------------------------
     def tr(self, key: str, **params) -> str:

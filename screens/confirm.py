@@ -7,7 +7,7 @@ from PySide6.QtWidgets import QBoxLayout, QGridLayout, QVBoxLayout
 
 from kiosk.summary import summary_rows
 from screens.base import Screen
-from screens.widgets import button, card_frame, label
+from screens.widgets import button, card_frame, clear_layout, label
 
 
 class ConfirmScreen(Screen):
@@ -73,11 +73,7 @@ class ConfirmScreen(Screen):
         self._clear_rows()
 
     def _clear_rows(self) -> None:
-        while self.rows.count():
-            item = self.rows.takeAt(0)
-            if item.widget() is not None:
-                item.widget().hide()
-                item.widget().deleteLater()
+        clear_layout(self.rows)
 
     def _confirm(self) -> None:
         self.confirm_btn.setEnabled(False)  # one touch, one transaction

@@ -17,7 +17,7 @@ from kiosk.menu import text
 from screens.base import Screen
 from screens.datepicker import DatePicker
 from screens.keypad import LetterKeyboard, NumericKeypad
-from screens.widgets import button, label
+from screens.widgets import button, clear_layout, label
 
 # Longest input each keypad type allows, so a resident cannot type on forever.
 MAX_LEN = {"phone": 11, "id_number": 18, "number": 12, "date": 10}
@@ -170,11 +170,7 @@ class FormScreen(Screen):
 
     def _clear_input(self) -> None:
         for slot in (self._input_slot, self._keys_slot):
-            while slot.count():
-                item = slot.takeAt(0)
-                if item.widget() is not None:
-                    item.widget().hide()
-                    item.widget().deleteLater()
+            clear_layout(slot)
         self._edit = None
         self._choices = None
 

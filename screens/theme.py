@@ -24,7 +24,9 @@ STYLESHEET = f"""
 QWidget#root, QStackedWidget, QWidget[screen="true"] {{ background: {PAPER}; }}
 QWidget#topbar {{ background: {BLUE}; }}
 QWidget#topbar QLabel {{ color: {WHITE}; font-size: 38px; font-weight: bold; }}
-QWidget#topbar QLabel#status {{ font-size: 26px; font-weight: normal; color: {BLUE_LIGHT}; }}
+QWidget#topbar QLabel[role="network"] {{
+    font-size: 26px; font-weight: normal; color: {BLUE_LIGHT};
+}}
 QPushButton {{
     min-height: {TOUCH_MIN}px; min-width: {TOUCH_MIN}px; border-radius: 16px;
     background: {WHITE}; border: 3px solid {BLUE}; color: {BLUE_DARK};

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QPushButton,
     QSizePolicy,
     QVBoxLayout,
@@ -246,11 +247,7 @@ class PagedGrid(QWidget):
         self.page_label.setText(self._tr("page.of", page=self._page + 1, pages=self.pages))
 
     def _rebuild(self) -> None:
-        while self._grid.count():
-            item = self._grid.takeAt(0)
-            if item.widget() is not None:
-                item.widget().hide()  # gone at once for finders, deleted later by Qt
-                item.widget().deleteLater()
+        clear_layout(self._grid)
         rows, cols = self._shape
         per_page = rows * cols
         start = self._page * per_page
@@ -272,6 +269,20 @@ class PagedGrid(QWidget):
         self.next_btn.setEnabled(self._page + 1 < self.pages)
         self.retranslate()
         self.pageChanged.emit(self._page)
+
+
+def clear_layout(layout) -> None:
+    """Remove every widget from ``layout`` at once, wiping any text first: a widget waiting
+    for deletion must not keep a resident's data on it."""
+    while layout.count():
+        widget = layout.takeAt(0).widget()
+        if widget is None:
+            continue
+        for text_widget in [widget, *widget.findChildren(QWidget)]:
+            if isinstance(text_widget, QLabel | QLineEdit):
+                text_widget.clear()
+        widget.hide()  # gone at once for finders; Qt deletes it on the next loop turn
+        widget.deleteLater()
 
 
 def card_frame() -> QFrame:

@@ -1,0 +1,428 @@
+"""Start-up and screen-change benchmark (issue #2).
+
+    python benchmarks/startup.py [--runs N] [--changes N] [--json]
+
+Measures, in one run:
+
+1. Kiosk start to first painted home screen. Each run is a fresh interpreter
+   (``python -c``, started by this script) that imports the kiosk, creates the
+   QApplication, builds the main window with ``kiosk.app.create_window`` on the demo
+   configuration (simulated devices, an empty data folder), shows it at 1920x1080 and
+   waits for the first ``QEvent.Paint`` delivered to the home screen (``screen:home``).
+   The time is wall clock (``time.time()``) from just before this script spawns the
+   child to that paint event, so it includes process and interpreter start. The child
+   also reports the moment the whole first frame has been painted and flushed (the next
+   turn of its event loop), and its peak RSS (``ru_maxrss``) at that moment; then it
+   leaves at once with ``os._exit``.
+2. Baseline: the same for a bare ``QWidget`` of 1920x1080 (imports QtCore and QtWidgets
+   only, no style sheet, no fonts set), and the ratio kiosk / bare.
+3. Screen changes: in this process, one window; home -> services -> home ... by the
+   controller (``choose_category(<first visible category>)`` and ``back()``). Each change
+   is timed from the call until the event loop has delivered the paint of the new current
+   screen (``processEvents`` until its Paint event has been handled, i.e. the frame with
+   the new screen and the top bar is painted and flushed). A second series does the same
+   synchronously: the call plus ``window.repaint()`` (no event loop; work only).
+
+Runs of kiosk and bare alternate; one untimed warm-up run of each comes first so both find
+warm file caches and compiled bytecode. Qt runs offscreen unless QT_QPA_PLATFORM is set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+AIM_START_S = 0.5  # first painted home under 0.5 s
+AIM_RATIO = 2.0  # ... and at most twice the bare window
+AIM_RSS_MB = 100.0  # peak RSS under 100 MB (MiB here: KiB / 1024)
+AIM_CHANGE_MS = 16.0  # screen change median under one 60 Hz frame
+
+# -- child programs (run with ``python -c``; the first statement takes the start time) -----
+
+_CHILD_TAIL = r"""
+def _peak_rss_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+def _vm_hwm_mb():
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return None
+
+def _finish():
+    M["frame"] = time.time()
+    out = dict(M, start=T0, rss_mb=_peak_rss_mb(), vmhwm_mb=_vm_hwm_mb())
+    sys.stdout.write(json.dumps(out) + "\n")
+    sys.stdout.flush()
+    os._exit(0)
+
+class _FirstPaint(QObject):
+    def eventFilter(self, obj, event):
+        if event.type() == QEvent.Type.Paint and "paint" not in M:
+            M["paint"] = time.time()
+            QTimer.singleShot(0, _finish)
+        return False
+
+def _no_paint():
+    sys.stdout.write(json.dumps({"error": "no paint within 20 s"}) + "\n")
+    sys.stdout.flush()
+    os._exit(3)
+
+_filter = _FirstPaint()
+TARGET.installEventFilter(_filter)
+WINDOW.resize(1920, 1080)
+WINDOW.show()
+M["shown"] = time.time()
+QTimer.singleShot(20000, _no_paint)
+app.exec()
+"""
+
+KIOSK_CHILD = r"""import time
+T0 = time.time()
+import json, os, resource, sys
+from pathlib import Path
+from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtWidgets import QApplication, QWidget
+from kiosk.app import create_window
+from kiosk.config import demo_config
+M = {"imports": time.time()}
+app = QApplication(sys.argv[:1])
+M["app"] = time.time()
+WINDOW = create_window(config=demo_config(Path(sys.argv[1])))
+M["window"] = time.time()
+TARGET = WINDOW.findChild(QWidget, "screen:home")
+assert TARGET is not None, "no screen:home after create_window"
+""" + _CHILD_TAIL
+
+BARE_CHILD = r"""import time
+T0 = time.time()
+import json, os, resource, sys
+from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtWidgets import QApplication, QWidget
+M = {"imports": time.time()}
+app = QApplication(sys.argv[:1])
+M["app"] = time.time()
+WINDOW = QWidget()
+M["window"] = time.time()
+TARGET = WINDOW
+""" + _CHILD_TAIL
+
+
+def child_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("QT_QPA_PLATFORM", "offscreen")
+    return env
+
+
+def run_child(code: str) -> dict:
+    """One fresh process; times are seconds since just before the spawn."""
+    data = tempfile.mkdtemp(prefix="kiosk-bench-")
+    try:
+        spawn = time.time()
+        proc = subprocess.run([sys.executable, "-c", code, data], cwd=ROOT, env=child_env(),
+                              capture_output=True, text=True, timeout=120)
+        lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+        if proc.returncode != 0 or not lines:
+            raise RuntimeError(f"child failed (exit {proc.returncode}):\n{proc.stderr[-2000:]}")
+        r = json.loads(lines[-1])
+        if "error" in r:
+            raise RuntimeError(r["error"])
+    finally:
+        shutil.rmtree(data, ignore_errors=True)
+    return {
+        "first_paint_s": r["paint"] - spawn,
+        "frame_done_s": r["frame"] - spawn,
+        "rss_mb": r["rss_mb"],
+        "vmhwm_mb": r["vmhwm_mb"],
+        "phases_s": {
+            "interpreter": r["start"] - spawn,
+            "imports": r["imports"] - r["start"],
+            "qapplication": r["app"] - r["imports"],
+            "window": r["window"] - r["app"],
+            "show": r["shown"] - r["window"],
+            "to_first_paint": r["paint"] - r["shown"],
+        },
+    }
+
+
+def summarize(values: list[float]) -> dict:
+    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
+
+
+def startup_series(runs: int) -> dict:
+    run_child(KIOSK_CHILD)  # warm-up, not counted
+    run_child(BARE_CHILD)
+    kiosk, bare = [], []
+    for _ in range(runs):
+        kiosk.append(run_child(KIOSK_CHILD))
+        bare.append(run_child(BARE_CHILD))
+
+    def series(rs: list[dict]) -> dict:
+        return {
+            "first_paint_s": summarize([r["first_paint_s"] for r in rs]),
+            "frame_done_s": summarize([r["frame_done_s"] for r in rs]),
+            "rss_mb": summarize([r["rss_mb"] for r in rs]),
+            "phases_s": {k: statistics.median(r["phases_s"][k] for r in rs)
+                         for k in rs[0]["phases_s"]},
+            "runs": rs,
+        }
+
+    return {"kiosk": series(kiosk), "bare": series(bare)}
+
+
+# -- screen changes, in this process ------------------------------------------------------
+
+
+def screen_changes(changes: int) -> dict:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from PySide6.QtCore import QEvent, QObject
+    from PySide6.QtWidgets import QApplication
+
+    from kiosk.app import create_window
+    from kiosk.config import demo_config
+
+    class PaintWatch(QObject):
+        """On each screen only (an application-wide filter would slow every event)."""
+
+        def __init__(self):
+            super().__init__()
+            self.target = None
+            self.painted = False
+            self.watched: set[int] = set()
+
+        def watch(self, widget) -> None:
+            if id(widget) not in self.watched:
+                widget.installEventFilter(self)
+                self.watched.add(id(widget))
+            self.target = widget
+            self.painted = False
+
+        def eventFilter(self, obj, event):  # noqa: N802 - Qt API
+            if obj is self.target and event.type() == QEvent.Type.Paint:
+                self.painted = True
+            return False
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    with tempfile.TemporaryDirectory(prefix="kiosk-bench-") as data:
+        window = create_window(config=demo_config(Path(data)))
+        try:
+            ctl = window.ctl
+            category = ctl.session.menu.visible_categories()[0].id
+            pw = PaintWatch()
+            pw.watch(window.stack.currentWidget())
+            window.resize(1920, 1080)
+            window.show()
+            deadline = time.perf_counter() + 10
+            while not pw.painted and time.perf_counter() < deadline:
+                app.processEvents()
+            if not pw.painted:
+                raise RuntimeError("the home screen was never painted")
+
+            def change(i: int):
+                if i % 2 == 0:
+                    ctl.choose_category(category)
+                    return "screen:services"
+                ctl.back()
+                return "screen:home"
+
+            def settle():
+                for _ in range(3):
+                    app.processEvents()
+
+            settle()
+            loop_ms: list[float] = []
+            for i in range(changes):
+                t0 = time.perf_counter()
+                expect = change(i)
+                pw.watch(window.stack.currentWidget())
+                limit = t0 + 5
+                while not pw.painted:
+                    app.processEvents()
+                    if time.perf_counter() > limit:
+                        raise RuntimeError(f"change {i}: {expect} not painted within 5 s")
+                loop_ms.append((time.perf_counter() - t0) * 1000)
+                if window.stack.currentWidget().objectName() != expect:
+                    raise RuntimeError(f"change {i}: expected {expect}")
+                settle()
+
+            if window.stack.currentWidget().objectName() != "screen:home":
+                ctl.go_home()
+                settle()
+            sync_ms: list[float] = []
+            for i in range(changes):
+                t0 = time.perf_counter()
+                change(i)
+                pw.watch(window.stack.currentWidget())
+                window.repaint()
+                sync_ms.append((time.perf_counter() - t0) * 1000)
+                if not pw.painted:
+                    raise RuntimeError(f"change {i}: window.repaint() did not paint the screen")
+                settle()
+        finally:
+            window.close()
+
+    def stats(ms: list[float]) -> dict:
+        return {
+            "count": len(ms),
+            "median": statistics.median(ms),
+            "p95": statistics.quantiles(ms, n=100, method="inclusive")[94],
+            "min": min(ms),
+            "max": max(ms),
+            "first": ms[0],
+        }
+
+    return {"category": category, "event_loop_ms": stats(loop_ms), "sync_repaint_ms": stats(sync_ms)}
+
+
+# -- machine and report --------------------------------------------------------------------
+
+
+def machine() -> dict:
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    import PySide6
+    from PySide6 import QtCore
+
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "pyside6": PySide6.__version__,
+        "qt": QtCore.qVersion(),
+        "platform": platform.platform(),
+        "qpa": os.environ.get("QT_QPA_PLATFORM", "offscreen"),
+    }
+
+
+def verdicts(s: dict, c: dict) -> dict:
+    k, b = s["kiosk"], s["bare"]
+    ratio = k["first_paint_s"]["median"] / b["first_paint_s"]["median"]
+    return {
+        "ratio_kiosk_bare": ratio,
+        "start_under_0_5_s": k["first_paint_s"]["median"] < AIM_START_S,
+        "start_at_most_2x_bare": ratio <= AIM_RATIO,
+        "rss_under_100_mb": k["rss_mb"]["median"] < AIM_RSS_MB,
+        "change_under_16_ms": c["event_loop_ms"]["median"] < AIM_CHANGE_MS,
+    }
+
+
+def table(result: dict) -> str:
+    s, c, v, m = result["startup"], result["screen_changes"], result["aims"], result["machine"]
+    k, b = s["kiosk"], s["bare"]
+
+    def ok(flag: bool) -> str:
+        return "PASS" if flag else "MISS"
+
+    def ms3(d: dict) -> tuple[str, str, str]:
+        return tuple(f"{d[x] * 1000:.0f} ms" for x in ("median", "min", "max"))
+
+    def mb3(d: dict) -> tuple[str, str, str]:
+        return tuple(f"{d[x]:.1f} MiB" for x in ("median", "min", "max"))
+
+    ratio = v["ratio_kiosk_bare"]
+    n = len(k["runs"])
+    el, sr = c["event_loop_ms"], c["sync_repaint_ms"]
+    rows = [
+        ("kiosk: start to first paint of home", *ms3(k["first_paint_s"]),
+         "< 500 ms", ok(v["start_under_0_5_s"])),
+        ("kiosk: start to first frame done", *ms3(k["frame_done_s"]), "", ""),
+        ("bare QWidget: start to first paint", *ms3(b["first_paint_s"]), "", ""),
+        ("ratio kiosk / bare (first paint)", f"{ratio:.2f}x", "", "", "<= 2.00x",
+         ok(v["start_at_most_2x_bare"])),
+        ("kiosk: peak RSS", *mb3(k["rss_mb"]), "< 100 MB", ok(v["rss_under_100_mb"])),
+        ("bare QWidget: peak RSS", *mb3(b["rss_mb"]), "", ""),
+        (f"screen change, until painted (n={el['count']})", f"{el['median']:.1f} ms",
+         f"{el['min']:.1f} ms", f"{el['max']:.1f} ms", "< 16 ms", ok(v["change_under_16_ms"])),
+        ("  p95 / first (builds services)", f"{el['p95']:.1f} ms", "", f"{el['first']:.1f} ms",
+         "", ""),
+        (f"screen change, call + repaint() (n={sr['count']})", f"{sr['median']:.1f} ms",
+         f"{sr['min']:.1f} ms", f"{sr['max']:.1f} ms", "", ""),
+        ("  p95", f"{sr['p95']:.1f} ms", "", "", "", ""),
+    ]
+    head = ("measure", "median", "min", "max", "aim", "")
+    widths = [max(len(str(r[i])) for r in [head, *rows]) for i in range(len(head))]
+
+    def fmt(r) -> str:
+        cells = [str(r[0]).ljust(widths[0])] + [str(x).rjust(w) for x, w in
+                                                zip(r[1:4], widths[1:4], strict=True)]
+        cells += [str(r[4]).ljust(widths[4]), str(r[5])]
+        return "  ".join(cells).rstrip()
+
+    ph = k["phases_s"]
+    phase_line = ", ".join(f"{name} {ph[key] * 1000:.0f}" for name, key in (
+        ("interpreter", "interpreter"), ("imports", "imports"),
+        ("QApplication", "qapplication"), ("create_window", "window"), ("show", "show"),
+        ("show->paint", "to_first_paint")))
+    bp = b["phases_s"]
+    bare_line = ", ".join(f"{name} {bp[key] * 1000:.0f}" for name, key in (
+        ("interpreter", "interpreter"), ("imports", "imports"),
+        ("QApplication", "qapplication"), ("show->paint", "to_first_paint")))
+    lines = [
+        f"Start-up and screen changes (issue #2): {n} runs each, Qt platform {m['qpa']}",
+        f"{m['nproc']} x {m['cpu']}, Python {m['python']}, PySide6 {m['pyside6']} "
+        f"(Qt {m['qt']})",
+        "",
+        fmt(head),
+        fmt(["-" * w for w in widths]),
+        *[fmt(r) for r in rows],
+        "",
+        f"kiosk start, median ms: {phase_line}",
+        f"bare start, median ms:  {bare_line}",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--runs", type=int, default=5, help="fresh processes per start-up series")
+    p.add_argument("--changes", type=int, default=200, help="screen changes to time")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    args = p.parse_args(argv)
+    if args.runs < 1 or args.changes < 2:
+        p.error("--runs must be at least 1 and --changes at least 2")
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    startup = startup_series(args.runs)
+    changes = screen_changes(args.changes)
+    result = {
+        "command": "python benchmarks/startup.py " + " ".join(sys.argv[1:] if argv is None
+                                                              else argv),
+        "machine": machine(),
+        "runs": args.runs,
+        "startup": startup,
+        "screen_changes": changes,
+    }
+    result["aims"] = verdicts(startup, changes)
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print(table(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
