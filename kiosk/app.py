@@ -106,6 +106,9 @@ class KioskWindow(QMainWindow):
         printer.open()
         self.printer = printer
         self.ctl = Controller(config, menu, self.queue, printer, config.devices.card_reader, self)
+        self.ctl.jobs.submit(self.ctl.jobs.device_executor, printer.status,
+                             lambda s: self.ctl.on_device_status("printer", s),
+                             lambda exc: log.warning("printer status: %s", exc))
         if self.ctl.reader_is_simulated:
             self.ctl.simulated_reader = reader
 

@@ -153,14 +153,21 @@ class Controller(QObject):
 
         def job():
             self.printer.print_image(render_receipt(data, width), name=transaction_id)
-            return getattr(self.printer, "last_path", None)
+            return getattr(self.printer, "last_path", None), self.printer.status()
 
-        self.jobs.submit(self.jobs.device_executor, job,
-                         lambda path: self._printed(transaction_id, True, path),
+        def done(result) -> None:
+            path, status = result
+            self.on_device_status("printer", status)
+            self._printed(transaction_id, True, path)
+
+        self.jobs.submit(self.jobs.device_executor, job, done,
                          lambda exc: self._print_failed(transaction_id, exc))
 
     def _print_failed(self, transaction_id: str, exc: BaseException) -> None:
         log.error("receipt for %s not printed: %s", transaction_id, exc)
+        status = getattr(exc, "status", None)
+        if status is not None:
+            self.on_device_status("printer", status)
         self._printed(transaction_id, False, None)
 
     def _printed(self, transaction_id: str, ok: bool, path) -> None:

@@ -226,3 +226,18 @@ def test_id_number_field_takes_x(qtbot, window):
     type_keys(qtbot, window, "X")
     touch(qtbot, window, "btn:next")
     assert window.ctl.session.visit.values["member-id"] == number
+
+
+def test_printer_out_of_paper_still_shows_the_reference(qtbot, window):
+    from drivers.base import DeviceState, DeviceStatus, Paper
+
+    window.printer.fault = DeviceStatus(DeviceState.ONLINE, "sim", Paper.OUT)
+    touch(qtbot, window, "category:employment")
+    touch(qtbot, window, "tile:job-vacancies")
+    touch(qtbot, window, "btn:confirm")
+    wait_screen(qtbot, window, "done")
+    qtbot.waitUntil(lambda: window.ctl.session.visit.printed is False, timeout=5000)
+    assert find(window, "label:reference", QLabel).text()
+    assert "没能打印" in find(window, "label:print", QLabel).text()
+    assert window.ctl.device_status["printer"].paper == Paper.OUT
+    assert len(stored(window)) == 1, "the transaction is kept although the receipt failed"

@@ -1,0 +1,45 @@
+"""The heartbeat body of the central API (section 3), built from plain values, free of Qt."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+from drivers.base import DeviceState, DeviceStatus, Paper
+from kiosk import __version__
+
+UNKNOWN_READER = DeviceStatus(DeviceState.OFFLINE, "no status yet")
+UNKNOWN_PRINTER = DeviceStatus(DeviceState.OFFLINE, "no status yet", Paper.UNKNOWN)
+
+
+def rfc3339(ts: float) -> str:
+    return dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def build_heartbeat(*, kiosk_id: str, menu_version: int, counts: dict[str, int],
+                    oldest_pending_s: float | None, devices: dict[str, DeviceStatus],
+                    menu_rejected: dict | None = None, sync: dict | None = None,
+                    now: float | None = None) -> dict:
+    """One heartbeat. ``sync`` adds the upload state (auth failures show here); the spec
+    leaves extra keys to the implementer and the reference central keeps them."""
+    reader = devices.get("card_reader", UNKNOWN_READER)
+    printer = devices.get("printer", UNKNOWN_PRINTER)
+    body = {
+        "kiosk_id": kiosk_id,
+        "time": rfc3339(time.time() if now is None else now),
+        "app_version": __version__,
+        "menu_version": menu_version,
+        "menu_rejected": menu_rejected,
+        "queue": {
+            "pending": counts.get("pending", 0),
+            "oldest_pending_s": None if oldest_pending_s is None else int(oldest_pending_s),
+            "rejected": counts.get("rejected", 0),
+        },
+        "devices": {
+            "card_reader": reader.as_dict(),
+            "printer": {**printer.as_dict(), "paper": str(printer.paper or Paper.UNKNOWN)},
+        },
+    }
+    if sync is not None:
+        body["sync"] = sync
+    return body
