@@ -45,16 +45,16 @@ ROOT = Path(__file__).resolve().parent.parent
 
 AIM_START_S = 0.5  # first painted home under 0.5 s
 AIM_RATIO = 2.0  # ... and at most twice the bare window
-AIM_RSS_MB = 100.0  # peak RSS under 100 MB (MiB here: KiB / 1024)
+AIM_RSS_MB = 100.0  # peak RSS under 100 MB, checked on MiB (KiB / 1024), the larger unit
 AIM_CHANGE_MS = 16.0  # screen change median under one 60 Hz frame
 
 # -- child programs (run with ``python -c``; the first statement takes the start time) -----
 
 _CHILD_TAIL = r"""
-def _peak_rss_mb():
+def _peak_rss_mib():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
-def _vm_hwm_mb():
+def _vm_hwm_mib():
     try:
         with open("/proc/self/status") as f:
             for line in f:
@@ -66,7 +66,13 @@ def _vm_hwm_mb():
 
 def _finish():
     M["frame"] = time.time()
-    out = dict(M, start=T0, rss_mb=_peak_rss_mb(), vmhwm_mb=_vm_hwm_mb())
+    M["rss_mib"], M["vmhwm_mib"] = _peak_rss_mib(), _vm_hwm_mib()
+    # The kiosk opens its queue and starts its idle watch just after the first frame:
+    # the peak a second later is what a running kiosk holds.
+    QTimer.singleShot(1500, _settled)
+
+def _settled():
+    out = dict(M, start=T0, settled_rss_mib=_peak_rss_mib())
     sys.stdout.write(json.dumps(out) + "\n")
     sys.stdout.flush()
     os._exit(0)
@@ -123,18 +129,36 @@ TARGET = WINDOW
 """ + _CHILD_TAIL
 
 
-def child_env() -> dict[str, str]:
+PYCACHE = Path(tempfile.gettempdir()) / "kiosk-bench-pycache"
+
+
+def child_env(bytecode_cache: bool = True) -> dict[str, str]:
+    """The children's environment: offscreen Qt unless set; compiled bytecode cached.
+
+    An installed kiosk runs from compiled bytecode. With PYTHONDONTWRITEBYTECODE set (or a
+    read-only checkout) the kiosk's own modules would be compiled from source at every
+    start, so the children keep their bytecode in a private cache outside the source tree
+    (PYTHONPYCACHEPREFIX), filled by the warm-up run. ``bytecode_cache=False`` measures the
+    compile-every-start case instead.
+    """
     env = dict(os.environ)
     env.setdefault("QT_QPA_PLATFORM", "offscreen")
+    if bytecode_cache:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(PYCACHE)
+    else:
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+        env.pop("PYTHONPYCACHEPREFIX", None)
     return env
 
 
-def run_child(code: str) -> dict:
+def run_child(code: str, bytecode_cache: bool = True) -> dict:
     """One fresh process; times are seconds since just before the spawn."""
     data = tempfile.mkdtemp(prefix="kiosk-bench-")
     try:
         spawn = time.time()
-        proc = subprocess.run([sys.executable, "-c", code, data], cwd=ROOT, env=child_env(),
+        proc = subprocess.run([sys.executable, "-c", code, data], cwd=ROOT,
+                              env=child_env(bytecode_cache),
                               capture_output=True, text=True, timeout=120)
         lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
         if proc.returncode != 0 or not lines:
@@ -147,8 +171,9 @@ def run_child(code: str) -> dict:
     return {
         "first_paint_s": r["paint"] - spawn,
         "frame_done_s": r["frame"] - spawn,
-        "rss_mb": r["rss_mb"],
-        "vmhwm_mb": r["vmhwm_mb"],
+        "rss_mib": r["rss_mib"],
+        "vmhwm_mib": r["vmhwm_mib"],
+        "settled_rss_mib": r["settled_rss_mib"],
         "phases_s": {
             "interpreter": r["start"] - spawn,
             "imports": r["imports"] - r["start"],
@@ -160,23 +185,27 @@ def run_child(code: str) -> dict:
     }
 
 
+MIB = 1024 * 1024
+
+
 def summarize(values: list[float]) -> dict:
     return {"median": statistics.median(values), "min": min(values), "max": max(values)}
 
 
-def startup_series(runs: int) -> dict:
-    run_child(KIOSK_CHILD)  # warm-up, not counted
-    run_child(BARE_CHILD)
+def startup_series(runs: int, bytecode_cache: bool = True) -> dict:
+    run_child(KIOSK_CHILD, bytecode_cache)  # warm-up, not counted
+    run_child(BARE_CHILD, bytecode_cache)
     kiosk, bare = [], []
     for _ in range(runs):
-        kiosk.append(run_child(KIOSK_CHILD))
-        bare.append(run_child(BARE_CHILD))
+        kiosk.append(run_child(KIOSK_CHILD, bytecode_cache))
+        bare.append(run_child(BARE_CHILD, bytecode_cache))
 
     def series(rs: list[dict]) -> dict:
         return {
             "first_paint_s": summarize([r["first_paint_s"] for r in rs]),
             "frame_done_s": summarize([r["frame_done_s"] for r in rs]),
-            "rss_mb": summarize([r["rss_mb"] for r in rs]),
+            "rss_mib": summarize([r["rss_mib"] for r in rs]),
+            "settled_rss_mib": summarize([r["settled_rss_mib"] for r in rs]),
             "phases_s": {k: statistics.median(r["phases_s"][k] for r in rs)
                          for k in rs[0]["phases_s"]},
             "runs": rs,
@@ -248,6 +277,7 @@ def screen_changes(changes: int) -> dict:
 
             settle()
             loop_ms: list[float] = []
+            targets: list[str] = []
             for i in range(changes):
                 t0 = time.perf_counter()
                 expect = change(i)
@@ -258,6 +288,7 @@ def screen_changes(changes: int) -> dict:
                     if time.perf_counter() > limit:
                         raise RuntimeError(f"change {i}: {expect} not painted within 5 s")
                 loop_ms.append((time.perf_counter() - t0) * 1000)
+                targets.append(expect)
                 if window.stack.currentWidget().objectName() != expect:
                     raise RuntimeError(f"change {i}: expected {expect}")
                 settle()
@@ -279,6 +310,9 @@ def screen_changes(changes: int) -> dict:
             window.close()
 
     def stats(ms: list[float]) -> dict:
+        def median_to(name: str) -> float:
+            return statistics.median(m for m, t in zip(ms, targets, strict=True) if t == name)
+
         return {
             "count": len(ms),
             "median": statistics.median(ms),
@@ -286,9 +320,12 @@ def screen_changes(changes: int) -> dict:
             "min": min(ms),
             "max": max(ms),
             "first": ms[0],
+            "median_to_services": median_to("screen:services"),
+            "median_to_home": median_to("screen:home"),
         }
 
-    return {"category": category, "event_loop_ms": stats(loop_ms), "sync_repaint_ms": stats(sync_ms)}
+    return {"category": category, "event_loop_ms": stats(loop_ms),
+            "sync_repaint_ms": stats(sync_ms)}
 
 
 # -- machine and report --------------------------------------------------------------------
@@ -325,7 +362,8 @@ def verdicts(s: dict, c: dict) -> dict:
         "ratio_kiosk_bare": ratio,
         "start_under_0_5_s": k["first_paint_s"]["median"] < AIM_START_S,
         "start_at_most_2x_bare": ratio <= AIM_RATIO,
-        "rss_under_100_mb": k["rss_mb"]["median"] < AIM_RSS_MB,
+        # Judged on the peak 1.5 s after start (queue open), in MB of 10^6 bytes.
+        "rss_under_100_mb": k["settled_rss_mib"]["median"] * MIB / 1e6 < AIM_RSS_MB,
         "change_under_16_ms": c["event_loop_ms"]["median"] < AIM_CHANGE_MS,
     }
 
@@ -341,7 +379,7 @@ def table(result: dict) -> str:
         return tuple(f"{d[x] * 1000:.0f} ms" for x in ("median", "min", "max"))
 
     def mb3(d: dict) -> tuple[str, str, str]:
-        return tuple(f"{d[x]:.1f} MiB" for x in ("median", "min", "max"))
+        return tuple(f"{d[x] * MIB / 1e6:.1f} MB" for x in ("median", "min", "max"))
 
     ratio = v["ratio_kiosk_bare"]
     n = len(k["runs"])
@@ -353,12 +391,16 @@ def table(result: dict) -> str:
         ("bare QWidget: start to first paint", *ms3(b["first_paint_s"]), "", ""),
         ("ratio kiosk / bare (first paint)", f"{ratio:.2f}x", "", "", "<= 2.00x",
          ok(v["start_at_most_2x_bare"])),
-        ("kiosk: peak RSS", *mb3(k["rss_mb"]), "< 100 MB", ok(v["rss_under_100_mb"])),
-        ("bare QWidget: peak RSS", *mb3(b["rss_mb"]), "", ""),
+        ("kiosk: peak RSS at first paint", *mb3(k["rss_mib"]), "", ""),
+        ("kiosk: peak RSS 1.5 s after start", *mb3(k["settled_rss_mib"]),
+         "< 100 MB", ok(v["rss_under_100_mb"])),
+        ("bare QWidget: peak RSS at first paint", *mb3(b["rss_mib"]), "", ""),
         (f"screen change, until painted (n={el['count']})", f"{el['median']:.1f} ms",
          f"{el['min']:.1f} ms", f"{el['max']:.1f} ms", "< 16 ms", ok(v["change_under_16_ms"])),
         ("  p95 / first (builds services)", f"{el['p95']:.1f} ms", "", f"{el['first']:.1f} ms",
          "", ""),
+        ("  median to services / to home", f"{el['median_to_services']:.1f} ms", "",
+         f"{el['median_to_home']:.1f} ms", "", ""),
         (f"screen change, call + repaint() (n={sr['count']})", f"{sr['median']:.1f} ms",
          f"{sr['min']:.1f} ms", f"{sr['max']:.1f} ms", "", ""),
         ("  p95", f"{sr['p95']:.1f} ms", "", "", "", ""),
@@ -382,7 +424,8 @@ def table(result: dict) -> str:
         ("interpreter", "interpreter"), ("imports", "imports"),
         ("QApplication", "qapplication"), ("show->paint", "to_first_paint")))
     lines = [
-        f"Start-up and screen changes (issue #2): {n} runs each, Qt platform {m['qpa']}",
+        f"Start-up and screen changes (issue #2): {n} runs each, Qt platform {m['qpa']}, "
+        f"bytecode {'cached' if result['bytecode_cache'] else 'compiled at every start'}",
         f"{m['nproc']} x {m['cpu']}, Python {m['python']}, PySide6 {m['pyside6']} "
         f"(Qt {m['qt']})",
         "",
@@ -401,18 +444,22 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--runs", type=int, default=5, help="fresh processes per start-up series")
     p.add_argument("--changes", type=int, default=200, help="screen changes to time")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--no-bytecode-cache", action="store_true",
+                   help="children compile the kiosk's modules at every start "
+                        "(PYTHONDONTWRITEBYTECODE=1), as a checkout without __pycache__ does")
     args = p.parse_args(argv)
     if args.runs < 1 or args.changes < 2:
         p.error("--runs must be at least 1 and --changes at least 2")
 
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    startup = startup_series(args.runs)
+    startup = startup_series(args.runs, bytecode_cache=not args.no_bytecode_cache)
     changes = screen_changes(args.changes)
     result = {
         "command": "python benchmarks/startup.py " + " ".join(sys.argv[1:] if argv is None
                                                               else argv),
         "machine": machine(),
         "runs": args.runs,
+        "bytecode_cache": not args.no_bytecode_cache,
         "startup": startup,
         "screen_changes": changes,
     }

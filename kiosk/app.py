@@ -23,8 +23,7 @@ from kiosk.config import Config, load_config
 from kiosk.controller import Controller
 from kiosk.idle import IdleOverlay, IdleWatcher
 from kiosk.session import Step
-from kiosk.workers import CardReaderThread
-from offline_queue import OfflineQueue
+from kiosk.workers import CardReaderThread, LazyQueue
 from screens import theme
 from screens.router import Router
 from screens.widgets import button, label
@@ -102,10 +101,11 @@ class KioskWindow(QMainWindow):
                                           out_dir=config.kiosk.data_dir / "receipts",
                                           width_dots=config.devices.paper_width_dots)
         config.kiosk.data_dir.mkdir(parents=True, exist_ok=True)
-        self.queue = OfflineQueue(config.queue_path)
         printer.open()
         self.printer = printer
-        self.ctl = Controller(config, menu, self.queue, printer, config.devices.card_reader, self)
+        self.ctl = Controller(config, menu, None, printer, config.devices.card_reader, self)
+        self._queue = LazyQueue(config.queue_path, self.ctl.jobs.queue_executor)
+        self.ctl.queue = self._queue
         self.ctl.jobs.submit(self.ctl.jobs.device_executor, printer.status,
                              lambda s: self.ctl.on_device_status("printer", s),
                              lambda exc: log.warning("printer status: %s", exc))
@@ -132,7 +132,6 @@ class KioskWindow(QMainWindow):
         self.idle = IdleWatcher(self.overlay, config.kiosk.idle_timeout_s,
                                 lambda: self.ctl.session.in_visit, self)
         self.idle.timedOut.connect(self._idle_timeout)
-        QApplication.instance().installEventFilter(self.idle)
 
         self.reader_thread = CardReaderThread(reader, self)
         self.reader_thread.cardEvent.connect(self.ctl.on_card_event)
@@ -140,8 +139,25 @@ class KioskWindow(QMainWindow):
             lambda s: self.ctl.on_device_status("card_reader", s))
         self.reader_thread.start()
         self.ctl.go_home()
-        self.idle.start()
         self._closed = False
+        # Work that can wait for the first frame: the idle filter (its first events make
+        # PySide build many enums) and opening the queue. A window that is never painted
+        # (a test) gets them a second after start.
+        self._first_paint = _FirstPaint(self.router.current, self._after_first_frame)
+        QTimer.singleShot(1000, self._after_first_frame)
+
+    def _after_first_frame(self) -> None:
+        if self._closed or self._first_paint is None:
+            return
+        self._first_paint = None
+        QApplication.instance().installEventFilter(self.idle)
+        self.idle.start()
+        self._queue.open_soon()
+
+    @property
+    def queue(self):
+        """The offline queue (blocks until it is open)."""
+        return self._queue.get()
 
     def _refresh_chrome(self) -> None:
         self.topbar.update_for(self.ctl.session.step.value)
@@ -190,11 +206,26 @@ class KioskWindow(QMainWindow):
         self.idle.stop()
         self.reader_thread.stop()
         self.ctl.jobs.shutdown()
-        for closer in (self.printer.close, self.queue.close):
+        for closer in (self.printer.close, self._queue.close):
             try:
                 closer()
             except Exception:  # noqa: BLE001 - shutting down: log and go on
                 log.exception("closing failed")
+
+
+class _FirstPaint(QObject):
+    """Calls ``then`` on the event loop turn after ``widget`` was first painted."""
+
+    def __init__(self, widget: QWidget, then):
+        super().__init__(widget)
+        self._then = then
+        widget.installEventFilter(self)
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt API
+        if event.type() == QEvent.Type.Paint:
+            obj.removeEventFilter(self)
+            QTimer.singleShot(0, self._then)
+        return False
 
 
 class _KeyGuard(QObject):

@@ -16,8 +16,7 @@ from kiosk import i18n
 from kiosk.config import Config
 from kiosk.menu import Menu
 from kiosk.session import Session, Step
-from kiosk.workers import Jobs
-from offline_queue import OfflineQueue
+from kiosk.workers import Jobs, LazyQueue
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +26,7 @@ class Controller(QObject):
     localeChanged = Signal(str)
     transactionStored = Signal(str)  # transaction id, for the sync worker and tests
 
-    def __init__(self, config: Config, menu: Menu, queue: OfflineQueue, printer: Printer,
+    def __init__(self, config: Config, menu: Menu, queue: LazyQueue, printer: Printer,
                  reader_uri: str, parent: QObject | None = None):
         super().__init__(parent)
         self.config = config
@@ -126,7 +125,8 @@ class Controller(QObject):
         self.router.refresh()
         self.jobs.submit(
             self.jobs.queue_executor,
-            lambda: self.queue.enqueue(sub.service_id, sub.fields, sub.identity, sub.menu_version),
+            lambda: self.queue.get().enqueue(sub.service_id, sub.fields, sub.identity,
+                                             sub.menu_version),
             self._stored, self._store_failed,
         )
 

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -53,6 +54,43 @@ class Jobs(QObject):
     def shutdown(self) -> None:
         for ex in (self.queue_executor, self.device_executor):
             ex.shutdown(wait=True, cancel_futures=False)
+
+
+class LazyQueue:
+    """The offline queue, opened on the queue's executor once the first frame is up.
+
+    Opening imports sqlite-utils and runs ``PRAGMA quick_check``: work that can wait until
+    the home screen shows. ``get()`` blocks until it is open (or opens it right away).
+    """
+
+    def __init__(self, path, executor: ThreadPoolExecutor):
+        self._path = path
+        self._executor = executor
+        self._future: Future | None = None
+        self._lock = threading.Lock()
+
+    def open_soon(self) -> None:
+        with self._lock:
+            if self._future is None:
+                self._future = self._executor.submit(self._open)
+
+    def _open(self):
+        from offline_queue import OfflineQueue
+
+        return OfflineQueue(self._path)
+
+    def get(self):
+        with self._lock:
+            if self._future is None:  # not scheduled yet: open here and now
+                self._future = Future()
+                self._future.set_result(self._open())
+        return self._future.result()
+
+    def close(self) -> None:
+        with self._lock:
+            future = self._future
+        if future is not None and future.exception() is None:
+            future.result().close()
 
 
 class CardReaderThread(QThread):

@@ -586,3 +586,7 @@ def test_a_field_without_type_is_one_problem():
     del doc["services"][0]["fields"][0]["type"]
     problems = menu.validate(doc)
     assert len(problems) == 1 and "'type' is a required property" in problems[0]
+
+
+def test_load_default_builds_what_a_full_load_builds():
+    assert load_default() == load(resources.default_menu_path())
