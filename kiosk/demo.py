@@ -150,7 +150,30 @@ def _walk(app, window, out: Path) -> list[Path]:
         window.idle._went_idle()
         shot("10-attract")
         window.idle.wake()
+        _shoot_other_field_types(ctl, service, lambda name: shot(name), home, locale)
     return saved
+
+
+def _shoot_other_field_types(ctl, shown_service, shot, home, locale: str) -> None:
+    """One form picture for each field type the main walk did not show."""
+    from drivers.sim_reader import SAMPLE_RESIDENTS
+
+    seen = {f.type for f in shown_service.fields}
+    for svc in ctl.session.menu.services:
+        missing = [f for f in svc.fields if f.type not in seen]
+        if not svc.enabled or not missing:
+            continue
+        home(locale)
+        ctl.choose_category(svc.category)
+        ctl.choose_service(svc.id)
+        if svc.requires_identity:
+            ctl.on_card_event(_read_event(SAMPLE_RESIDENTS[1]))
+        for fld in svc.fields:
+            if fld.type not in seen:
+                seen.add(fld.type)
+                shot(f"11-form-{fld.type}")
+            ctl.submit_field(sample_value(fld))
+    home(locale)
 
 
 def _read_event(identity):

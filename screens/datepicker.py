@@ -6,7 +6,7 @@ import calendar
 import datetime as dt
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QGridLayout, QLineEdit, QSizePolicy, QWidget
+from PySide6.QtWidgets import QGridLayout, QLabel, QLineEdit, QSizePolicy, QWidget
 
 from screens.widgets import button, label
 
@@ -23,6 +23,7 @@ class DatePicker(QWidget):
             self._date = dt.date.fromisoformat(target.text())
         except ValueError:
             self._date = self._today
+        self._values: dict[str, QLabel] = {}
         grid = QGridLayout(self)
         grid.setSpacing(14)
         grid.setContentsMargins(0, 0, 0, 0)
@@ -36,12 +37,17 @@ class DatePicker(QWidget):
                 b.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
             cap = label(caption, role="subtitle", wrap=False)
             cap.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            value = label("", wrap=False, name=f"date:{field_id}:{part}")
+            value.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            value.setStyleSheet("font-size: 44px; font-weight: bold;")
+            self._values[part] = value
             grid.addWidget(cap, 0, col)
             grid.addWidget(up, 1, col)
-            grid.addWidget(down, 2, col)
+            grid.addWidget(value, 2, col)
+            grid.addWidget(down, 3, col)
         today_btn = button(tr("form.today"), name=f"date:{field_id}:today", role="key-action",
                            on_click=self.set_today)
-        grid.addWidget(today_btn, 3, 0, 1, 3)
+        grid.addWidget(today_btn, 4, 0, 1, 3)
         self._show()
 
     @property
@@ -66,3 +72,5 @@ class DatePicker(QWidget):
 
     def _show(self) -> None:
         self._target.setText(self._date.isoformat())
+        for part in ("year", "month", "day"):
+            self._values[part].setText(str(getattr(self._date, part)))
