@@ -30,6 +30,8 @@ from screens.widgets import button, label
 
 log = logging.getLogger(__name__)
 
+PURGE_EVERY_MS = 10 * 60 * 1000
+
 
 def load_running_menu(config: Config) -> menu_mod.Menu:
     """The configured local menu file, else the shipped default menu."""
@@ -104,7 +106,8 @@ class KioskWindow(QMainWindow):
         printer.open()
         self.printer = printer
         self.ctl = Controller(config, menu, None, printer, config.devices.card_reader, self)
-        self._queue = LazyQueue(config.queue_path, self.ctl.jobs.queue_executor)
+        self._queue = LazyQueue(config.queue_path, self.ctl.jobs.queue_executor,
+                                key_file=config.kiosk.queue_key_file)
         self.ctl.queue = self._queue
         self.ctl.jobs.submit(self.ctl.jobs.device_executor, printer.status,
                              lambda s: self.ctl.on_device_status("printer", s),
@@ -153,6 +156,18 @@ class KioskWindow(QMainWindow):
         QApplication.instance().installEventFilter(self.idle)
         self.idle.start()
         self._queue.open_soon()
+        self._purge_timer = QTimer(self)
+        self._purge_timer.timeout.connect(self._purge_personal)
+        self._purge_timer.start(PURGE_EVERY_MS)
+        self._purge_personal()
+
+    def _purge_personal(self) -> None:
+        """Erase identity and answers of transactions delivered longer ago than retention."""
+        retention_s = self.config.kiosk.retention_h * 3600
+        self.ctl.jobs.submit(self.ctl.jobs.queue_executor,
+                             lambda: self._queue.get().purge_personal(retention_s),
+                             lambda n: n and log.info("purged personal data of %d", n),
+                             lambda exc: log.error("purge failed: %s", exc))
 
     @property
     def queue(self):

@@ -112,7 +112,7 @@ def _queue_status(args) -> int:
     if not config.queue_path.exists():
         counts, oldest = {"pending": 0, "sent": 0, "rejected": 0}, None
     else:
-        with OfflineQueue(config.queue_path) as queue:
+        with OfflineQueue(config.queue_path, key_file=config.kiosk.queue_key_file) as queue:
             counts, oldest = queue.counts(), queue.oldest_pending_age_s(time.time())
     result = {**counts, "oldest_pending_s": None if oldest is None else round(oldest)}
     if args.json:

@@ -48,6 +48,10 @@ SCHEMA: dict[str, dict[str, Key]] = {
         # Project additions (documented in README): cursor hiding, service point name.
         "hide_cursor": Key(bool, True, "true or false"),
         "service_point": Key(str, "", "the service point's name for receipts"),
+        "queue_key_file": Key(str, "", 'the queue\'s encryption key file, or "" for '
+                              '<data_dir>/queue.key', path=True),
+        "retention_h": Key(int, 24, "whole hours, at least 1 (personal data kept after upload)",
+                           lambda v: v >= 1),
     },
     "central": {
         "url": Key(str, "", 'an http(s) URL, or "" for offline-only',
@@ -82,6 +86,8 @@ class KioskSettings:
     menu_file: Path | None
     hide_cursor: bool
     service_point: str
+    queue_key_file: Path | None
+    retention_h: int
 
 
 @dataclass(frozen=True)
@@ -238,6 +244,7 @@ def _build(values: dict[str, dict[str, Any]], base: Path | None, source: Path | 
             id=k["id"], locale=k["locale"], idle_timeout_s=k["idle_timeout_s"],
             data_dir=_resolve(k["data_dir"], base), menu_file=_resolve(k["menu_file"], base),
             hide_cursor=k["hide_cursor"], service_point=k["service_point"],
+            queue_key_file=_resolve(k["queue_key_file"], base), retention_h=k["retention_h"],
         ),
         central=CentralSettings(
             url=c["url"].rstrip("/"), token_file=_resolve(c["token_file"], base),

@@ -63,8 +63,9 @@ class LazyQueue:
     the home screen shows. ``get()`` blocks until it is open (or opens it right away).
     """
 
-    def __init__(self, path, executor: ThreadPoolExecutor):
+    def __init__(self, path, executor: ThreadPoolExecutor, key_file=None):
         self._path = path
+        self._key_file = key_file
         self._executor = executor
         self._future: Future | None = None
         self._lock = threading.Lock()
@@ -77,7 +78,7 @@ class LazyQueue:
     def _open(self):
         from offline_queue import OfflineQueue
 
-        return OfflineQueue(self._path)
+        return OfflineQueue(self._path, key_file=self._key_file)
 
     def get(self):
         with self._lock:

@@ -1,6 +1,6 @@
 """Durable offline queue of confirmed transactions (SQLite, Qt-free)."""
 
-from .errors import QueueError, QueueSchemaError, QueueWriteError
+from .errors import QueueDecryptError, QueueError, QueueSchemaError, QueueWriteError
 from .queue import OfflineQueue
 from .schema import STATES
 from .transaction import Transaction
@@ -8,6 +8,7 @@ from .transaction import Transaction
 __all__ = [
     "STATES",
     "OfflineQueue",
+    "QueueDecryptError",
     "QueueError",
     "QueueSchemaError",
     "QueueWriteError",

@@ -17,3 +17,13 @@ class QueueWriteError(QueueError):
 
 class QueueSchemaError(QueueError):
     """The database's schema cannot be used: written by newer code, or a migration failed."""
+
+
+class QueueDecryptError(QueueError):
+    """A transaction's personal data cannot be decrypted: the key file is not the one it was
+    encrypted with, or the stored value was altered. ``tx_id`` names the transaction."""
+
+    def __init__(self, tx_id: str, problem: str) -> None:
+        super().__init__(f"cannot decrypt transaction {tx_id}: {problem}")
+        self.tx_id = tx_id
+        self.problem = problem

@@ -15,7 +15,8 @@ from typing import Any
 
 import sqlite_utils
 
-from .errors import QueueError, QueueWriteError
+from .crypto import FieldCipher
+from .errors import QueueDecryptError, QueueError, QueueWriteError
 from .schema import STATES
 from .storage import open_database
 from .transaction import Transaction, rfc3339
@@ -23,6 +24,8 @@ from .transaction import Transaction, rfc3339
 log = logging.getLogger(__name__)
 
 MAX_ERROR_CHARS = 1024  # last_error is for technicians; keep the row small
+DEFAULT_RETENTION_S = 24 * 3600
+UNDECRYPTABLE = "cannot decrypt"  # the reason due_batch gives the transactions it rejects
 
 
 class OfflineQueue:
@@ -31,14 +34,26 @@ class OfflineQueue:
     ``OfflineQueue(path)`` opens the database at once (the kiosk interface spec fixes that);
     ``close()`` or a ``with`` block releases it. There is one connection and one lock: every
     read and write, from any thread, goes through the lock, so the database has one writer.
+
+    ``identity`` and ``fields`` are personal data and are stored encrypted (crypto.py) with
+    the key in ``key_file``, by default ``queue.key`` next to the database, made on first
+    open. Keep that file: without it the queue's transactions cannot be read.
     """
 
-    def __init__(self, path: str | Path, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        key_file: str | Path | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.path = Path(path)
+        self.key_file = self.path.with_name("queue.key") if key_file is None else Path(key_file)
         self._clock = clock
         self._lock = threading.Lock()
-        db, recovered_from = open_database(self.path, clock())
+        db, cipher, recovered_from = open_database(self.path, clock(), self.key_file)
         self._db: sqlite_utils.Database | None = db
+        self._cipher: FieldCipher = cipher
         #: Where a corrupt database found at ``path`` was moved to, or None.
         self.recovered_from: str | None = recovered_from
 
@@ -80,33 +95,42 @@ class OfflineQueue:
             raise ValueError("menu_version must not be negative")
         fields_json = _to_json(fields, "fields")
         identity_json = None if identity is None else _to_json(identity, "identity")
+        tx_id = str(uuid.uuid4())
         created_ts = self._clock()
+        sealed_identity = (
+            None if identity_json is None else self._seal(tx_id, "identity", identity_json)
+        )
         row = {
-            "id": str(uuid.uuid4()),
+            "id": tx_id,
             "service_id": service_id,
             "menu_version": menu_version,
             "created_at": rfc3339(created_ts),
             "created_ts": created_ts,
-            "identity": identity_json,
-            "fields": fields_json,
-            "state": "pending",
+            "identity": sealed_identity,
+            "fields": self._seal(tx_id, "fields", fields_json),
         }
         with self._writing("enqueue") as db:
-            db["transactions"].insert(row)
-        log.info("queued transaction %s for service %s", row["id"], service_id)
-        return row["id"]
+            db.execute(
+                "INSERT INTO transactions"
+                " (id, service_id, menu_version, created_at, created_ts, identity, fields)"
+                " VALUES (:id, :service_id, :menu_version, :created_at, :created_ts,"
+                " :identity, :fields)",
+                row,
+            )
+        log.info("queued transaction %s for service %s", tx_id, service_id)
+        return tx_id
 
     def mark_sent(self, ids: Iterable[str]) -> int:
         """Mark pending transactions sent (server said accepted or duplicate); returns how
         many changed. Ids that are unknown or no longer pending are left alone."""
         ids = _id_list(ids)
-        sent_at = rfc3339(self._clock())
+        sent_ts = self._clock()
         with self._writing("mark_sent") as db:
             changed = sum(
                 db.execute(
-                    "UPDATE transactions SET state = 'sent', sent_at = ?, next_attempt_at = NULL"
-                    " WHERE id = ? AND state = 'pending'",
-                    (sent_at, tx_id),
+                    "UPDATE transactions SET state = 'sent', sent_at = ?, sent_ts = ?,"
+                    " next_attempt_at = NULL WHERE id = ? AND state = 'pending'",
+                    (rfc3339(sent_ts), sent_ts, tx_id),
                 ).rowcount
                 for tx_id in ids
             )
@@ -150,12 +174,47 @@ class OfflineQueue:
         )
         return changed
 
+    def purge_personal(
+        self, retention_s: float = DEFAULT_RETENTION_S, now: float | None = None
+    ) -> int:
+        """Erase identity and fields of transactions sent more than ``retention_s`` ago;
+        returns how many were purged.
+
+        Their id, service, times and state stay, with ``purged_at`` set, and ``get()`` then
+        gives identity None and fields {}. Pending transactions are not purged (not delivered
+        yet), nor rejected ones: technicians need their data to sort them out. secure_delete
+        zeroes the erased bytes in the file; the checkpoint then empties the -wal, which would
+        still hold the pages' earlier images.
+        """
+        if isinstance(retention_s, bool) or not isinstance(retention_s, int | float) or not (
+            retention_s >= 0
+        ):
+            raise ValueError("retention_s must be a number of seconds, not negative")
+        now = self._clock() if now is None else now
+        with self._writing("purge_personal") as db:
+            purged = db.execute(
+                "UPDATE transactions SET identity = NULL, fields = NULL, purged_at = ?"
+                " WHERE state = 'sent' AND purged_at IS NULL AND sent_ts < ?",
+                (rfc3339(now), now - retention_s),
+            ).rowcount
+        if purged:
+            with self._reading() as db:
+                busy = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+            if busy:
+                log.info("purge: another connection is reading, so the -wal keeps old pages")
+            log.info("purged the personal data of %d sent transactions", purged)
+        return purged
+
     # --- reads --------------------------------------------------------------------------
 
     def get(self, tx_id: str) -> Transaction | None:
+        """The transaction, decrypted; None when there is none with that id.
+
+        Raises QueueDecryptError when its personal data cannot be decrypted.
+        """
         with self._reading() as db:
             rows = list(db.query("SELECT * FROM transactions WHERE id = ?", (tx_id,)))
-        return Transaction.from_row(rows[0]) if rows else None
+        return self._transaction(rows[0]) if rows else None
 
     def counts(self) -> dict[str, int]:
         """How many transactions are in each state; every state in STATES is a key."""
@@ -175,22 +234,62 @@ class OfflineQueue:
         return None if oldest is None else max(0.0, now - oldest)
 
     def due_batch(self, limit: int = 100, now: float | None = None) -> list[Transaction]:
-        """Up to ``limit`` pending transactions due for upload now, oldest first."""
+        """Up to ``limit`` pending transactions due for upload now, oldest first.
+
+        A transaction whose personal data cannot be decrypted can never be uploaded: it is
+        marked rejected with a reason starting "cannot decrypt", so that it shows among the
+        rejected for technicians (its sealed data kept, for the right key file) and does not
+        hold up the others.
+        """
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
             raise ValueError("limit must be a positive int")
         now = self._clock() if now is None else now
-        with self._reading() as db:
-            rows = list(
-                db.query(
-                    "SELECT * FROM transactions WHERE state = 'pending'"
-                    " AND (next_attempt_at IS NULL OR next_attempt_at <= ?)"
-                    " ORDER BY created_ts, rowid LIMIT ?",
-                    (now, limit),
+        while True:  # each round rejects at least one row, so this ends
+            with self._reading() as db:
+                rows = list(
+                    db.query(
+                        "SELECT * FROM transactions WHERE state = 'pending'"
+                        " AND (next_attempt_at IS NULL OR next_attempt_at <= ?)"
+                        " ORDER BY created_ts, rowid LIMIT ?",
+                        (now, limit),
+                    )
                 )
-            )
-        return [Transaction.from_row(row) for row in rows]
+            batch, undecryptable = [], []
+            for row in rows:
+                try:
+                    batch.append(self._transaction(row))
+                except QueueDecryptError as exc:
+                    undecryptable.append(exc)
+            if not undecryptable:
+                return batch
+            self._reject_undecryptable(undecryptable)
 
     # --- plumbing -----------------------------------------------------------------------
+
+    def _seal(self, tx_id: str, column: str, text: str) -> bytes:
+        return self._cipher.seal(tx_id, column, text.encode())
+
+    def _open(self, row: dict[str, Any], column: str) -> Any:
+        sealed = row[column]
+        return None if sealed is None else json.loads(self._cipher.open(row["id"], column, sealed))
+
+    def _transaction(self, row: dict[str, Any]) -> Transaction:
+        """``row`` with identity and fields decrypted; a purged row has fields {}."""
+        identity, fields = self._open(row, "identity"), self._open(row, "fields")
+        return Transaction.from_row(
+            {**row, "identity": identity, "fields": {} if fields is None else fields}
+        )
+
+    def _reject_undecryptable(self, errors: list[QueueDecryptError]) -> None:
+        with self._writing("due_batch") as db:
+            for exc in errors:
+                db.execute(
+                    "UPDATE transactions SET state = 'rejected', reason = ?,"
+                    " next_attempt_at = NULL WHERE id = ? AND state = 'pending'",
+                    (f"{UNDECRYPTABLE}: {exc.problem}", exc.tx_id),
+                )
+        for exc in errors:
+            log.error("%s; marked it rejected, it will not be uploaded", exc)
 
     @contextlib.contextmanager
     def _writing(self, operation: str) -> Iterator[sqlite_utils.Database]:

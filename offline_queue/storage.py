@@ -1,4 +1,4 @@
-"""Opening the queue's SQLite file durably, and moving a corrupt one aside."""
+"""Opening the queue's SQLite file and its key file durably, and moving a corrupt one aside."""
 
 from __future__ import annotations
 
@@ -6,14 +6,16 @@ import contextlib
 import logging
 import os
 import sqlite3
+import stat
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import NoReturn
 
 import sqlite_utils
 
+from .crypto import KEY_BYTES, FieldCipher
 from .errors import QueueError
-from .schema import migrate
+from .schema import holds_sealed_values, migrate
 
 log = logging.getLogger(__name__)
 
@@ -25,18 +27,22 @@ class _CorruptDatabase(Exception):
     """The file exists but is not a usable database; the caller moves it aside."""
 
 
-def open_database(path: Path, now: float) -> tuple[sqlite_utils.Database, str | None]:
-    """Open (creating if needed) the queue database at ``path``.
+def open_database(
+    path: Path, now: float, key_file: Path
+) -> tuple[sqlite_utils.Database, FieldCipher, str | None]:
+    """Open (creating if needed) the queue database at ``path``, its rows sealed with the key
+    in ``key_file`` (created if needed, while the database holds nothing sealed).
 
-    Returns the database and, when the file found there was corrupt, the path it was moved
-    to. A corrupt file is never deleted: it may hold transactions a technician can still save.
+    Returns the database, its cipher and, when the file found there was corrupt, the path it
+    was moved to. A corrupt file is never deleted: it may hold transactions a technician can
+    still save. Its key file stays where it is, as the fresh database's key.
     """
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise QueueError(f"cannot create the queue folder {path.parent}: {exc}") from exc
     try:
-        return _connect(path), None
+        return *_connect(path, key_file), None
     except _CorruptDatabase as exc:
         aside = _move_aside(path, now)
         log.warning(
@@ -44,12 +50,12 @@ def open_database(path: Path, now: float) -> tuple[sqlite_utils.Database, str | 
             path, exc, aside,
         )
     try:
-        return _connect(path), str(aside)
+        return *_connect(path, key_file), str(aside)
     except _CorruptDatabase as exc:
         raise QueueError(f"fresh queue database {path} is unusable: {exc}") from exc
 
 
-def _connect(path: Path) -> sqlite_utils.Database:
+def _connect(path: Path, key_file: Path) -> tuple[sqlite_utils.Database, FieldCipher]:
     created = not path.exists()
     if not created:
         _check(path)
@@ -69,7 +75,15 @@ def _connect(path: Path) -> sqlite_utils.Database:
         # just before a power cut can roll back. FULL fsyncs the WAL on every commit, so an id
         # that enqueue() returned (and the resident saw) survives a power cut.
         db.execute("PRAGMA synchronous = FULL")
-        migrate(db)
+        # The rows hold personal data: with secure_delete SQLite overwrites what it frees
+        # (a row's old version after an UPDATE, values purge_personal removes, a table a
+        # migration drops) with zeros instead of leaving it in free space, where anyone with
+        # a copy of the file could read it. It costs page writes that the fsync of every
+        # commit dwarfs. It is a setting of the connection, not the file, hence every open;
+        # some builds (Debian's) default to ON, SQLite's own default is OFF.
+        db.execute("PRAGMA secure_delete = ON")
+        cipher = FieldCipher(_load_key(key_file, may_create=not holds_sealed_values(db)))
+        migrate(db, cipher)
     except sqlite3.Error as exc:
         conn.close()
         _raise_open_error(path, exc)
@@ -78,7 +92,7 @@ def _connect(path: Path) -> sqlite_utils.Database:
         raise
     if created:
         _fsync_dir(path.parent)
-    return db
+    return db, cipher
 
 
 def _check(path: Path) -> None:
@@ -139,3 +153,79 @@ def _fsync_dir(folder: Path) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+def _load_key(path: Path, *, may_create: bool) -> bytes:
+    """Read the key at ``path``; create it first when it is missing and ``may_create``.
+
+    The caller passes ``may_create=False`` when the database already holds sealed values: a
+    new key could not open them, and would hide that the right key file is missing.
+    """
+    try:
+        return _read_key(path)
+    except FileNotFoundError:
+        if not may_create:
+            raise QueueError(
+                f"queue key file {path} is missing but the queue holds encrypted "
+                "transactions; restore the key file (they cannot be read without it)"
+            ) from None
+    return _create_key(path)
+
+
+def _read_key(path: Path) -> bytes:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        raise QueueError(f"cannot read the queue key file {path}: {exc}") from exc
+    try:
+        mode = stat.S_IMODE(os.fstat(fd).st_mode)
+        if mode & 0o077:
+            os.fchmod(fd, 0o600)
+            log.warning("queue key file %s had mode %03o; tightened it to 600", path, mode)
+        key = os.read(fd, KEY_BYTES + 1)
+    except OSError as exc:
+        raise QueueError(f"cannot read the queue key file {path}: {exc}") from exc
+    finally:
+        os.close(fd)
+    if len(key) != KEY_BYTES:
+        raise QueueError(
+            f"queue key file {path} is damaged ({len(key)} bytes, not {KEY_BYTES}); the "
+            "queue's transactions cannot be read without the original key, so no new key was made"
+        )
+    return key
+
+
+def _create_key(path: Path) -> bytes:
+    """Write a new random key so that ``path`` never exists half-written or readable by others.
+
+    The key goes to ``<path>.new`` (O_EXCL, mode 0600 from the start) and is fsynced, then
+    hard-linked to ``path``: a power cut leaves either no key file or a whole one, and a link,
+    unlike a rename, never replaces a key file another process made meanwhile.
+    """
+    key = os.urandom(KEY_BYTES)
+    temp = path.with_name(path.name + ".new")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temp.unlink(missing_ok=True)  # left by a power cut: never linked, so never used
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            os.fchmod(fd, 0o600)  # exactly 0600, whatever the umask
+            if os.write(fd, key) != KEY_BYTES:
+                raise OSError("short write")
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        try:
+            os.link(temp, path)
+        except FileExistsError:
+            log.info("queue key file %s appeared meanwhile; using it", path)
+            return _read_key(path)
+        finally:
+            temp.unlink()
+    except OSError as exc:
+        raise QueueError(f"cannot create the queue key file {path}: {exc}") from exc
+    _fsync_dir(path.parent)
+    log.info("created queue key file %s", path)
+    return key

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -30,23 +29,27 @@ class Transaction:
     next_attempt_at: float | None
     sent_at: str | None
     reason: str | None
+    #: When identity and fields were erased (``OfflineQueue.purge_personal``), or None.
+    purged_at: str | None = None
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Transaction:
-        identity = row["identity"]
+        """A transaction from a database row whose identity and fields are already decrypted
+        into a dict (or None for identity)."""
         return cls(
             id=row["id"],
             service_id=row["service_id"],
             menu_version=row["menu_version"],
             created_at=row["created_at"],
-            identity=json.loads(identity) if identity is not None else None,
-            fields=json.loads(row["fields"]),
+            identity=row["identity"],
+            fields=row["fields"],
             state=row["state"],
             attempts=row["attempts"],
             last_error=row["last_error"],
             next_attempt_at=row["next_attempt_at"],
             sent_at=row["sent_at"],
             reason=row["reason"],
+            purged_at=row["purged_at"],
         )
 
     def to_wire(self) -> dict[str, Any]:

@@ -20,11 +20,14 @@ def test_new_database_has_the_current_schema(queue: OfflineQueue) -> None:
     db = queue._db
     assert set(db["transactions"].columns_dict) == {
         "id", "service_id", "menu_version", "created_at", "created_ts", "identity", "fields",
-        "state", "attempts", "last_error", "next_attempt_at", "sent_at", "reason",
+        "state", "attempts", "last_error", "next_attempt_at", "sent_at", "sent_ts", "reason",
+        "purged_at",
     }
+    assert db["transactions"].columns_dict["fields"] is bytes  # BLOB: sealed by crypto.py
     assert db["transactions"].pks == ["id"]
     indexes = {index.name: index.columns for index in db["transactions"].indexes}
     assert indexes["transactions_due"] == ["state", "next_attempt_at", "created_ts"]
+    assert indexes["transactions_to_purge"] == ["state", "sent_ts"]
 
 
 def test_state_is_checked_by_the_database(queue: OfflineQueue) -> None:
@@ -59,7 +62,7 @@ def test_later_migrations_apply_to_an_existing_queue(
     with OfflineQueue(db_path) as q:
         assert "receipt" in q._db["transactions"].columns_dict
         assert q.get(tx_id).fields == {"n": 1}
-    assert user_version(db_path) == 2
+    assert user_version(db_path) == len(schema.MIGRATIONS)
 
 
 def test_a_failed_migration_changes_nothing(
@@ -67,17 +70,18 @@ def test_a_failed_migration_changes_nothing(
 ) -> None:
     with OfflineQueue(db_path) as q:
         q.enqueue("s", {})
+    current = len(schema.MIGRATIONS)
     broken = ("ALTER TABLE transactions ADD COLUMN receipt TEXT", "THIS IS NOT SQL")
     monkeypatch.setattr(schema, "MIGRATIONS", [*schema.MIGRATIONS, broken])
 
-    with pytest.raises(QueueSchemaError, match="version 1 to 2"):
+    with pytest.raises(QueueSchemaError, match=f"version {current} to {current + 1}"):
         OfflineQueue(db_path)
 
     monkeypatch.undo()
     with OfflineQueue(db_path) as q:
         assert "receipt" not in q._db["transactions"].columns_dict
         assert q.counts()["pending"] == 1
-    assert user_version(db_path) == 1
+    assert user_version(db_path) == current
 
 
 def test_a_failed_first_migration_leaves_no_table(
