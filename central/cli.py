@@ -1,0 +1,204 @@
+"""The ``kiosk-central`` command: serve the central API, make signing keys, show stats."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import stat
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from .errors import CentralError, ConfigError
+
+log = logging.getLogger("central")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="kiosk-central",
+                                description="Reference central server for village kiosks")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="serve the central API until stopped")
+    serve.add_argument("--db", required=True, metavar="PATH", help="SQLite database file")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8080, help="0 picks a free port")
+    serve.add_argument("--kiosks", required=True, metavar="FILE",
+                       help="TOML with [kiosks.<id>] token and group")
+    serve.add_argument("--menu", metavar="FILE", help="menu document (JSON) to sign and serve")
+    serve.add_argument("--signing-key", metavar="FILE", help="Ed25519 private key file")
+    serve.add_argument("--key-id", metavar="ID", help="the key id kiosks know the key by")
+    serve.add_argument("--max-body-bytes", type=int, default=1024 * 1024, metavar="N")
+    serve.add_argument("--verbose", "-v", action="store_true", help="log every request")
+
+    keygen = sub.add_parser("keygen", help="write a new menu signing key")
+    keygen.add_argument("--out", required=True, metavar="FILE", help="private key file to write")
+    keygen.add_argument("--key-id", metavar="ID", help="key id to print (default: FILE's stem)")
+    keygen.add_argument("--force", action="store_true", help="replace an existing file")
+
+    pubkey = sub.add_parser("pubkey", help="print the kiosk config line of a signing key")
+    pubkey.add_argument("--signing-key", required=True, metavar="FILE")
+    pubkey.add_argument("--key-id", metavar="ID", help="default: the file's stem")
+
+    stats = sub.add_parser("stats", help="transactions and last heartbeat per kiosk")
+    stats.add_argument("--db", required=True, metavar="PATH")
+    stats.add_argument("--kiosks", metavar="FILE", help="also list kiosks never heard from")
+    stats.add_argument("--json", action="store_true", help="print one JSON object")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    level = logging.DEBUG if getattr(args, "verbose", False) else logging.INFO
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        if args.command == "serve":
+            return _serve(args)
+        if args.command == "keygen":
+            return _keygen(args)
+        if args.command == "pubkey":
+            return _pubkey(args)
+        return _stats(args)
+    except CentralError as exc:
+        print(f"kiosk-central: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # noqa: BLE001 - one clear line, never a traceback
+        log.debug("unexpected error", exc_info=True)
+        print(f"kiosk-central: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from .kiosks import KioskRegistry
+    from .server import CentralServer
+
+    if args.menu and not (args.signing_key and args.key_id):
+        raise ConfigError("--menu needs --signing-key and --key-id")
+    if not 0 <= args.port <= 65535:
+        raise ConfigError(f"--port {args.port}: expected 0..65535")
+    if args.max_body_bytes < 1024:
+        raise ConfigError("--max-body-bytes: expected at least 1024")
+    kiosks = KioskRegistry.from_toml(args.kiosks)
+    _warn_if_readable(Path(args.kiosks), "kiosks file (it holds tokens)")
+    if args.signing_key:
+        _warn_if_readable(Path(args.signing_key), "signing key")
+    server = CentralServer(args.db, host=args.host, port=args.port, kiosks=kiosks,
+                           menu_file=args.menu,
+                           signing_key=Path(args.signing_key) if args.signing_key else None,
+                           key_id=args.key_id, max_body_bytes=args.max_body_bytes)
+    stop = threading.Event()
+    server.start()
+    previous = {signum: signal.signal(signum, lambda *_: stop.set())
+                for signum in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        print(f"kiosk-central: listening on {server.url}", flush=True)
+        stop.wait()
+        log.info("stopping")
+    finally:
+        server.stop()
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    return 0
+
+
+def _keygen(args: argparse.Namespace) -> int:
+    from .signing import generate_keypair
+
+    out = Path(args.out)
+    key_id = args.key_id or out.stem
+    private_b64, public_b64 = generate_keypair()
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if args.force else os.O_EXCL)
+    try:
+        fd = os.open(out, flags, 0o600)
+    except FileExistsError:
+        raise ConfigError(f"{out} exists; use --force to replace it") from None
+    except OSError as exc:
+        raise ConfigError(f"{out}: cannot write ({exc.strerror})") from None
+    with os.fdopen(fd, "w", encoding="ascii") as f:
+        os.fchmod(f.fileno(), 0o600)  # also when --force replaced a more open file
+        f.write(private_b64 + "\n")
+    print(f'{key_id} = "{public_b64}"')
+    print(f"kiosk-central: private key written to {out} (mode 0600); put the line above "
+          "under [central.menu_keys] in each kiosk's configuration", file=sys.stderr)
+    return 0
+
+
+def _pubkey(args: argparse.Namespace) -> int:
+    from .signing import public_key_b64, read_private_key
+
+    path = Path(args.signing_key)
+    print(f'{args.key_id or path.stem} = "{public_key_b64(read_private_key(path))}"')
+    return 0
+
+
+def _stats(args: argparse.Namespace) -> int:
+    from .kiosks import KioskRegistry
+    from .store import CentralStore
+
+    with CentralStore.open_readonly(args.db) as store:
+        rows = store.kiosk_stats()
+    known = KioskRegistry.from_toml(args.kiosks) if args.kiosks else None
+    if known is not None:
+        seen = {r["kiosk_id"] for r in rows}
+        rows += [{"kiosk_id": k, "transactions": 0, "last_transaction_at": None,
+                  "last_heartbeat_at": None} for k in known.ids() if k not in seen]
+        for r in rows:
+            kiosk = known.get(r["kiosk_id"])
+            r["group"] = kiosk.group if kiosk else None
+        rows.sort(key=lambda r: r["kiosk_id"])
+    now = time.time()
+    for r in rows:
+        for key in ("last_transaction_at", "last_heartbeat_at"):
+            at = r[key]
+            r[key.replace("_at", "_age_s")] = None if at is None else max(0, round(now - at))
+    if args.json:
+        print(json.dumps({"kiosks": rows, "transactions": sum(r["transactions"] for r in rows)},
+                         ensure_ascii=False))
+        return 0
+    _print_table(rows, with_group=known is not None)
+    return 0
+
+
+def _print_table(rows: list[dict[str, Any]], with_group: bool) -> None:
+    header = ["kiosk", *(["group"] if with_group else []), "transactions", "last transaction",
+              "last heartbeat"]
+    lines = [header]
+    for r in rows:
+        lines.append([r["kiosk_id"], *([r.get("group") or "-"] if with_group else []),
+                      str(r["transactions"]), _age(r["last_transaction_age_s"]),
+                      _age(r["last_heartbeat_age_s"])])
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+    for line in lines:
+        print("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip())
+    if not rows:
+        print("(no kiosk has called in yet)")
+
+
+def _age(seconds: int | None) -> str:
+    if seconds is None:
+        return "never"
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds // size} {unit} ago"
+    return f"{seconds} s ago"
+
+
+def _warn_if_readable(path: Path, what: str) -> None:
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return
+    if mode & (stat.S_IRGRP | stat.S_IROTH | stat.S_IWGRP | stat.S_IWOTH):
+        log.warning("%s %s is open to other users (mode %o); chmod 600 it", what, path,
+                    stat.S_IMODE(mode))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

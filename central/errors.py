@@ -1,0 +1,19 @@
+"""Errors of the reference central server; all derive from ``CentralError``."""
+
+from __future__ import annotations
+
+
+class CentralError(Exception):
+    """Base of every central error; the message is one line for an operator."""
+
+
+class ConfigError(CentralError):
+    """A kiosks file, menu file or signing key that cannot be used."""
+
+
+class SignatureError(CentralError):
+    """A menu bundle that is malformed or whose signature does not verify."""
+
+
+class StoreError(CentralError):
+    """The database cannot be used: closed, or written by a newer version."""

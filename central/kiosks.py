@@ -1,0 +1,110 @@
+"""The kiosks the central server knows, their bearer tokens, and who a request comes from."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+KIOSK_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_KIOSK_KEYS = frozenset({"token", "group"})
+
+
+@dataclass(frozen=True)
+class Kiosk:
+    id: str
+    token: str = field(repr=False)  # a secret: never in a repr or a log
+    group: str = ""
+
+
+class KioskRegistry:
+    """Kiosk id -> ``Kiosk``; finds the kiosk a bearer token belongs to."""
+
+    def __init__(self, kiosks: Mapping[str, Mapping[str, Any]], source: str = "kiosks") -> None:
+        self._by_id: dict[str, Kiosk] = {}
+        # Keyed by a hash of the token so that the lookup does not compare secrets itself;
+        # the match is then confirmed with a constant-time comparison.
+        self._by_token_hash: dict[bytes, Kiosk] = {}
+        for kiosk_id, entry in kiosks.items():
+            kiosk = _kiosk(kiosk_id, entry, source)
+            digest = _token_hash(kiosk.token)
+            if digest in self._by_token_hash:
+                other = self._by_token_hash[digest].id
+                raise ConfigError(f"{source}: kiosks {other} and {kiosk_id} have the same token")
+            self._by_id[kiosk_id] = kiosk
+            self._by_token_hash[digest] = kiosk
+
+    @classmethod
+    def from_toml(cls, path: str | Path) -> KioskRegistry:
+        """Read ``[kiosks.<id>]`` tables with ``token`` and optional ``group``."""
+        try:
+            with open(path, "rb") as f:
+                doc = tomllib.load(f)
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot read the kiosks file ({exc.strerror})") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+        unknown = sorted(set(doc) - {"kiosks"})
+        if unknown:
+            raise ConfigError(f"{path}: unknown table or key {unknown[0]!r} "
+                              "(expected [kiosks.<id>] tables)")
+        kiosks = doc.get("kiosks", {})
+        if not isinstance(kiosks, dict) or not kiosks:
+            raise ConfigError(f"{path}: no kiosks (expected [kiosks.<id>] tables with a token)")
+        return cls(kiosks, str(path))
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def __contains__(self, kiosk_id: object) -> bool:
+        return kiosk_id in self._by_id
+
+    def ids(self) -> list[str]:
+        return sorted(self._by_id)
+
+    def get(self, kiosk_id: str) -> Kiosk | None:
+        return self._by_id.get(kiosk_id)
+
+    def authenticate(self, authorization: str | None) -> Kiosk | None:
+        """The kiosk whose token an ``Authorization: Bearer <token>`` header carries, or None."""
+        if not authorization:
+            return None
+        scheme, _, token = authorization.strip().partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            return None
+        kiosk = self._by_token_hash.get(_token_hash(token))
+        if kiosk is None or not hmac.compare_digest(kiosk.token.encode(), token.encode()):
+            return None
+        return kiosk
+
+
+def _token_hash(token: str) -> bytes:
+    return hashlib.sha256(token.encode("utf-8")).digest()
+
+
+def _kiosk(kiosk_id: Any, entry: Any, source: str) -> Kiosk:
+    if not isinstance(kiosk_id, str) or not KIOSK_ID.match(kiosk_id):
+        raise ConfigError(f"{source}: kiosk id {kiosk_id!r}: expected letters, digits, '.', '_'"
+                          " or '-', at most 64")
+    where = f"{source}: [kiosks.{kiosk_id}]"
+    if not isinstance(entry, Mapping):
+        raise ConfigError(f"{where}: expected a table with a token")
+    unknown = sorted(set(entry) - _KIOSK_KEYS)
+    if unknown:
+        raise ConfigError(f"{where}: unknown key {unknown[0]!r} (expected token, group)")
+    token, group = entry.get("token"), entry.get("group", "")
+    if (not isinstance(token, str) or not token or not token.isascii()
+            or not token.isprintable() or " " in token):
+        raise ConfigError(f"{where}: token: expected a non-empty string of printable ASCII "
+                          "without spaces")
+    if not isinstance(group, str):
+        raise ConfigError(f"{where}: group: expected a string")
+    return Kiosk(kiosk_id, token, group)

@@ -1,0 +1,175 @@
+"""``CentralServer``: the reference central server, in-process or behind ``kiosk-central``."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from collections.abc import Mapping
+from http.server import ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from .errors import ConfigError
+from .faults import Faults
+from .handler import CentralRequestHandler
+from .kiosks import KioskRegistry
+from .menus import MenuPublisher, PublishedMenu
+from .signing import load_private_key, read_private_key
+from .store import CentralStore
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+DEFAULT_REQUEST_TIMEOUT_S = 10.0
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    """One thread per connection; knows its open connections so that ``stop`` is prompt."""
+
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], central: CentralServer) -> None:
+        self.central = central
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+        super().__init__(address, CentralRequestHandler)
+
+    def track(self, conn: socket.socket) -> None:
+        with self._connections_lock:
+            self._connections.add(conn)
+
+    def untrack(self, conn: socket.socket) -> None:
+        with self._connections_lock:
+            self._connections.discard(conn)
+
+    def close_connections(self) -> None:
+        """Wake every handler blocked on a client: idle keep-alives end at once."""
+        with self._connections_lock:
+            connections = list(self._connections)
+        for conn in connections:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        log.debug("connection from %s ended with an error", client_address[0], exc_info=True)
+
+
+class CentralServer:
+    """The central API on ``host:port`` with a SQLite store.
+
+    ``kiosks`` maps kiosk ids to ``{"token": ..., "group": ...}`` (or is a ``KioskRegistry``).
+    ``signing_key`` is an ``Ed25519PrivateKey``, a key as text (base64 of the raw 32 bytes,
+    or PEM), or the ``Path`` of a key file. Nothing is opened before ``start()``.
+    """
+
+    def __init__(self, db_path: str | Path, host: str = "127.0.0.1", port: int = 0,
+                 kiosks: Mapping[str, Mapping[str, Any]] | KioskRegistry | None = None,
+                 menu_file: str | Path | None = None,
+                 signing_key: Ed25519PrivateKey | str | Path | None = None,
+                 key_id: str | None = None, *,
+                 max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+                 request_timeout_s: float = DEFAULT_REQUEST_TIMEOUT_S) -> None:
+        self.db_path = Path(db_path)
+        self.host = host
+        self.port = port
+        self.kiosks = kiosks if isinstance(kiosks, KioskRegistry) else KioskRegistry(kiosks or {})
+        self.menu_file = None if menu_file is None else Path(menu_file)
+        self._signing_key = signing_key
+        self.key_id = key_id
+        self.max_body_bytes = max_body_bytes
+        self.request_timeout_s = request_timeout_s
+        #: Fault injection for tests and demos; see ``central.faults``.
+        self.faults = Faults()
+        #: Set while stopping; waits inside handlers (an injected delay) end early.
+        self.stopping = threading.Event()
+        self.store: CentralStore | None = None
+        self.menus = MenuPublisher(None, None)
+        self._key_loaded = False
+        self._httpd: _HTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- life cycle ------------------------------------------------------------------------
+
+    def start(self) -> CentralServer:
+        """Open the store, publish the menu, listen, and serve on a background thread."""
+        if self._httpd is not None:
+            raise RuntimeError("the server is already started")
+        if self.menu_file is not None and (self._signing_key is None or not self.key_id):
+            raise ConfigError("a menu file needs a signing key and a key id")
+        self._load_key()
+        if self.menu_file is not None:
+            self.menus.watch_file(self.menu_file)
+        self.stopping.clear()
+        self.store = CentralStore.open(self.db_path)
+        try:
+            self._httpd = _HTTPServer((self.host, self.port), self)
+        except OSError as exc:
+            self.store.close()
+            raise ConfigError(f"cannot listen on {self.host}:{self.port} ({exc.strerror})"
+                              ) from None
+        self.port = self._httpd.server_address[1]
+        self._thread = threading.Thread(target=self._httpd.serve_forever,
+                                        kwargs={"poll_interval": 0.05},
+                                        name="central-http", daemon=True)
+        self._thread.start()
+        log.info("central listening on %s; kiosks: %d, menu: %s", self.url, len(self.kiosks),
+                 "published" if self.menus.current() else "none")
+        return self
+
+    def stop(self) -> None:
+        """Stop listening, end open connections, wait for handlers, close the store."""
+        httpd, self._httpd = self._httpd, None
+        if httpd is not None:
+            self.stopping.set()
+            httpd.shutdown()
+            httpd.close_connections()
+            httpd.server_close()  # joins the handler threads
+            if self._thread is not None:
+                self._thread.join()
+        if self.store is not None:
+            self.store.close()
+
+    def __enter__(self) -> CentralServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    # -- menus -----------------------------------------------------------------------------
+
+    def publish_menu(self, menu: dict[str, Any], *, validate: bool = True) -> PublishedMenu:
+        """Sign ``menu`` with the server's key and serve it from now on (``validate``: refuse
+        a menu that kiosks would reject; off to test kiosk rejections)."""
+        self._load_key()
+        return self.menus.publish(menu, validate=validate)
+
+    def publish_bundle(self, bundle: dict[str, Any]) -> PublishedMenu:
+        """Serve ``bundle`` as given, e.g. one with a bad signature, to test kiosk rejections."""
+        return self.menus.publish_bundle(bundle)
+
+
+    def _load_key(self) -> None:
+        if not self._key_loaded and self._signing_key is not None:
+            self.menus.set_signing_key(_private_key(self._signing_key), self.key_id)
+        self._key_loaded = True
+
+
+def _private_key(value: Ed25519PrivateKey | str | Path) -> Ed25519PrivateKey:
+    if isinstance(value, Ed25519PrivateKey):
+        return value
+    if isinstance(value, os.PathLike):
+        return read_private_key(value)
+    return load_private_key(value)
