@@ -6,7 +6,7 @@ import logging
 import signal
 import sys
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, QtMsgType, qInstallMessageHandler
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, QtMsgType, Signal, qInstallMessageHandler
 from PySide6.QtGui import QFont, QKeyEvent
 from PySide6.QtWidgets import (
     QApplication,
@@ -143,6 +143,12 @@ class KioskWindow(QMainWindow):
         self.reader_thread.start()
         self.ctl.go_home()
         self._closed = False
+        self.sync_worker = None
+        self.sync_status = None
+        self._sync_bridge = _SyncBridge(self)
+        self._sync_bridge.statusChanged.connect(self._on_sync_status)
+        if config.central.url:
+            self.ctl.online = False  # until the first contact
         # Work that can wait for the first frame: the idle filter (its first events make
         # PySide build many enums) and opening the queue. A window that is never painted
         # (a test) gets them a second after start.
@@ -156,10 +162,38 @@ class KioskWindow(QMainWindow):
         QApplication.instance().installEventFilter(self.idle)
         self.idle.start()
         self._queue.open_soon()
+        self._start_uplink()
         self._purge_timer = QTimer(self)
         self._purge_timer.timeout.connect(self._purge_personal)
         self._purge_timer.start(PURGE_EVERY_MS)
         self._purge_personal()
+
+    def _start_uplink(self) -> None:
+        """The sync worker uploads the queue and sends heartbeats on its own thread; its
+        status reaches the GUI through a signal. Offline-only kiosks start none."""
+        if not self.config.central.url:
+            return
+        from kiosk.uplink import make_worker
+
+        def started(worker) -> None:
+            if self._closed:
+                return
+            self.sync_worker = worker
+            self.ctl.transactionStored.connect(lambda _id: worker.wake())
+            worker.start()
+
+        self.ctl.jobs.submit(
+            self.ctl.jobs.queue_executor,
+            lambda: make_worker(self.config, self._queue.get(), self.ctl.board,
+                                on_status=self._sync_bridge.statusChanged.emit),
+            started, lambda exc: log.error("upload not started: %s", exc))
+
+    def _on_sync_status(self, status) -> None:
+        from kiosk.uplink import is_online
+
+        self.sync_status = status
+        self.ctl.online = is_online(status)
+        self.topbar.show_network(self.ctl.online)
 
     def _purge_personal(self) -> None:
         """Erase identity and answers of transactions delivered longer ago than retention."""
@@ -220,12 +254,20 @@ class KioskWindow(QMainWindow):
             QApplication.instance().removeEventFilter(self._key_guard)
         self.idle.stop()
         self.reader_thread.stop()
-        self.ctl.jobs.shutdown()
+        self.ctl.jobs.shutdown()  # after this, no sync worker can still be starting
+        if self.sync_worker is not None:
+            self.sync_worker.stop()
         for closer in (self.printer.close, self._queue.close):
             try:
                 closer()
             except Exception:  # noqa: BLE001 - shutting down: log and go on
                 log.exception("closing failed")
+
+
+class _SyncBridge(QObject):
+    """Carries the sync worker's status from its thread to the GUI thread."""
+
+    statusChanged = Signal(object)
 
 
 class _FirstPaint(QObject):

@@ -99,8 +99,7 @@ def _dispatch(args) -> int:
         raise CliError(f"diag {args.diag_command} is not available in {__version__} yet "
                        f"(tracked in issue #{issue})", code=3)
     if args.command == "sync":
-        raise CliError(f"sync is not available in {__version__} yet (tracked in issue #3)",
-                       code=3)
+        return _sync_once(args)
     raise CliError(f"unknown command {args.command}")
 
 
@@ -122,3 +121,29 @@ def _queue_status(args) -> int:
         print(f"pending {counts['pending']}  sent {counts['sent']}  "
               f"rejected {counts['rejected']}  oldest pending {age}")
     return 0
+
+
+def _sync_once(args) -> int:
+    """Upload what can be uploaded now; 0 when nothing is left pending, 1 otherwise."""
+    from kiosk.config import load_config
+    from kiosk.uplink import make_uploader
+    from offline_queue import OfflineQueue
+
+    config = load_config(args.config)
+    with OfflineQueue(config.queue_path, key_file=config.kiosk.queue_key_file) as queue:
+        if not config.central.url:
+            pending = queue.counts()["pending"]
+            print(f"offline-only (no central.url): {pending} pending", file=sys.stderr)
+            return 0 if pending == 0 else 1
+        queue.retry_now()  # a technician asked for it: back-offs of earlier runs do not hold
+        uploader = make_uploader(config, queue)
+        try:
+            report = uploader.sync_once()
+        finally:
+            uploader.client.close()
+        pending = queue.counts()["pending"]
+    print(f"sent {report.sent}  duplicate {report.duplicate}  rejected {report.rejected}  "
+          f"failed {report.failed}  pending {pending}  ({report.state})")
+    if report.last_error:
+        print(f"kiosk: last error: {report.last_error}", file=sys.stderr)
+    return 0 if pending == 0 else 1

@@ -16,6 +16,7 @@ from kiosk import i18n
 from kiosk.config import Config
 from kiosk.menu import Menu
 from kiosk.session import Session, Step
+from kiosk.uplink import StatusBoard
 from kiosk.workers import Jobs, LazyQueue
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ class Controller(QObject):
         self.submitting = False
         self.receipt_preview_path: Path | None = None
         self.device_status: dict[str, DeviceStatus] = {}
+        self.board = StatusBoard(menu.version)  # what the heartbeat reports
         self.online: bool | None = None  # None: no central configured
 
     # -- helpers for screens ----------------------------------------------------------------
@@ -115,6 +117,7 @@ class Controller(QObject):
 
     def on_device_status(self, device: str, status: DeviceStatus) -> None:
         self.device_status[device] = status
+        self.board.set_device(device, status)
 
     # -- confirm: store first, then print ----------------------------------------------------
     def confirm(self) -> None:
@@ -182,5 +185,6 @@ class Controller(QObject):
     def offer_menu(self, menu: Menu) -> None:
         """A newer menu shows from the next return home, never in the middle of a visit."""
         self.session.offer_menu(menu)
+        self.board.set_menu(menu.version)
         if self.session.step == Step.HOME and self.router is not None:
             self.router.refresh()

@@ -36,10 +36,43 @@ def demo(config_path: str | None, tour_dir: str | None) -> int:
         files = tour(out)
         print(f"Saved {len(files)} screenshots to {out}")
         return 0
-    config = load_config(config_path) if config_path else demo_config()
+    if config_path:
+        config, central = load_config(config_path), None
+    else:
+        config, central = with_local_central(demo_config())
+        print(f"Demo central platform: {central.url} (data in {config.kiosk.data_dir})",
+              file=sys.stderr)
     from kiosk.app import run_demo_window
 
-    return run_demo_window(config)
+    try:
+        return run_demo_window(config)
+    finally:
+        if central is not None:
+            central.stop()
+
+
+def with_local_central(config):
+    """Start the reference central server on 127.0.0.1 for ``config``'s kiosk and return the
+    config pointing at it, so the demo uploads and sends heartbeats for real."""
+    import dataclasses
+    import secrets
+
+    from central.server import CentralServer
+
+    data = config.kiosk.data_dir
+    data.mkdir(parents=True, exist_ok=True)
+    token_file = data / "central.token"
+    if not token_file.exists():
+        fd = os.open(token_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_urlsafe(24))
+    token = token_file.read_text().strip()
+    server = CentralServer(data / "central.db", host="127.0.0.1", port=0,
+                           kiosks={config.kiosk.id: {"token": token, "group": "demo"}})
+    server.start()
+    central = dataclasses.replace(config.central, url=server.url, token_file=token_file,
+                                  sync_interval_s=5, heartbeat_s=15)
+    return dataclasses.replace(config, central=central), server
 
 
 def sample_value(field, today: dt.date | None = None) -> str:
@@ -70,11 +103,13 @@ def tour(out: Path) -> list[Path]:
     with tempfile.TemporaryDirectory(prefix="kiosk-tour-") as data:
         from kiosk.app import create_window
 
-        window = create_window(config=demo_config(Path(data)))
+        config, central = with_local_central(demo_config(Path(data)))
+        window = create_window(config=config)
         try:
             return _walk(app, window, out)
         finally:
             window.close()
+            central.stop()
 
 
 def _pump(app, window, until=None, timeout_s: float = 5.0) -> None:
@@ -113,6 +148,7 @@ def _walk(app, window, out: Path) -> list[Path]:
         if ctl.locale != locale:
             ctl.toggle_language()
 
+    _pump(app, window, lambda: window.ctl.online, timeout_s=10)  # the first heartbeat
     for locale in ("zh_CN", "en"):
         home(locale)
         for size in SIZES:

@@ -174,6 +174,16 @@ class OfflineQueue:
         )
         return changed
 
+    def retry_now(self) -> int:
+        """Make every pending transaction due at once (a technician's "sync now");
+        returns how many were held back."""
+        with self._writing("retry_now") as db:
+            changed = db.execute(
+                "UPDATE transactions SET next_attempt_at = NULL"
+                " WHERE state = 'pending' AND next_attempt_at IS NOT NULL"
+            ).rowcount
+        return changed
+
     def purge_personal(
         self, retention_s: float = DEFAULT_RETENTION_S, now: float | None = None
     ) -> int:

@@ -270,3 +270,16 @@ def test_package_does_not_import_qt() -> None:
         "assert not [m for m in sys.modules if m.startswith('PySide6')]\n"
     )
     subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True)
+
+
+def test_retry_now_makes_held_back_transactions_due(tmp_path):
+    from offline_queue import OfflineQueue
+
+    with OfflineQueue(tmp_path / "q.db") as q:
+        a = q.enqueue("svc", {"x": 1})
+        b = q.enqueue("svc", {"x": 2})
+        q.mark_failed([a], "HTTP 500", next_attempt_at=4102444800.0)  # year 2100
+        assert [t.id for t in q.due_batch()] == [b]
+        assert q.retry_now() == 1
+        assert [t.id for t in q.due_batch()] == [a, b]
+        assert q.get(a).attempts == 1
