@@ -1,0 +1,90 @@
+"""The running kiosk window uploads what a resident confirms and sends heartbeats, over real
+HTTP to the reference central, with the network dropping and coming back."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QAbstractButton, QLabel
+
+from central.server import CentralServer
+from kiosk.app import create_window
+
+KIOSK, TOKEN = "E2E-APP-01", "app-token-5678"
+
+
+@pytest.fixture
+def central(tmp_path):
+    srv = CentralServer(tmp_path / "central.db", kiosks={KIOSK: {"token": TOKEN}})
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, central):
+    (tmp_path / "token").write_text(TOKEN)
+    cfg = tmp_path / "kiosk.toml"
+    cfg.write_text(textwrap.dedent(f"""\
+        [kiosk]
+        id = "{KIOSK}"
+        data_dir = "data"
+        [central]
+        url = "{central.url}"
+        token_file = "token"
+        sync_interval_s = 1
+        heartbeat_s = 1
+        max_backoff_s = 1
+        """), encoding="utf-8")
+    win = create_window(str(cfg))
+    qtbot.addWidget(win)
+    win.show()
+    yield win
+    win.close()
+
+
+def touch(qtbot, window, name):
+    qtbot.waitUntil(lambda: any(w.isVisible() for w in
+                                window.findChildren(QAbstractButton, name)), timeout=3000)
+    button = next(w for w in window.findChildren(QAbstractButton, name) if w.isVisible())
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+
+def visit(qtbot, window) -> str:
+    touch(qtbot, window, "category:employment")
+    touch(qtbot, window, "tile:job-vacancies")
+    touch(qtbot, window, "btn:confirm")
+    qtbot.waitUntil(lambda: window.ctl.session.visit is not None
+                    and bool(window.ctl.session.visit.transaction_id), timeout=5000)
+    tx_id = window.ctl.session.visit.transaction_id
+    touch(qtbot, window, "btn:finish")
+    return tx_id
+
+
+def test_confirmed_visit_reaches_central_and_heartbeat_reports(qtbot, window, central):
+    network = window.findChild(QLabel, "label:network")
+    qtbot.waitUntil(lambda: window.ctl.online is True, timeout=10000)
+    assert network.isVisible() and "网络正常" in network.text()
+    tx_id = visit(qtbot, window)
+    qtbot.waitUntil(lambda: central.store.transaction(tx_id) is not None, timeout=10000)
+    qtbot.waitUntil(lambda: window.queue.counts()["sent"] == 1, timeout=5000)
+    qtbot.waitUntil(lambda: (central.store.latest_heartbeat(KIOSK) or {})
+                    .get("queue", {}).get("pending") == 0, timeout=5000)
+    beat = central.store.latest_heartbeat(KIOSK)
+    assert beat["menu_version"] == window.ctl.session.menu.version
+    assert beat["devices"]["printer"]["state"] == "online"
+    assert beat["devices"]["card_reader"]["state"] == "online"
+
+
+def test_network_down_then_back(qtbot, window, central):
+    qtbot.waitUntil(lambda: window.ctl.online is True, timeout=10000)
+    central.faults.next_status(503, times=1000)  # the platform is down for everyone
+    tx_id = visit(qtbot, window)  # the resident notices nothing
+    qtbot.waitUntil(lambda: window.ctl.online is False, timeout=10000)
+    assert "离线" in window.findChild(QLabel, "label:network").text()
+    assert window.queue.counts()["pending"] == 1
+    central.faults.clear()
+    qtbot.waitUntil(lambda: central.store.transaction(tx_id) is not None, timeout=15000)
+    qtbot.waitUntil(lambda: window.ctl.online is True, timeout=10000)
