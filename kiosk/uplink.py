@@ -27,6 +27,7 @@ class StatusBoard:
         self._devices: dict[str, DeviceStatus] = {}
         self._menu_version = menu_version
         self._menu_rejected: dict | None = None
+        self._notices: list[str] = []  # faults technicians must hear of, e.g. a lost database
 
     def set_device(self, name: str, status: DeviceStatus) -> None:
         with self._lock:
@@ -35,6 +36,14 @@ class StatusBoard:
     def set_menu(self, version: int, rejected: dict | None = None) -> None:
         with self._lock:
             self._menu_version, self._menu_rejected = version, rejected
+
+    def add_notice(self, text: str) -> None:
+        with self._lock:
+            self._notices = [*self._notices, text][-20:]
+
+    def notices(self) -> list[str]:
+        with self._lock:
+            return list(self._notices)
 
     def snapshot(self) -> tuple[dict[str, DeviceStatus], int, dict | None]:
         with self._lock:
@@ -56,11 +65,15 @@ def make_worker(config: Config, queue: OfflineQueue, board: StatusBoard,
                 on_status: Callable[[SyncStatus], None] | None = None) -> SyncWorker:
     uploader = make_uploader(config, queue)
     holder: dict[str, SyncWorker] = {}
+    if queue.recovered_from:
+        board.add_notice(f"queue database was corrupt at start; moved to {queue.recovered_from}")
 
     def heartbeat() -> dict:
         devices, menu_version, rejected = board.snapshot()
         worker = holder.get("worker")
         sync = worker.status.as_dict() if worker is not None else None
+        if sync is not None and board.notices():
+            sync["notices"] = board.notices()
         return build_heartbeat(
             kiosk_id=config.kiosk.id, menu_version=menu_version, counts=queue.counts(),
             oldest_pending_s=queue.oldest_pending_age_s(time.time()), devices=devices,

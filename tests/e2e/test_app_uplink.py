@@ -88,3 +88,27 @@ def test_network_down_then_back(qtbot, window, central):
     central.faults.clear()
     qtbot.waitUntil(lambda: central.store.transaction(tx_id) is not None, timeout=15000)
     qtbot.waitUntil(lambda: window.ctl.online is True, timeout=10000)
+
+
+def test_a_corrupt_queue_is_moved_aside_and_reported(qtbot, tmp_path, central):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "queue.db").write_bytes(b"this is not a database" * 100)
+    (tmp_path / "token").write_text(TOKEN)
+    cfg = tmp_path / "kiosk.toml"
+    cfg.write_text(f'[kiosk]\nid = "{KIOSK}"\ndata_dir = "data"\n[central]\n'
+                   f'url = "{central.url}"\ntoken_file = "token"\nheartbeat_s = 1\n',
+                   encoding="utf-8")
+    win = create_window(str(cfg))
+    qtbot.addWidget(win)
+    win.show()
+    try:
+        qtbot.waitUntil(lambda: central.store.latest_heartbeat(KIOSK) is not None,
+                        timeout=10000)
+        notices = central.store.latest_heartbeat(KIOSK)["sync"]["notices"]
+        assert "corrupt" in notices[0]
+        moved = list(data.glob("queue.db.corrupt-*"))
+        assert moved and moved[0].read_bytes().startswith(b"this is not a database")
+        assert win.queue.counts() == {"pending": 0, "sent": 0, "rejected": 0}
+    finally:
+        win.close()
