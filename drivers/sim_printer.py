@@ -36,7 +36,9 @@ class SimPrinter(Printer):
         self.out_dir = (
             Path(out_dir) if out_dir else Path(tempfile.gettempdir()) / "kiosk-sim-printer"
         )
-        self.fault: DeviceStatus | None = None
+        # ``sim:?paper=out`` (or low, jammed) starts with that paper state, for demos and CLI
+        # tests; ``low`` still prints, as a real printer does near the end of the roll.
+        self.fault: DeviceStatus | None = _fault_from_uri(uri)
         self.printed: list[tuple[str, Path]] = []
         self.last_path: Path | None = None
         self.last_image: Image.Image | None = None
@@ -65,7 +67,8 @@ class SimPrinter(Printer):
                     DeviceStatus(DeviceState.OFFLINE, "not open"),
                 )
             fault = self.fault
-            if fault is not None:
+            if fault is not None and (fault.state != DeviceState.ONLINE
+                                      or fault.paper in (Paper.OUT, Paper.JAMMED)):
                 raise PrinterError(f"{self.uri}: simulated fault: {_describe(fault)}", fault)
             if image.width > self.width_dots:
                 # Real printers refuse images wider than the paper; so does the simulator.
@@ -102,3 +105,19 @@ def _describe(status: DeviceStatus) -> str:
     if status.detail:
         parts.append(status.detail)
     return ", ".join(parts)
+
+
+def _fault_from_uri(uri: str) -> DeviceStatus | None:
+    from urllib.parse import parse_qs, urlsplit
+
+    paper = parse_qs(urlsplit(uri).query).get("paper", [""])[0]
+    if not paper:
+        return None
+    try:
+        level = Paper(paper)
+    except ValueError:
+        raise DeviceConfigError(f"{uri!r}: paper must be one of full, low, out, jammed") from None
+    if level == Paper.FULL:
+        return None
+    state = DeviceState.ONLINE if level == Paper.LOW else DeviceState.USERERROR
+    return DeviceStatus(state, f"simulated paper {level}", level)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import queue
 import threading
+from urllib.parse import parse_qs, urlsplit
 
 from drivers.base import (
     CardEvent,
@@ -39,6 +40,11 @@ class SimCardReader(CardReader):
 
     def open(self) -> None:
         self._open = True
+        # ``sim:?card=N`` places sample resident N's card at once: `kiosk diag read-card`
+        # on a demo kiosk, and tests of the command line.
+        card = parse_qs(urlsplit(self.uri).query).get("card", [""])[0]
+        if card.isdigit():
+            self.present_sample(int(card))
 
     def close(self) -> None:
         self._open = False

@@ -95,9 +95,12 @@ def _dispatch(args) -> int:
     if args.command == "queue":
         return _queue_status(args)
     if args.command == "diag":
-        issue = {"status": 6, "read-card": 4, "test-print": 5}[args.diag_command]
+        if args.diag_command == "read-card":
+            return _diag_read_card(args)
+        if args.diag_command == "test-print":
+            return _diag_test_print(args)
         raise CliError(f"diag {args.diag_command} is not available in {__version__} yet "
-                       f"(tracked in issue #{issue})", code=3)
+                       "(tracked in issue #6)", code=3)
     if args.command == "sync":
         return _sync_once(args)
     raise CliError(f"unknown command {args.command}")
@@ -147,3 +150,41 @@ def _sync_once(args) -> int:
     if report.last_error:
         print(f"kiosk: last error: {report.last_error}", file=sys.stderr)
     return 0 if pending == 0 else 1
+
+
+def _diag_read_card(args) -> int:
+    from kiosk.config import load_config
+    from kiosk.diag import DiagError, read_card
+
+    config = load_config(args.config)
+    try:
+        result = read_card(config, args.timeout)
+    except DiagError as exc:
+        raise CliError(str(exc), code=1) from None
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+    else:
+        for key, value in result.items():
+            print(f"{key}: {value}")
+    return 0
+
+
+def _diag_test_print(args) -> int:
+    from kiosk.config import load_config
+    from kiosk.diag import DiagError, test_print
+
+    config = load_config(args.config)
+    try:
+        result = test_print(config)
+    except DiagError as exc:
+        raise CliError(str(exc), code=1) from None
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+    else:
+        print(f"printer {result['printer']}: {result['state']}, paper {result['paper']}"
+              f"{', printed' if result['printed'] else ''}")
+    if not result["printed"]:
+        print(f"kiosk: the test page was not printed: {result.get('error', '')}",
+              file=sys.stderr)
+        return 1
+    return 0 if result["state"] == "online" else 1

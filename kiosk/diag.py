@@ -1,0 +1,106 @@
+"""Technician checks from the command line (``kiosk diag read-card``, ``kiosk diag test-print``).
+
+Qt-free; personal data is masked exactly as on screen and paper.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+import uuid
+
+from drivers import registry
+from drivers.base import CardEventKind, DeviceError, DeviceState, Identity, Paper
+from kiosk.config import Config
+from kiosk.personal import id_number_valid, mask_id_number, mask_name
+
+log = logging.getLogger(__name__)
+
+
+class DiagError(Exception):
+    """A check that failed; the message is the one line a technician reads."""
+
+
+def describe_identity(reader: str, identity: Identity) -> dict:
+    """What ``read-card --json`` prints: never an unmasked name or number."""
+    out: dict = {"reader": reader, "method": identity.method}
+    if identity.card_uid:
+        out["card_uid"] = identity.card_uid.upper()
+    if identity.id_number or identity.name:
+        out["name"] = mask_name(identity.name)
+        out["id_number"] = mask_id_number(identity.id_number)
+        out["id_number_valid"] = id_number_valid(identity.id_number)
+    if identity.valid_to:
+        out["valid_to"] = identity.valid_to
+    return out
+
+
+def read_card(config: Config, timeout_s: float) -> dict:
+    """Wait up to ``timeout_s`` for one card on the configured reader."""
+    uri = config.devices.card_reader
+    reader = registry.create_card_reader(uri)
+    deadline = time.monotonic() + timeout_s
+    try:
+        reader.open()
+    except DeviceError as exc:
+        raise DiagError(f"card reader {uri}: {exc}") from None
+    try:
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                event = reader.wait_event(min(left, 1.0))
+            except DeviceError as exc:
+                raise DiagError(f"card reader {uri}: {exc}") from None
+            if event is None or event.kind == CardEventKind.REMOVED:
+                continue
+            if event.kind == CardEventKind.UNREADABLE:
+                raise DiagError(f"card reader {uri}: a card is there but could not be read "
+                                f"({event.reason})")
+            return describe_identity(getattr(reader, "name", "") or uri, event.identity)
+        status = reader.status()
+        if status.state != DeviceState.ONLINE:
+            raise DiagError(f"card reader {uri}: {status.state} ({status.detail})")
+        raise DiagError(f"no card was read within {timeout_s:g} s")
+    finally:
+        reader.close()
+
+
+def test_print(config: Config) -> dict:
+    """Print a test page with the printer's status and a QR code; return the status."""
+    from kiosk.receipt import ReceiptData, render_receipt
+
+    uri = config.devices.printer
+    printer = registry.create_printer(uri, out_dir=config.kiosk.data_dir / "receipts",
+                                      width_dots=config.devices.paper_width_dots)
+    try:
+        printer.open()
+    except DeviceError as exc:
+        raise DiagError(f"printer {uri}: {exc}") from None
+    try:
+        before = printer.status()
+        test_id = f"TEST-{uuid.uuid4()}"
+        page = ReceiptData(
+            title="打印测试 Test print", service_title="打印机自检 Printer self-test",
+            service_point=config.kiosk.service_point, kiosk_id=config.kiosk.id,
+            transaction_id=test_id, reference="TEST",
+            created_at=dt.datetime.now(dt.UTC), resident_name="", id_number="",
+            answers=(("URI", uri), ("状态 State", str(before.state)),
+                     ("纸张 Paper", str(before.paper or Paper.UNKNOWN)),
+                     ("宽度 Width", f"{printer.width_dots} dots")),
+            note="如能看清本页文字和二维码，打印机工作正常。"
+                 " If this page and its QR code are clear, the printer works.",
+        )
+        error = ""
+        try:
+            printer.print_image(render_receipt(page, printer.width_dots), name=test_id)
+        except DeviceError as exc:
+            error = str(exc)
+        after = printer.status()
+    finally:
+        printer.close()
+    result = {"printer": uri, "printed": not error, **after.as_dict()}
+    if after.paper is None:
+        result["paper"] = str(Paper.UNKNOWN)
+    if error:
+        result["error"] = error
+    return result
