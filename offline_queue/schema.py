@@ -97,6 +97,13 @@ MIGRATIONS: list[tuple[Step, ...]] = [
         "CREATE INDEX transactions_to_purge ON transactions (state, sent_ts)"
         " WHERE purged_at IS NULL",
     ),
+    # 2 -> 3: due_batch walks pending rows in created order and filters next_attempt_at on
+    # the way; the (state, next_attempt_at, ...) index made it sort every pending row for each
+    # batch (12 ms a batch with 100,000 pending, benchmarks/queue_drain.py).
+    (
+        "DROP INDEX transactions_due",
+        "CREATE INDEX transactions_pending ON transactions (state, created_ts)",
+    ),
 ]
 
 

@@ -26,8 +26,18 @@ def test_new_database_has_the_current_schema(queue: OfflineQueue) -> None:
     assert db["transactions"].columns_dict["fields"] is bytes  # BLOB: sealed by crypto.py
     assert db["transactions"].pks == ["id"]
     indexes = {index.name: index.columns for index in db["transactions"].indexes}
-    assert indexes["transactions_due"] == ["state", "next_attempt_at", "created_ts"]
+    assert indexes["transactions_pending"] == ["state", "created_ts"]
+    assert "transactions_due" not in indexes
     assert indexes["transactions_to_purge"] == ["state", "sent_ts"]
+
+
+def test_due_batch_walks_the_pending_index_without_sorting(queue: OfflineQueue) -> None:
+    plan = queue._db.execute(
+        "EXPLAIN QUERY PLAN SELECT * FROM transactions WHERE state = 'pending'"
+        " AND (next_attempt_at IS NULL OR next_attempt_at <= ?)"
+        " ORDER BY created_ts, rowid LIMIT ?", (0, 100)).fetchall()
+    details = " ".join(row[-1] for row in plan)
+    assert "transactions_pending" in details and "TEMP B-TREE" not in details
 
 
 def test_state_is_checked_by_the_database(queue: OfflineQueue) -> None:
