@@ -15,6 +15,7 @@ from drivers.base import CardEvent, CardEventKind, DeviceStatus, Printer
 from kiosk import i18n
 from kiosk.config import Config
 from kiosk.menu import Menu
+from kiosk.reprints import ReprintStore
 from kiosk.session import Session, Step
 from kiosk.uplink import StatusBoard
 from kiosk.workers import Jobs, LazyQueue
@@ -43,6 +44,7 @@ class Controller(QObject):
         self.submitting = False
         self.receipt_preview_path: Path | None = None
         self.device_status: dict[str, DeviceStatus] = {}
+        self.reprints = ReprintStore(config.kiosk.data_dir / "reprints")
         self.board = StatusBoard(menu.version)  # what the heartbeat reports
         self.online: bool | None = None  # None: no central configured
 
@@ -147,15 +149,23 @@ class Controller(QObject):
         self._show(self.session.failed("error.save_failed"))
 
     def _print(self, transaction_id: str) -> None:
-        from kiosk.receipt import render_receipt
         from kiosk.summary import receipt_data
 
         data = receipt_data(self.session.visit, self.locale, self.config.kiosk.id,
                             self.config.kiosk.service_point)
-        width = self.printer.width_dots
+        self.print_receipt(data)
+
+    def print_receipt(self, data) -> None:
+        """Print ``data`` (masked receipt data) on the printer's thread. It is kept in the
+        reprint store first and removed only once the printer took it."""
+        from kiosk.receipt import render_receipt
+
+        transaction_id, width = data.transaction_id, self.printer.width_dots
 
         def job():
+            self.reprints.save(data)
             self.printer.print_image(render_receipt(data, width), name=transaction_id)
+            self.reprints.remove(transaction_id)
             return getattr(self.printer, "last_path", None), self.printer.status()
 
         def done(result) -> None:
@@ -165,6 +175,18 @@ class Controller(QObject):
 
         self.jobs.submit(self.jobs.device_executor, job, done,
                          lambda exc: self._print_failed(transaction_id, exc))
+
+    def reprint(self, transaction_id: str) -> bool:
+        """Print a kept receipt again (the done screen's button, technicians' diagnostics)."""
+        data = self.reprints.load(transaction_id)
+        if data is None:
+            return False
+        visit = self.session.visit
+        if visit is not None and visit.transaction_id == transaction_id:
+            visit.printed = None
+            self.router.refresh()
+        self.print_receipt(data)
+        return True
 
     def _print_failed(self, transaction_id: str, exc: BaseException) -> None:
         log.error("receipt for %s not printed: %s", transaction_id, exc)

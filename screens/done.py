@@ -42,6 +42,10 @@ class DoneScreen(Screen):
         row = QHBoxLayout()
         self.countdown = label(role="muted")
         row.addWidget(self.countdown, 1)
+        self.reprint = button("", name="btn:reprint", icon="printer", on_click=self._reprint)
+        self.reprint.setMinimumWidth(320)
+        self.reprint.hide()
+        row.addWidget(self.reprint)
         self.finish = button("", name="btn:finish", role="primary", on_click=ctl.go_home)
         self.finish.setMinimumWidth(320)
         row.addWidget(self.finish)
@@ -80,6 +84,8 @@ class DoneScreen(Screen):
         self.print_msg.style().polish(self.print_msg)
         self.print_msg.setWordWrap(True)
         self.finish.setText(self.tr("done.finish"))
+        self.reprint.setText(self.tr("done.reprint"))
+        self.reprint.setVisible(visit.printed is False)
         self.countdown.setText(self.tr("done.countdown", s=self._left))
         path = self.ctl.receipt_preview_path
         if path and visit.printed:
@@ -98,6 +104,12 @@ class DoneScreen(Screen):
         self.print_msg.clear()
         self.preview.clear()
         self.preview.hide()
+
+    def _reprint(self) -> None:
+        visit = self.ctl.session.visit
+        if visit is not None:
+            self._left = COUNTDOWN_S  # give the printer and the resident time
+            self.ctl.reprint(visit.transaction_id)
 
     def _tick(self) -> None:
         self._left -= 1

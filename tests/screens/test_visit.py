@@ -241,3 +241,21 @@ def test_printer_out_of_paper_still_shows_the_reference(qtbot, window):
     assert "没能打印" in find(window, "label:print", QLabel).text()
     assert window.ctl.device_status["printer"].paper == Paper.OUT
     assert len(stored(window)) == 1, "the transaction is kept although the receipt failed"
+
+
+def test_failed_receipt_is_kept_and_printed_again(qtbot, window):
+    from drivers.base import DeviceState, DeviceStatus, Paper
+
+    window.printer.fault = DeviceStatus(DeviceState.USERERROR, "sim", Paper.OUT)
+    touch(qtbot, window, "category:employment")
+    touch(qtbot, window, "tile:job-vacancies")
+    touch(qtbot, window, "btn:confirm")
+    wait_screen(qtbot, window, "done")
+    qtbot.waitUntil(lambda: window.ctl.session.visit.printed is False, timeout=5000)
+    tx_id = window.ctl.session.visit.transaction_id
+    assert window.ctl.reprints.pending() == [tx_id]
+    window.printer.fault = None  # paper loaded
+    touch(qtbot, window, "btn:reprint")
+    qtbot.waitUntil(lambda: window.ctl.session.visit.printed is True, timeout=5000)
+    assert window.ctl.reprints.pending() == []
+    assert tx_id in window.printer.printed[-1][0]
