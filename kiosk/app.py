@@ -31,6 +31,7 @@ from screens.widgets import button, label
 log = logging.getLogger(__name__)
 
 PURGE_EVERY_MS = 10 * 60 * 1000
+PRINTER_POLL_MS = 60 * 1000
 
 
 def load_running_menu(config: Config) -> menu_mod.Menu:
@@ -167,6 +168,17 @@ class KioskWindow(QMainWindow):
         self._purge_timer.timeout.connect(self._purge_personal)
         self._purge_timer.start(PURGE_EVERY_MS)
         self._purge_personal()
+        # The printer's state (paper low, cover open...) between receipts, for the heartbeat.
+        self._printer_timer = QTimer(self)
+        self._printer_timer.timeout.connect(self._poll_printer)
+        self._printer_timer.start(PRINTER_POLL_MS)
+
+    def _poll_printer(self) -> None:
+        if self.ctl.submitting or not self.ctl.jobs.idle():
+            return  # a receipt is on its way; its own status check will do
+        self.ctl.jobs.submit(self.ctl.jobs.device_executor, self.printer.status,
+                             lambda s: self.ctl.on_device_status("printer", s),
+                             lambda exc: log.warning("printer status: %s", exc))
 
     def _start_uplink(self) -> None:
         """The sync worker uploads the queue and sends heartbeats on its own thread; its
