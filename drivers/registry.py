@@ -14,9 +14,14 @@ from drivers.base import CardReader, DeviceConfigError, Printer
 # scheme -> "module:Class"; a scheme missing here is a configuration error naming the URI.
 CARD_READERS = {
     "sim": "drivers.sim_reader:SimCardReader",
+    "serial": "drivers.ga467_reader:Ga467Reader",  # serial:///dev/ttyUSB0?protocol=ga467
 }
 PRINTERS = {
     "sim": "drivers.sim_printer:SimPrinter",
+    "socket": "drivers.escpos_printer:EscposPrinter",
+    "serial": "drivers.escpos_printer:EscposPrinter",
+    "usb": "drivers.escpos_printer:EscposPrinter",
+    "file": "drivers.escpos_printer:EscposPrinter",
 }
 
 

@@ -125,7 +125,10 @@ class CardReaderThread(QThread):
                     self.cardEvent.emit(event)
             except DeviceError as exc:
                 log.warning("card reader %s: %s", self.reader.uri, exc)
-                self.statusChanged.emit(DeviceStatus(DeviceState.OFFLINE, str(exc)))
+                status = self._status_after_error()
+                if status is None or status.state == DeviceState.ONLINE:
+                    status = DeviceStatus(DeviceState.OFFLINE, str(exc))
+                self.statusChanged.emit(status)  # e.g. hwerror for a SAM fault
                 opened = self._close_quietly()
                 self.msleep(int(self.RETRY_S * 1000))
             except Exception:  # a driver bug must not kill the reader for good
@@ -135,6 +138,12 @@ class CardReaderThread(QThread):
                 self.msleep(int(self.RETRY_S * 1000))
         if opened:
             self._close_quietly()
+
+    def _status_after_error(self) -> DeviceStatus | None:
+        try:
+            return self.reader.status()
+        except Exception:  # noqa: BLE001 - a broken driver: fall back to "offline"
+            return None
 
     def _close_quietly(self) -> bool:
         try:
