@@ -4,40 +4,24 @@ the transaction id. Failures keep the reference on screen and the receipt for a 
 
 from __future__ import annotations
 
-import textwrap
-
 import pytest
 from escpos_receiver import Behaviour, PtyReceiver, TcpReceiver
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QAbstractButton, QLabel
+from kiosk_helpers import open_window, touch
+from PySide6.QtWidgets import QLabel
 from pyzbar.pyzbar import decode
-
-from kiosk.app import create_window
 
 OUT = {1: b"\x16", 2: b"\x12", 4: b"\x72"}  # online, no error, paper end
 
 
 def make_window(qtbot, tmp_path, printer_uri: str):
-    cfg = tmp_path / "kiosk.toml"
-    cfg.write_text(textwrap.dedent(f"""\
+    return open_window(qtbot, tmp_path, f"""\
         [kiosk]
         data_dir = "data"
         service_point = "转塘街道便民服务中心"
         [devices]
         card_reader = "sim:"
         printer = "{printer_uri}"
-        """), encoding="utf-8")
-    win = create_window(str(cfg))
-    qtbot.addWidget(win)
-    win.show()
-    return win
-
-
-def touch(qtbot, window, name):
-    qtbot.waitUntil(lambda: any(w.isVisible() for w in
-                                window.findChildren(QAbstractButton, name)), timeout=3000)
-    button = next(w for w in window.findChildren(QAbstractButton, name) if w.isVisible())
-    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+        """)
 
 
 def visit(qtbot, window) -> str:

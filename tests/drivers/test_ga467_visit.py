@@ -4,14 +4,10 @@ refused; an unplugged reader is reported and comes back."""
 
 from __future__ import annotations
 
-import textwrap
-
 import pytest
 from ga467_emulator import Ga467Emulator
-from PySide6.QtCore import Qt
+from kiosk_helpers import open_window, touch
 from PySide6.QtWidgets import QAbstractButton, QLabel
-
-from kiosk.app import create_window
 
 
 @pytest.fixture
@@ -23,26 +19,15 @@ def emulator(tmp_path):
 
 @pytest.fixture
 def window(qtbot, tmp_path, emulator):
-    cfg = tmp_path / "kiosk.toml"
-    cfg.write_text(textwrap.dedent(f"""\
+    win = open_window(qtbot, tmp_path, f"""\
         [kiosk]
         data_dir = "data"
         [devices]
         card_reader = "serial://{tmp_path / 'ttyGA'}?protocol=ga467&baudrate=115200"
         printer = "sim:"
-        """), encoding="utf-8")
-    win = create_window(str(cfg))
-    qtbot.addWidget(win)
-    win.show()
+        """)
     yield win
     win.close()
-
-
-def touch(qtbot, window, name):
-    qtbot.waitUntil(lambda: any(w.isVisible() for w in
-                                window.findChildren(QAbstractButton, name)), timeout=3000)
-    button = next(w for w in window.findChildren(QAbstractButton, name) if w.isVisible())
-    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
 
 
 def screen(window) -> str:

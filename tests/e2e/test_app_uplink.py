@@ -3,11 +3,9 @@ HTTP to the reference central, with the network dropping and coming back."""
 
 from __future__ import annotations
 
-import textwrap
-
 import pytest
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QAbstractButton, QLabel
+from kiosk_helpers import open_window, touch
+from PySide6.QtWidgets import QLabel
 
 from central.server import CentralServer
 from kiosk.app import create_window
@@ -26,8 +24,7 @@ def central(tmp_path):
 @pytest.fixture
 def window(qtbot, tmp_path, central):
     (tmp_path / "token").write_text(TOKEN)
-    cfg = tmp_path / "kiosk.toml"
-    cfg.write_text(textwrap.dedent(f"""\
+    win = open_window(qtbot, tmp_path, f"""\
         [kiosk]
         id = "{KIOSK}"
         data_dir = "data"
@@ -37,19 +34,9 @@ def window(qtbot, tmp_path, central):
         sync_interval_s = 1
         heartbeat_s = 1
         max_backoff_s = 1
-        """), encoding="utf-8")
-    win = create_window(str(cfg))
-    qtbot.addWidget(win)
-    win.show()
+        """)
     yield win
     win.close()
-
-
-def touch(qtbot, window, name):
-    qtbot.waitUntil(lambda: any(w.isVisible() for w in
-                                window.findChildren(QAbstractButton, name)), timeout=3000)
-    button = next(w for w in window.findChildren(QAbstractButton, name) if w.isVisible())
-    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
 
 
 def visit(qtbot, window) -> str:

@@ -62,3 +62,15 @@ def type_keys(qtbot, window, text: str) -> None:
 
 def wait_screen(qtbot, window, name: str, timeout: int = 5000) -> None:
     qtbot.waitUntil(lambda: current_screen(window) == f"screen:{name}", timeout=timeout)
+
+
+def open_window(qtbot, tmp_path: Path, toml: str):
+    """The kiosk window built from the configuration text ``toml`` (written to tmp_path)."""
+    from kiosk.app import create_window
+
+    cfg = tmp_path / "kiosk.toml"
+    cfg.write_text(textwrap.dedent(toml), encoding="utf-8")
+    win = create_window(str(cfg))
+    qtbot.addWidget(win)
+    win.show()
+    return win
