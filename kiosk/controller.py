@@ -118,8 +118,16 @@ class Controller(QObject):
         self.router.refresh()
 
     def on_device_status(self, device: str, status: DeviceStatus) -> None:
+        """Record a device's state for screens and the heartbeat; changes are logged for
+        technicians (paper running low, a reader gone...)."""
+        old = self.device_status.get(device)
         self.device_status[device] = status
         self.board.set_device(device, status)
+        if old is None or (old.state, old.paper) != (status.state, status.paper):
+            paper = f", paper {status.paper}" if status.paper is not None else ""
+            level = (logging.INFO if status.state == "online" and status.paper in (None, "full")
+                     else logging.WARNING)
+            log.log(level, "%s: %s%s (%s)", device, status.state, paper, status.detail)
 
     # -- confirm: store first, then print ----------------------------------------------------
     def confirm(self) -> None:

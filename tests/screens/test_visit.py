@@ -259,3 +259,19 @@ def test_failed_receipt_is_kept_and_printed_again(qtbot, window):
     qtbot.waitUntil(lambda: window.ctl.session.visit.printed is True, timeout=5000)
     assert window.ctl.reprints.pending() == []
     assert tx_id in window.printer.printed[-1][0]
+
+
+def test_paper_low_prints_and_warns_technicians(qtbot, window, caplog):
+    import logging
+
+    from drivers.base import DeviceState, DeviceStatus, Paper
+
+    window.printer.fault = DeviceStatus(DeviceState.ONLINE, "sim", Paper.LOW)
+    with caplog.at_level(logging.WARNING, logger="kiosk.controller"):
+        touch(qtbot, window, "category:employment")
+        touch(qtbot, window, "tile:job-vacancies")
+        touch(qtbot, window, "btn:confirm")
+        wait_screen(qtbot, window, "done")
+        qtbot.waitUntil(lambda: window.ctl.session.visit.printed is not None, timeout=5000)
+    assert window.ctl.session.visit.printed is True
+    assert any("paper low" in r.getMessage() for r in caplog.records)
