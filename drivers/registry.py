@@ -15,6 +15,7 @@ from drivers.base import CardReader, DeviceConfigError, Printer
 CARD_READERS = {
     "sim": "drivers.sim_reader:SimCardReader",
     "serial": "drivers.ga467_reader:Ga467Reader",  # serial:///dev/ttyUSB0?protocol=ga467
+    "pcsc": "drivers.pcsc_reader:PcscReader",  # pcsc:?reader=SUBSTRING&profile=uid|beid
 }
 PRINTERS = {
     "sim": "drivers.sim_printer:SimPrinter",

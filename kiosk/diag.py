@@ -30,7 +30,8 @@ def describe_identity(reader: str, identity: Identity) -> dict:
     if identity.id_number or identity.name:
         out["name"] = mask_name(identity.name)
         out["id_number"] = mask_id_number(identity.id_number)
-        out["id_number_valid"] = id_number_valid(identity.id_number)
+        if identity.method in ("ga467", "sim"):  # GB 11643 applies to resident ID numbers
+            out["id_number_valid"] = id_number_valid(identity.id_number)
     if identity.valid_to:
         out["valid_to"] = identity.valid_to
     return out
