@@ -34,16 +34,6 @@ logger = logging.getLogger(__name__)
 INITIALIZE = b"\x1b@"  # ESC @: drop any half-received settings of an earlier, broken job
 
 
-def _import_escpos() -> None:
-    """python-escpos writes its capabilities pickle into a fresh temporary folder in every
-    process unless told where to keep it: keep one, reused across restarts."""
-    import os
-    import tempfile
-
-    os.environ.setdefault("ESCPOS_CAPABILITIES_PICKLE_DIR",
-                          os.path.join(tempfile.gettempdir(), "kiosk-escpos-capabilities"))
-
-
 @functools.lru_cache(maxsize=8)
 def _profile_data(width_dots: int) -> dict:
     """python-escpos's default profile (it can cut) with the paper width set to ours.
@@ -52,7 +42,6 @@ def _profile_data(width_dots: int) -> dict:
     declare no cutter, so ``cut()`` would send no cut at all; and the default profile's
     "Unknown" width makes ``image()`` print a warning on stdout.
     """
-    _import_escpos()
     from escpos.capabilities import get_profile
 
     data = copy.deepcopy(get_profile("default").profile_data)
@@ -62,7 +51,6 @@ def _profile_data(width_dots: int) -> dict:
 
 def build_job(image: Image.Image, width_dots: int) -> bytes:
     """The bytes of one receipt: initialise, the image as ``GS v 0`` raster, feed and cut."""
-    _import_escpos()
     from escpos.printer import Dummy
     from PIL import Image
 

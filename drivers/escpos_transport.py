@@ -35,6 +35,21 @@ from drivers.base import DeviceConfigError, DeviceState, DeviceStatus, Paper, Pr
 
 logger = logging.getLogger(__name__)
 
+
+def _prepare_escpos() -> None:
+    """python-escpos writes its capabilities pickle on first import into a fresh temporary
+    folder per process unless told where: keep one folder, made here, reused across runs.
+    Every module of ours that imports python-escpos imports this one first."""
+    import tempfile
+
+    folder = os.environ.setdefault(
+        "ESCPOS_CAPABILITIES_PICKLE_DIR",
+        os.path.join(tempfile.gettempdir(), "kiosk-escpos-capabilities"))
+    os.makedirs(folder, exist_ok=True)
+
+
+_prepare_escpos()
+
 DEFAULT_TCP_PORT = 9100
 DEFAULT_BAUDRATE = 9600
 _SERIAL_FLOW = ("none", "rtscts", "xonxoff")

@@ -261,6 +261,9 @@ class KioskWindow(QMainWindow):
         if self._closed:
             return
         self._closed = True
+        for timer in (getattr(self, "_purge_timer", None), getattr(self, "_printer_timer", None)):
+            if timer is not None:
+                timer.stop()
         QApplication.instance().removeEventFilter(self.idle)
         if self._key_guard is not None:
             QApplication.instance().removeEventFilter(self._key_guard)
