@@ -86,6 +86,15 @@ class ClientResponse:
         return max(0.0, when.timestamp() - now)
 
 
+# The operating system's CA store (the spec: trust the system store unless ca_file says
+# otherwise); requests would otherwise use certifi's bundle, as trust_env is off.
+SYSTEM_CA_BUNDLES = ("/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt")
+
+
+def system_ca_bundle() -> str | None:
+    return next((p for p in SYSTEM_CA_BUNDLES if Path(p).is_file()), None)
+
+
 class CentralClient:
     """A ``requests.Session`` bound to one central platform and one kiosk.
 
@@ -196,7 +205,8 @@ class CentralClient:
         try:
             response = self._session.request(
                 method, self.url + path, data=data, headers=headers, timeout=self.timeout,
-                verify=self.ca_file or True, stream=True, allow_redirects=False,
+                verify=self.ca_file or system_ca_bundle() or True, stream=True,
+                allow_redirects=False,
             )
             with response:
                 content, truncated = self._read_body(response)
