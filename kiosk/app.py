@@ -361,6 +361,9 @@ def run_demo_window(config: Config) -> int:
 
 
 def _run_window(app: QApplication, config: Config, windowed: bool) -> int:
+    from kiosk.logs import setup_logging
+
+    setup_logging(config.kiosk.data_dir)
     window = create_window(config=config)
     if windowed:
         window.resize(1280, 800)

@@ -1,0 +1,59 @@
+"""Logging for the running kiosk: size-capped rotating files under the data folder, and one
+filter, in one place, that masks resident ID numbers and mobile numbers in every record.
+
+The code never logs names or numbers on purpose; the filter is the net under that rule.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import re
+from pathlib import Path
+
+from kiosk.personal import mask_id_number, mask_phone
+
+LOG_BYTES = 1_000_000  # per file
+LOG_FILES = 5  # kept besides the current one
+
+# An 18-character resident ID number or an 11-digit mainland mobile number, standing alone
+# (not inside a longer run of digits, such as a transaction id's hex or a timestamp).
+_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])[1-9]\d{16}[\dXx](?![0-9A-Za-z])")
+_PHONE = re.compile(r"(?<![0-9A-Za-z])1[3-9]\d{9}(?![0-9A-Za-z])")
+
+
+def mask_text(text: str) -> str:
+    text = _ID_NUMBER.sub(lambda m: mask_id_number(m.group()), text)
+    return _PHONE.sub(lambda m: mask_phone(m.group()), text)
+
+
+class MaskingFilter(logging.Filter):
+    """Rewrites each record's message (arguments merged in) with personal numbers masked."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        masked = mask_text(message)
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = mask_text(record.exc_text)
+        if masked != message or record.args:
+            record.msg, record.args = masked, None
+        return True
+
+
+def setup_logging(data_dir: Path, level: int = logging.INFO) -> Path:
+    """Log to ``<data_dir>/logs/kiosk.log`` (rotated) and stderr, every record masked."""
+    folder = data_dir / "logs"
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = folder / "kiosk.log"
+    file_handler = logging.handlers.RotatingFileHandler(
+        path, maxBytes=LOG_BYTES, backupCount=LOG_FILES, encoding="utf-8")
+    formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    root = logging.getLogger()
+    root.setLevel(level)
+    for handler in [*root.handlers, file_handler]:
+        handler.addFilter(MaskingFilter())
+        handler.setFormatter(formatter)
+    root.addHandler(file_handler)
+    return path
