@@ -184,17 +184,23 @@ class Controller(QObject):
         self.jobs.submit(self.jobs.device_executor, job, done,
                          lambda exc: self._print_failed(transaction_id, exc))
 
-    def reprint(self, transaction_id: str) -> bool:
-        """Print a kept receipt again (the done screen's button, technicians' diagnostics)."""
-        data = self.reprints.load(transaction_id)
-        if data is None:
-            return False
-        visit = self.session.visit
-        if visit is not None and visit.transaction_id == transaction_id:
-            visit.printed = None
-            self.router.refresh()
-        self.print_receipt(data)
-        return True
+    def reprint(self, transaction_id: str) -> None:
+        """Print a kept receipt again (the done screen's button, technicians' diagnostics).
+        The record is read on the printer's thread, like every other printer step."""
+
+        def loaded(data) -> None:
+            if data is None:
+                log.warning("no kept receipt for %s", transaction_id)
+                return
+            visit = self.session.visit
+            if visit is not None and visit.transaction_id == transaction_id:
+                visit.printed = None
+                self.router.refresh()
+            self.print_receipt(data)
+
+        self.jobs.submit(self.jobs.device_executor,
+                         lambda: self.reprints.load(transaction_id), loaded,
+                         lambda exc: log.error("reprint of %s: %s", transaction_id, exc))
 
     def _print_failed(self, transaction_id: str, exc: BaseException) -> None:
         log.error("receipt for %s not printed: %s", transaction_id, exc)
