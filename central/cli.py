@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import signal
 import stat
 import sys
@@ -33,6 +32,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--menu", metavar="FILE", help="menu document (JSON) to sign and serve")
     serve.add_argument("--signing-key", metavar="FILE", help="Ed25519 private key file")
     serve.add_argument("--key-id", metavar="ID", help="the key id kiosks know the key by")
+    serve.add_argument("--admins", metavar="FILE",
+                       help="TOML with [admins.<name>] token: enables the admin API and page")
+    serve.add_argument("--menu-keys", metavar="FILE",
+                       help="TOML with [menu_keys] key_id = \"<public key>\": keys whose "
+                       "bundles admins may publish")
     serve.add_argument("--max-body-bytes", type=int, default=1024 * 1024, metavar="N")
     serve.add_argument("--verbose", "-v", action="store_true", help="log every request")
 
@@ -76,6 +80,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from .admins import AdminRegistry, read_menu_keys
     from .kiosks import KioskRegistry
     from .server import CentralServer
 
@@ -87,18 +92,28 @@ def _serve(args: argparse.Namespace) -> int:
         raise ConfigError("--max-body-bytes: expected at least 1024")
     kiosks = KioskRegistry.from_toml(args.kiosks)
     _warn_if_readable(Path(args.kiosks), "kiosks file (it holds tokens)")
+    admins = AdminRegistry.from_toml(args.admins) if args.admins else None
+    if args.admins:
+        _warn_if_readable(Path(args.admins), "admins file (it holds tokens)")
     if args.signing_key:
         _warn_if_readable(Path(args.signing_key), "signing key")
     server = CentralServer(args.db, host=args.host, port=args.port, kiosks=kiosks,
                            menu_file=args.menu,
                            signing_key=Path(args.signing_key) if args.signing_key else None,
-                           key_id=args.key_id, max_body_bytes=args.max_body_bytes)
+                           key_id=args.key_id, max_body_bytes=args.max_body_bytes,
+                           admins=admins,
+                           menu_keys=read_menu_keys(args.menu_keys) if args.menu_keys else None)
     stop = threading.Event()
     server.start()
     previous = {signum: signal.signal(signum, lambda *_: stop.set())
                 for signum in (signal.SIGTERM, signal.SIGINT)}
     try:
         print(f"kiosk-central: listening on {server.url}", flush=True)
+        if len(server.admins):
+            print(f"kiosk-central: fleet page for admins at {server.fleet_url} (user name "
+                  "any, password an admin token)", flush=True)
+        else:
+            print("kiosk-central: admin API and fleet page off (no --admins)", flush=True)
         stop.wait()
         log.info("stopping")
     finally:
@@ -109,25 +124,20 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _keygen(args: argparse.Namespace) -> int:
-    from .signing import generate_keypair
-
-    out = Path(args.out)
-    key_id = args.key_id or out.stem
-    private_b64, public_b64 = generate_keypair()
-    flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if args.force else os.O_EXCL)
-    try:
-        fd = os.open(out, flags, 0o600)
-    except FileExistsError:
-        raise ConfigError(f"{out} exists; use --force to replace it") from None
-    except OSError as exc:
-        raise ConfigError(f"{out}: cannot write ({exc.strerror})") from None
-    with os.fdopen(fd, "w", encoding="ascii") as f:
-        os.fchmod(f.fileno(), 0o600)  # also when --force replaced a more open file
-        f.write(private_b64 + "\n")
-    print(f'{key_id} = "{public_b64}"')
-    print(f"kiosk-central: private key written to {out} (mode 0600); put the line above "
-          "under [central.menu_keys] in each kiosk's configuration", file=sys.stderr)
+    keygen(Path(args.out), args.key_id, args.force, prog="kiosk-central")
     return 0
+
+
+def keygen(out: Path, key_id: str | None, force: bool, prog: str) -> None:
+    """Write a new private key to ``out`` (mode 0600, never over a file without ``force``)
+    and print the ``key_id = "<public key>"`` line for kiosk configurations."""
+    from .keyfile import write_new_key
+
+    key_id = key_id or out.stem
+    public_b64 = write_new_key(out, force=force)
+    print(f'{key_id} = "{public_b64}"')
+    print(f"{prog}: private key written to {out} (mode 0600); put the line above "
+          "under [central.menu_keys] in each kiosk's configuration", file=sys.stderr)
 
 
 def _pubkey(args: argparse.Namespace) -> int:

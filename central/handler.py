@@ -1,12 +1,13 @@
 """The HTTP request handler: routing, bounded body reading, auth, JSON answers.
 
 One handler instance serves one connection (HTTP/1.1 keep-alive) on its own thread. Every
-answer carries a JSON body and ``Content-Type: application/json``, except 204 and 304.
+answer carries a JSON body and ``Content-Type: application/json``, except 204 and 304 and
+the admins' fleet page (HTML). Kiosk endpoints take kiosk tokens only, admin endpoints
+(``central.admin_api``) admin tokens only.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import socket
@@ -17,9 +18,11 @@ from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
+from . import admin_api
 from .errors import StoreError
 from .faults import ResetFault, StatusFault
 from .kiosks import Kiosk
+from .replies import HttpError, Reply, json_bytes
 from .wire import (
     BatchTooLarge,
     BodyError,
@@ -39,40 +42,20 @@ DRAIN_FACTOR = 8  # an oversized body up to 8x the limit is read and dropped, so
 
 _KIOSK_PATH = re.compile(r"^/api/v1/kiosks/([^/]+)/(menu|heartbeat)$")
 _DIGITS = re.compile(r"^[0-9]{1,18}$")
-_ALLOWED = {"transactions": ("POST",), "menu": ("GET",), "heartbeat": ("POST",)}
+_ALLOWED = {"transactions": ("POST",), "menu": ("GET",), "heartbeat": ("POST",),
+            **admin_api.ALLOWED}
 
-
-class HttpError(Exception):
-    """An error answer: status, a one-line message, extra headers; optionally close after."""
-
-    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None,
-                 close: bool = False) -> None:
-        super().__init__(message)
-        self.status = status
-        self.headers = headers or {}
-        self.close = close
-
-
-class Reply:
-    """An answer: ``payload`` as JSON, or ``raw`` bytes, or neither for no body (204, 304)."""
-
-    def __init__(self, status: int, payload: Any = None, headers: dict[str, str] | None = None,
-                 raw: bytes | None = None, close: bool = False) -> None:
-        self.status = status
-        self.body = raw if raw is not None else (
-            None if payload is None else _json_bytes(payload))
-        self.headers = headers or {}
-        self.close = close
+__all__ = ["CentralRequestHandler", "HttpError", "Reply", "route"]
 
 
 def route(path: str) -> tuple[str, str | None] | None:
-    """``(endpoint, kiosk id from the path)`` for an API path, or None."""
+    """``(endpoint, kiosk id or other path parameter)`` for an API path, or None."""
     if path == "/api/v1/transactions":
         return "transactions", None
     m = _KIOSK_PATH.match(path)
     if m:
         return m.group(2), unquote(m.group(1))
-    return None
+    return admin_api.route(path)
 
 
 class CentralRequestHandler(BaseHTTPRequestHandler):
@@ -109,7 +92,7 @@ class CentralRequestHandler(BaseHTTPRequestHandler):
         try:
             reply = self._answer()
         except HttpError as exc:
-            self._send_json(exc.status, {"error": str(exc)}, exc.headers, close=exc.close)
+            self._send_json(exc.status, exc.payload(), exc.headers, close=exc.close)
             return
         except _Gone:
             self.close_connection = True
@@ -125,7 +108,8 @@ class CentralRequestHandler(BaseHTTPRequestHandler):
             log.exception("error handling %s %s", self.command, urlsplit(self.path).path)
             self._send_json(500, {"error": "internal error"}, close=True)
             return
-        self._send(reply.status, reply.body, reply.headers, close=reply.close)
+        self._send(reply.status, reply.body, reply.headers, close=reply.close,
+                   content_type=reply.content_type)
 
     def _answer(self) -> Reply:
         path = urlsplit(self.path).path
@@ -142,6 +126,11 @@ class CentralRequestHandler(BaseHTTPRequestHandler):
                             {"Allow": ", ".join(allowed)})
         if self.command == "POST" and self.headers.get("Content-Length") is None:
             raise HttpError(411, "Content-Length is required", close=True)
+        if endpoint in admin_api.ALLOWED:  # no fault injection: faults are for kiosk tests
+            admin = admin_api.authenticate(self.central, endpoint,
+                                           self.headers.get("Authorization"))
+            return admin_api.answer(self.central, admin, endpoint, self.command, path_kiosk,
+                                    raw)
 
         fault = self._injected_fault(endpoint)
         if isinstance(fault, StatusFault):
@@ -159,7 +148,7 @@ class CentralRequestHandler(BaseHTTPRequestHandler):
             return self._transactions(kiosk, raw)
         if endpoint == "heartbeat":
             return self._heartbeat(kiosk, raw)
-        return self._menu()
+        return self._menu(kiosk)
 
     def _injected_fault(self, endpoint: str) -> StatusFault | ResetFault | None:
         """Test hooks (``central.faults``); a no-op unless a test asked for a fault."""
@@ -174,7 +163,10 @@ class CentralRequestHandler(BaseHTTPRequestHandler):
     # -- auth ------------------------------------------------------------------------------
 
     def _authenticate(self, path_kiosk: str | None) -> Kiosk:
-        kiosk = self.central.kiosks.authenticate(self.headers.get("Authorization"))
+        authorization = self.headers.get("Authorization")
+        kiosk = self.central.kiosks.authenticate(authorization)
+        if kiosk is None and self.central.admins.authenticate(authorization) is not None:
+            raise HttpError(403, "an admin token cannot be used on kiosk endpoints")
         if kiosk is None:
             raise HttpError(401, "missing or unknown bearer token",
                             {"WWW-Authenticate": 'Bearer realm="kiosk-central"'})
@@ -220,12 +212,12 @@ class CentralRequestHandler(BaseHTTPRequestHandler):
             raise HttpError(400, str(exc)) from None
         if body["kiosk_id"] != kiosk.id:
             raise HttpError(403, "kiosk_id of the body is not the kiosk of this token")
-        self.central.store.add_heartbeat(kiosk.id, body)
+        self.central.store.add_heartbeat(kiosk.id, body, now=self.central.clock())
         log.debug("kiosk %s: heartbeat", kiosk.id)
         return Reply(204)
 
-    def _menu(self) -> Reply:
-        menu = self.central.menus.current()
+    def _menu(self, kiosk: Kiosk) -> Reply:
+        menu = self.central.menu_for(kiosk)
         if menu is None:
             raise HttpError(404, "no menu is published")
         headers = {"ETag": menu.etag, "Cache-Control": "no-cache"}
@@ -248,6 +240,8 @@ class CentralRequestHandler(BaseHTTPRequestHandler):
         limit = self.central.max_body_bytes
         if endpoint == "heartbeat":
             limit = min(limit, MAX_HEARTBEAT_BYTES)
+        elif endpoint == admin_api.PUBLISH_ENDPOINT:
+            limit = self.central.max_publish_bytes
         if length > limit:
             if length <= limit * DRAIN_FACTOR:
                 self._receive(length, keep=False)  # so the client reads the 413, not a reset
@@ -277,10 +271,10 @@ class CentralRequestHandler(BaseHTTPRequestHandler):
     # -- writing ---------------------------------------------------------------------------
 
     def _send(self, status: int, body: bytes | None, headers: dict[str, str],
-              close: bool = False) -> None:
+              close: bool = False, content_type: str = "application/json") -> None:
         self.send_response(status)
         if body is not None:
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))
         elif status not in (204, 304):
             self.send_header("Content-Length", "0")
@@ -295,7 +289,7 @@ class CentralRequestHandler(BaseHTTPRequestHandler):
 
     def _send_json(self, status: int, payload: Any, headers: dict[str, str] | None = None,
                    close: bool = False) -> None:
-        self._send(status, _json_bytes(payload), headers or {}, close=close)
+        self._send(status, json_bytes(payload), headers or {}, close=close)
 
     def _reset(self) -> None:
         """Drop the connection mid-status-line with a TCP reset: no valid HTTP answer."""
@@ -345,7 +339,3 @@ def _fault_reply(fault: StatusFault) -> Reply:
         raw = fault.body if isinstance(fault.body, bytes) else fault.body.encode("utf-8")
         return Reply(fault.code, headers=headers, raw=raw, close=True)
     return Reply(fault.code, fault.body, headers, close=True)
-
-
-def _json_bytes(payload: Any) -> bytes:
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
 import tomllib
 from collections.abc import Mapping
@@ -12,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
+from .tokens import TokenIndex, bearer_token, valid_token
 
 KIOSK_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _KIOSK_KEYS = frozenset({"token", "group"})
@@ -29,17 +28,14 @@ class KioskRegistry:
 
     def __init__(self, kiosks: Mapping[str, Mapping[str, Any]], source: str = "kiosks") -> None:
         self._by_id: dict[str, Kiosk] = {}
-        # Keyed by a hash of the token so that the lookup does not compare secrets itself;
-        # the match is then confirmed with a constant-time comparison.
-        self._by_token_hash: dict[bytes, Kiosk] = {}
+        self._tokens: TokenIndex[Kiosk] = TokenIndex()
         for kiosk_id, entry in kiosks.items():
             kiosk = _kiosk(kiosk_id, entry, source)
-            digest = _token_hash(kiosk.token)
-            if digest in self._by_token_hash:
-                other = self._by_token_hash[digest].id
-                raise ConfigError(f"{source}: kiosks {other} and {kiosk_id} have the same token")
+            other = self._tokens.add(kiosk)
+            if other is not None:
+                raise ConfigError(f"{source}: kiosks {other.id} and {kiosk_id} have the same "
+                                  "token")
             self._by_id[kiosk_id] = kiosk
-            self._by_token_hash[digest] = kiosk
 
     @classmethod
     def from_toml(cls, path: str | Path) -> KioskRegistry:
@@ -72,22 +68,23 @@ class KioskRegistry:
     def get(self, kiosk_id: str) -> Kiosk | None:
         return self._by_id.get(kiosk_id)
 
+    def all(self) -> list[Kiosk]:
+        """Every kiosk, by id."""
+        return [self._by_id[k] for k in self.ids()]
+
+    def in_group(self, group: str) -> list[Kiosk]:
+        return [k for k in self.all() if k.group == group]
+
+    def groups(self) -> list[str]:
+        return sorted({k.group for k in self._by_id.values() if k.group})
+
+    def owner_of(self, token: str | None) -> Kiosk | None:
+        """The kiosk holding ``token``, or None."""
+        return self._tokens.find(token)
+
     def authenticate(self, authorization: str | None) -> Kiosk | None:
         """The kiosk whose token an ``Authorization: Bearer <token>`` header carries, or None."""
-        if not authorization:
-            return None
-        scheme, _, token = authorization.strip().partition(" ")
-        token = token.strip()
-        if scheme.lower() != "bearer" or not token:
-            return None
-        kiosk = self._by_token_hash.get(_token_hash(token))
-        if kiosk is None or not hmac.compare_digest(kiosk.token.encode(), token.encode()):
-            return None
-        return kiosk
-
-
-def _token_hash(token: str) -> bytes:
-    return hashlib.sha256(token.encode("utf-8")).digest()
+        return self._tokens.find(bearer_token(authorization))
 
 
 def _kiosk(kiosk_id: Any, entry: Any, source: str) -> Kiosk:
@@ -101,8 +98,7 @@ def _kiosk(kiosk_id: Any, entry: Any, source: str) -> Kiosk:
     if unknown:
         raise ConfigError(f"{where}: unknown key {unknown[0]!r} (expected token, group)")
     token, group = entry.get("token"), entry.get("group", "")
-    if (not isinstance(token, str) or not token or not token.isascii()
-            or not token.isprintable() or " " in token):
+    if not valid_token(token):
         raise ConfigError(f"{where}: token: expected a non-empty string of printable ASCII "
                           "without spaces")
     if not isinstance(group, str):

@@ -6,25 +6,29 @@ import logging
 import os
 import socket
 import threading
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from .admins import AdminRegistry, check_menu_keys
+from .catalog import MenuCatalog
 from .errors import ConfigError
 from .faults import Faults
 from .handler import CentralRequestHandler
-from .kiosks import KioskRegistry
+from .kiosks import Kiosk, KioskRegistry
 from .menus import MenuPublisher, PublishedMenu
-from .signing import load_private_key, read_private_key
+from .signing import load_private_key, public_key_b64, read_private_key
 from .store import CentralStore
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 DEFAULT_REQUEST_TIMEOUT_S = 10.0
+DEFAULT_MAX_PUBLISH_BYTES = 3 * 1024 * 1024  # a 2 MiB menu, signed and wrapped
 
 
 class _HTTPServer(ThreadingHTTPServer):
@@ -67,7 +71,10 @@ class CentralServer:
 
     ``kiosks`` maps kiosk ids to ``{"token": ..., "group": ...}`` (or is a ``KioskRegistry``).
     ``signing_key`` is an ``Ed25519PrivateKey``, a key as text (base64 of the raw 32 bytes,
-    or PEM), or the ``Path`` of a key file. Nothing is opened before ``start()``.
+    or PEM), or the ``Path`` of a key file. ``admins`` maps admin names to ``{"token": ...}``
+    (or is an ``AdminRegistry``); ``menu_keys`` maps key ids to the base64 public keys whose
+    bundles admins may publish (the server's own key is trusted too). ``clock`` gives the
+    time heartbeats are received at (tests move it). Nothing is opened before ``start()``.
     """
 
     def __init__(self, db_path: str | Path, host: str = "127.0.0.1", port: int = 0,
@@ -75,8 +82,13 @@ class CentralServer:
                  menu_file: str | Path | None = None,
                  signing_key: Ed25519PrivateKey | str | Path | None = None,
                  key_id: str | None = None, *,
+                 admins: Mapping[str, Mapping[str, Any]] | AdminRegistry | None = None,
+                 menu_keys: Mapping[str, str] | None = None,
                  max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
-                 request_timeout_s: float = DEFAULT_REQUEST_TIMEOUT_S) -> None:
+                 max_publish_bytes: int = DEFAULT_MAX_PUBLISH_BYTES,
+                 request_timeout_s: float = DEFAULT_REQUEST_TIMEOUT_S,
+                 fleet_refresh_s: int = 30,
+                 clock: Callable[[], float] = time.time) -> None:
         self.db_path = Path(db_path)
         self.host = host
         self.port = port
@@ -84,14 +96,22 @@ class CentralServer:
         self.menu_file = None if menu_file is None else Path(menu_file)
         self._signing_key = signing_key
         self.key_id = key_id
+        self.admins = admins if isinstance(admins, AdminRegistry) else AdminRegistry(admins or {})
+        self.admins.check_disjoint(self.kiosks)
         self.max_body_bytes = max_body_bytes
+        self.max_publish_bytes = max_publish_bytes
         self.request_timeout_s = request_timeout_s
+        self.fleet_refresh_s = fleet_refresh_s
+        self.clock = clock
         #: Fault injection for tests and demos; see ``central.faults``.
         self.faults = Faults()
         #: Set while stopping; waits inside handlers (an injected delay) end early.
         self.stopping = threading.Event()
         self.store: CentralStore | None = None
         self.menus = MenuPublisher(None, None)
+        #: Admin-published bundles by target; ``menus`` is the fallback.
+        self.catalog = MenuCatalog(self.kiosks, check_menu_keys(menu_keys or {}),
+                                   self.menus.current)
         self._key_loaded = False
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -109,6 +129,7 @@ class CentralServer:
             self.menus.watch_file(self.menu_file)
         self.stopping.clear()
         self.store = CentralStore.open(self.db_path)
+        self.catalog.load(self.store)
         try:
             self._httpd = _HTTPServer((self.host, self.port), self)
         except OSError as exc:
@@ -120,7 +141,8 @@ class CentralServer:
                                         kwargs={"poll_interval": 0.05},
                                         name="central-http", daemon=True)
         self._thread.start()
-        log.info("central listening on %s; kiosks: %d, menu: %s", self.url, len(self.kiosks),
+        log.info("central listening on %s; kiosks: %d, admins: %d, menu: %s", self.url,
+                 len(self.kiosks), len(self.admins),
                  "published" if self.menus.current() else "none")
         return self
 
@@ -148,6 +170,11 @@ class CentralServer:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}"
 
+    @property
+    def fleet_url(self) -> str:
+        """The admins' fleet page (HTML; an admin token as the Basic password)."""
+        return f"{self.url}/admin/fleet"
+
     # -- menus -----------------------------------------------------------------------------
 
     def publish_menu(self, menu: dict[str, Any], *, validate: bool = True) -> PublishedMenu:
@@ -160,10 +187,17 @@ class CentralServer:
         """Serve ``bundle`` as given, e.g. one with a bad signature, to test kiosk rejections."""
         return self.menus.publish_bundle(bundle)
 
+    def menu_for(self, kiosk: Kiosk) -> PublishedMenu | None:
+        """The bundle ``kiosk`` gets: the newest version aimed at it, its group or all kiosks
+        (``catalog``), or the server-signed menu."""
+        return self.catalog.for_kiosk(kiosk)
 
     def _load_key(self) -> None:
         if not self._key_loaded and self._signing_key is not None:
-            self.menus.set_signing_key(_private_key(self._signing_key), self.key_id)
+            key = _private_key(self._signing_key)
+            self.menus.set_signing_key(key, self.key_id)
+            if self.key_id:  # what the server signs, kiosks trust: so may its admins
+                self.catalog.trusted_keys.setdefault(self.key_id, public_key_b64(key))
         self._key_loaded = True
 
 

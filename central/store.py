@@ -1,4 +1,5 @@
-"""The central store: received transactions and kiosk heartbeats in one SQLite file.
+"""The central store: received transactions, kiosk heartbeats and published menus in one
+SQLite file.
 
 One connection behind one lock, so the database has one writer; WAL lets ``kiosk-central
 stats`` read while the server writes. ``synchronous=FULL``: a kiosk deletes a transaction
@@ -22,7 +23,7 @@ from .wire import IncomingTransaction
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2 added the menus table; a version 1 file is upgraded on open
 HEARTBEAT_HISTORY = 1000  # heartbeats kept per kiosk: about 16 hours at one a minute
 
 _SCHEMA = """
@@ -45,7 +46,20 @@ CREATE TABLE IF NOT EXISTS heartbeats (
     body TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS heartbeats_kiosk ON heartbeats (kiosk_id, seq);
+CREATE TABLE IF NOT EXISTS menus (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    version INTEGER NOT NULL,
+    target_kind TEXT NOT NULL,      -- 'all', 'group' or 'kiosk'
+    target TEXT NOT NULL,           -- '' for all, else the group name or the kiosk id
+    key_id TEXT NOT NULL,
+    etag TEXT NOT NULL,
+    body BLOB NOT NULL,             -- the signed bundle exactly as kiosks receive it
+    admin TEXT NOT NULL,
+    published_at REAL NOT NULL,
+    UNIQUE (target_kind, target, version)
+);
 """
+_MENU_COLUMNS = "seq, version, target_kind, target, key_id, etag, admin, published_at"
 
 
 class CentralStore:
@@ -111,7 +125,7 @@ class CentralStore:
             version = conn.execute("PRAGMA user_version").fetchone()[0]
         except sqlite3.Error as exc:
             raise StoreError(f"{path}: not a usable database ({exc})") from None
-        if version != SCHEMA_VERSION:
+        if not 1 <= version <= SCHEMA_VERSION:
             conn.close()
             raise StoreError(f"{path}: not a kiosk-central database of schema "
                              f"{SCHEMA_VERSION} (found {version})")
@@ -212,6 +226,54 @@ class CentralStore:
                               "ORDER BY seq DESC LIMIT ?", (kiosk_id, limit)).fetchall()
         return [(r[0], json.loads(r[1])) for r in rows]
 
+    def recent_heartbeats(self, kiosk_ids: Iterable[str], per_kiosk: int = 2
+                          ) -> dict[str, list[tuple[float, dict[str, Any]]]]:
+        """``(received_at, body)`` of each kiosk's last heartbeats, newest first; one indexed
+        query a kiosk under one lock (the fleet page)."""
+        found: dict[str, list[tuple[float, dict[str, Any]]]] = {}
+        with self._db() as db:
+            for kiosk_id in kiosk_ids:
+                rows = db.execute("SELECT received_at, body FROM heartbeats WHERE kiosk_id = ? "
+                                  "ORDER BY seq DESC LIMIT ?", (kiosk_id, per_kiosk)).fetchall()
+                found[kiosk_id] = [(r[0], json.loads(r[1])) for r in rows]
+        return found
+
+    # -- published menus -------------------------------------------------------------------
+
+    def add_menu(self, *, version: int, target_kind: str, target: str, key_id: str, etag: str,
+                 body: bytes, admin: str, now: float | None = None) -> dict[str, Any]:
+        """Keep one published bundle; every version stays. Returns its record (no body)."""
+        published_at = time.time() if now is None else now
+        with self._write() as db:
+            cur = db.execute("INSERT INTO menus (version, target_kind, target, key_id, etag, "
+                             "body, admin, published_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                             (version, target_kind, target, key_id, etag, body, admin,
+                              published_at))
+            seq = cur.lastrowid
+        return {"seq": seq, "version": version, "target_kind": target_kind, "target": target,
+                "key_id": key_id, "etag": etag, "admin": admin, "published_at": published_at}
+
+    def menu_records(self, limit: int | None = None) -> list[dict[str, Any]]:
+        """Every published bundle's record, newest publication first (no bodies)."""
+        with self._db() as db:
+            rows = db.execute(f"SELECT {_MENU_COLUMNS} FROM menus ORDER BY seq DESC LIMIT ?",
+                              (-1 if limit is None else limit,)).fetchall()
+        return [_menu_record(r) for r in rows]
+
+    def newest_menus(self) -> list[tuple[dict[str, Any], bytes]]:
+        """``(record, body)`` of the greatest version published for each target."""
+        with self._db() as db:
+            rows = db.execute(
+                f"SELECT {_MENU_COLUMNS}, body FROM menus AS m WHERE version = (SELECT "
+                "max(version) FROM menus WHERE target_kind = m.target_kind AND "
+                "target = m.target) ORDER BY seq").fetchall()
+        return [(_menu_record(r[:-1]), bytes(r[-1])) for r in rows]
+
+    def menu_body(self, seq: int) -> bytes | None:
+        with self._db() as db:
+            row = db.execute("SELECT body FROM menus WHERE seq = ?", (seq,)).fetchone()
+        return None if row is None else bytes(row[0])
+
     # -- reports ---------------------------------------------------------------------------
 
     def kiosk_stats(self) -> list[dict[str, Any]]:
@@ -230,3 +292,8 @@ class CentralStore:
                                                 "last_transaction_at": None})
             entry["last_heartbeat_at"] = last
         return [stats[k] for k in sorted(stats)]
+
+
+def _menu_record(row: tuple) -> dict[str, Any]:
+    keys = ("seq", "version", "target_kind", "target", "key_id", "etag", "admin", "published_at")
+    return dict(zip(keys, row, strict=True))

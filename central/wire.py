@@ -201,3 +201,8 @@ def is_rfc3339_z(value: Any) -> bool:
 
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def rfc3339(epoch_s: float) -> str:
+    """``epoch_s`` as RFC 3339 UTC with a ``Z`` suffix, to the second."""
+    return dt.datetime.fromtimestamp(epoch_s, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -52,3 +52,29 @@ def heartbeat_body(kiosk: str = K1, **overrides: Any) -> dict[str, Any]:
     }
     body.update(overrides)
     return body
+
+
+# -- admins ------------------------------------------------------------------------------
+
+ADMIN_TOKEN = "alice-admin-token-0123456789"
+ADMINS = {"alice": {"token": ADMIN_TOKEN}, "bob": {"token": "bob-admin-token-0123456789"}}
+K3 = "ZJ-NB-0001"
+FLEET = {**KIOSKS, K3: {"token": "token-three-0123456789", "group": "ningbo"}}
+
+
+def admin_headers(token: str = ADMIN_TOKEN) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def publish(url: str, bundle: Any, token: str = ADMIN_TOKEN, **target: str
+            ) -> requests.Response:
+    """POST a bundle to the admin API; ``target`` is ``kiosk=`` or ``group=`` (none: all)."""
+    return requests.post(f"{url}/api/v1/admin/menus", json={"bundle": bundle, **target},
+                         headers=admin_headers(token), timeout=10)
+
+
+def get_menu(url: str, kiosk: str, etag: str | None = None) -> requests.Response:
+    hdrs = {"Authorization": f"Bearer {FLEET[kiosk]['token']}", "X-Kiosk-Id": kiosk}
+    if etag is not None:
+        hdrs["If-None-Match"] = etag
+    return requests.get(f"{url}/api/v1/kiosks/{kiosk}/menu", headers=hdrs, timeout=10)

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import copy
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from central_helpers import KEY_ID, KIOSKS, ROOT
+from central_helpers import ADMINS, FLEET, KEY_ID, KIOSKS, ROOT
 
 from central.server import CentralServer
-from central.signing import generate_keypair
+from central.signing import generate_keypair, sign_menu
 
 
 @pytest.fixture(scope="session")
@@ -60,3 +61,27 @@ def shared_central(tmp_path_factory, keypair, menu_doc) -> Iterator[CentralServe
     srv.start()
     yield srv
     srv.stop()
+
+
+@pytest.fixture
+def admin_central(tmp_path, keypair, menu_file) -> Iterator[CentralServer]:
+    """Three kiosks in two groups, two admins, the test key trusted; the server's own menu
+    (version 1 from ``menu_file``) is the fallback."""
+    srv = CentralServer(tmp_path / "admin.db", kiosks=FLEET, menu_file=menu_file,
+                        signing_key=keypair[0], key_id=KEY_ID, admins=ADMINS,
+                        menu_keys={KEY_ID: keypair[1]})
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def signed(keypair, menu_doc) -> Callable[..., dict[str, Any]]:
+    """``signed(version, **changes)``: a bundle of the default menu at ``version``."""
+
+    def make(version: int, key: str | None = None, key_id: str = KEY_ID,
+             **changes: Any) -> dict[str, Any]:
+        menu = {**copy.deepcopy(menu_doc), "version": version, **changes}
+        return sign_menu(menu, key or keypair[0], key_id)
+
+    return make

@@ -1,0 +1,79 @@
+"""The central's admin API over HTTP (central/README.md): publish a bundle, list versions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+
+from .errors import AdminError, Refused
+
+TIMEOUT = (5.0, 60.0)  # connect, read: a 2 MiB menu is checked and stored before the answer
+
+
+class AdminClient:
+    """Talks to one central as one admin; every failure is an ``AdminError`` of one line."""
+
+    def __init__(self, url: str, token: str) -> None:
+        url = url.strip().rstrip("/")
+        if not url.startswith(("http://", "https://")):
+            raise AdminError(f"--central {url!r}: expected an http:// or https:// URL")
+        if not token or any(c.isspace() for c in token):
+            raise AdminError("the admin token is empty or has spaces")
+        self.url = url
+        self._headers = {"Authorization": f"Bearer {token}"}
+
+    def publish(self, bundle: Any, kiosk: str | None = None,
+                group: str | None = None) -> dict[str, Any]:
+        """Publish ``bundle`` for all kiosks, one ``group`` or one ``kiosk``."""
+        body: dict[str, Any] = {"bundle": bundle}
+        if kiosk is not None:
+            body["kiosk"] = kiosk
+        if group is not None:
+            body["group"] = group
+        return self._call("POST", "/api/v1/admin/menus", json=body)
+
+    def versions(self) -> dict[str, Any]:
+        return self._call("GET", "/api/v1/admin/menus")
+
+    def fleet(self) -> dict[str, Any]:
+        return self._call("GET", "/api/v1/admin/fleet")
+
+    def _call(self, method: str, path: str, **kw: Any) -> dict[str, Any]:
+        try:
+            r = requests.request(method, self.url + path, headers=self._headers,
+                                 timeout=TIMEOUT, **kw)
+        except requests.exceptions.SSLError as exc:
+            raise AdminError(f"{self.url}: TLS error ({_reason(exc)})") from None
+        except requests.exceptions.Timeout:
+            raise AdminError(f"{self.url}: no answer in time") from None
+        except requests.exceptions.ConnectionError as exc:
+            raise AdminError(f"cannot reach {self.url} ({_reason(exc)})") from None
+        except requests.exceptions.RequestException as exc:
+            raise AdminError(f"{self.url}: {_reason(exc)}") from None
+        try:
+            doc = r.json()
+        except ValueError:
+            doc = None
+        if r.status_code >= 400:
+            message = doc.get("error") if isinstance(doc, dict) else None
+            problems = doc.get("problems") if isinstance(doc, dict) else None
+            if not message:
+                message = r.text[:200].strip() or r.reason
+            raise Refused(f"the central answered {r.status_code}: {message}",
+                          [str(p) for p in problems] if isinstance(problems, list) else None)
+        if not isinstance(doc, dict):
+            raise AdminError(f"{self.url}: the answer ({r.status_code}) is not a JSON object; "
+                             "is this a kiosk-central?")
+        return doc
+
+
+def _reason(exc: Exception) -> str:
+    """The innermost reason of a requests error, without the URL noise."""
+    reason = exc
+    while reason.__context__ is not None and reason.__context__ is not reason:
+        reason = reason.__context__
+    text = str(reason) or type(reason).__name__
+    if "Connection refused" in str(exc) or isinstance(reason, ConnectionRefusedError):
+        return "connection refused"
+    return text.split("] ")[-1][:200]

@@ -1,0 +1,94 @@
+"""Reading menu and bundle files the way a kiosk would judge them, every problem with its
+JSON path. A signed bundle is accepted wherever a menu is read: its ``menu`` is used."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kiosk.menu import MAX_MENU_BYTES
+from kiosk.menu import validate as validate_menu
+
+from .errors import AdminError
+
+BUNDLE_KEYS = frozenset({"menu", "key_id", "signature"})
+
+
+@dataclass(frozen=True)
+class MenuFile:
+    """A menu read from ``path``; ``bundle`` is set when the file was a signed bundle."""
+
+    path: Path
+    menu: Any
+    problems: list[str]
+    bundle: dict[str, Any] | None = None
+
+    @property
+    def valid(self) -> bool:
+        return not self.problems
+
+
+class _Object(dict):
+    """A JSON object that remembers keys given more than once (the last one would win)."""
+
+    duplicates: tuple[str, ...] = ()
+
+
+def _object(pairs: list[tuple[str, Any]]) -> _Object:
+    obj = _Object(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        obj.duplicates = tuple(k for k, _ in pairs if k in seen or seen.add(k))
+    return obj
+
+
+def read_json(path: Path) -> Any:
+    """A JSON file; ``AdminError`` when it cannot be read, ``ValueError`` saying why it is
+    not JSON."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_MENU_BYTES + 64 * 1024:
+            raise ValueError(f"the file is {size} bytes, over the {MAX_MENU_BYTES} byte limit")
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise AdminError(f"{path}: cannot read ({exc.strerror})") from None
+    try:
+        return json.loads(raw.decode("utf-8-sig"), object_pairs_hook=_object)
+    except UnicodeDecodeError:
+        raise ValueError("not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not valid JSON ({exc.msg} at line {exc.lineno} column "
+                         f"{exc.colno})") from None
+
+
+def read_menu(path: str | Path) -> MenuFile:
+    """The menu in ``path`` (a menu document or a signed bundle) and all its problems."""
+    path = Path(path)
+    try:
+        doc = read_json(path)
+    except ValueError as exc:
+        return MenuFile(path, None, [f"$: {exc}"])
+    bundle = None
+    if isinstance(doc, dict) and set(doc) == BUNDLE_KEYS:
+        bundle, doc = doc, doc["menu"]
+    problems = [f"{where}: key {key!r} is given more than once"
+                for where, key in _duplicates(doc)]
+    problems += validate_menu(doc)
+    size = len(json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+    if size > MAX_MENU_BYTES:
+        problems.append(f"$: the menu is {size} bytes, over the {MAX_MENU_BYTES} byte limit")
+    return MenuFile(path, doc, problems, bundle)
+
+
+def _duplicates(value: Any, where: str = "$") -> list[tuple[str, str]]:
+    found: list[tuple[str, str]] = []
+    if isinstance(value, dict):
+        found += [(where, key) for key in getattr(value, "duplicates", ())]
+        for key, item in value.items():
+            found += _duplicates(item, f"{where}.{key}")
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            found += _duplicates(item, f"{where}[{i}]")
+    return found

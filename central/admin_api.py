@@ -1,0 +1,144 @@
+"""The admin side of the reference central: publish menus, list them, watch the fleet.
+
+Not part of the kiosk API (shared/spec/central-api.md); documented in central/README.md.
+Every endpoint takes an admin token only, as ``Authorization: Bearer <token>`` or HTTP Basic
+with the token as the password (what a browser sends for the fleet page).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import TYPE_CHECKING, Any
+
+from .admins import Admin
+from .catalog import ALL, MenuTarget, PublishRefused
+from .fleet import fleet_report
+from .fleet_page import render_fleet
+from .kiosks import KIOSK_ID
+from .replies import HttpError, Reply
+from .wire import BodyError, parse_json, rfc3339
+
+if TYPE_CHECKING:
+    from .server import CentralServer
+
+log = logging.getLogger(__name__)
+
+PUBLISH_ENDPOINT = "admin-menus"
+ALLOWED = {
+    PUBLISH_ENDPOINT: ("GET", "POST"),
+    "admin-menu": ("GET",),
+    "admin-fleet": ("GET",),
+    "fleet-page": ("GET",),
+}
+_MENU_PATH = re.compile(r"^/api/v1/admin/menus/([0-9]{1,18})$")
+_PUBLISH_KEYS = frozenset({"bundle", "kiosk", "group"})
+_REALM = 'realm="kiosk-central admin", charset="UTF-8"'
+
+
+def route(path: str) -> tuple[str, str | None] | None:
+    """``(endpoint, path parameter)`` for an admin path, or None."""
+    if path == "/api/v1/admin/menus":
+        return PUBLISH_ENDPOINT, None
+    if path == "/api/v1/admin/fleet":
+        return "admin-fleet", None
+    if path in ("/admin/fleet", "/admin/fleet/"):
+        return "fleet-page", None
+    m = _MENU_PATH.match(path)
+    if m:
+        return "admin-menu", m.group(1)
+    return None
+
+
+def authenticate(central: CentralServer, endpoint: str, authorization: str | None) -> Admin:
+    """The admin of this request; kiosk tokens are refused here (403), whatever they are."""
+    challenge = f"Basic {_REALM}" if endpoint == "fleet-page" else f"Bearer {_REALM}"
+    if not len(central.admins):
+        raise HttpError(403, "the admin API is off: start the central with --admins FILE")
+    admin = central.admins.authenticate(authorization)
+    if admin is not None:
+        return admin
+    if central.kiosks.authenticate(authorization) is not None:
+        raise HttpError(403, "a kiosk token cannot be used on admin endpoints")
+    raise HttpError(401, "missing or unknown admin token", {"WWW-Authenticate": challenge})
+
+
+def answer(central: CentralServer, admin: Admin, endpoint: str, method: str,
+           param: str | None, raw: bytes) -> Reply:
+    """The reply to an authenticated admin request."""
+    if endpoint == PUBLISH_ENDPOINT and method == "POST":
+        return _publish(central, admin, raw)
+    if endpoint == PUBLISH_ENDPOINT:
+        return Reply(200, _versions(central))
+    if endpoint == "admin-menu":
+        return _bundle(central, int(param or 0))
+    report = fleet_report(central, now=central.clock())
+    if endpoint == "admin-fleet":
+        return Reply(200, report, {"Cache-Control": "no-store"})
+    html = render_fleet(report, refresh_s=central.fleet_refresh_s).encode("utf-8")
+    return Reply(200, raw=html, content_type="text/html; charset=utf-8",
+                 headers={"Cache-Control": "no-store"})
+
+
+def _publish(central: CentralServer, admin: Admin, raw: bytes) -> Reply:
+    try:
+        doc = parse_json(raw)
+    except BodyError as exc:
+        raise HttpError(400, str(exc)) from None
+    target = _target(doc)
+    try:
+        done = central.catalog.publish(doc["bundle"], target, admin.name, central.store)
+    except PublishRefused as exc:
+        log.info("admin %s: menu for %s refused: %s", admin.name, target, exc)
+        raise HttpError(exc.status, str(exc), details=exc.details) from None
+    return Reply(201, {
+        **_record(done.record), "reaches": done.reaches,
+        "shadowed": [{"kiosk_id": k, "gets": v, "published_for": source}
+                     for k, (v, source) in sorted(done.shadowed.items())],
+    }, {"ETag": done.menu.etag})
+
+
+def _target(doc: Any) -> MenuTarget:
+    if not isinstance(doc, dict) or "bundle" not in doc:
+        raise HttpError(400, "the body must be an object with a bundle, and kiosk or group "
+                        "for a narrower target")
+    unknown = sorted(set(doc) - _PUBLISH_KEYS)
+    if unknown:
+        raise HttpError(400, f"unknown key {unknown[0]!r} (expected bundle, kiosk, group)")
+    if "kiosk" in doc and "group" in doc:
+        raise HttpError(400, "name a kiosk or a group, not both")
+    for kind in ("kiosk", "group"):
+        if kind in doc:
+            value = doc[kind]
+            if not isinstance(value, str) or not KIOSK_ID.match(value):
+                raise HttpError(400, f"$.{kind}: expected letters, digits, '.', '_' or '-', "
+                                "at most 64")
+            return MenuTarget(kind, value)
+    return ALL
+
+
+def _versions(central: CentralServer) -> dict[str, Any]:
+    newest = {(t.kind, t.value): m.etag for t, m in central.catalog.newest().items()}
+    menus = []
+    for record in central.store.menu_records():
+        item = _record(record)
+        item["newest_for_target"] = newest.get(
+            (record["target_kind"], record["target"])) == record["etag"]
+        menus.append(item)
+    fallback = central.menus.current()
+    return {"menus": menus, "fallback": None if fallback is None else
+            {"version": fallback.version, "etag": fallback.etag}}
+
+
+def _bundle(central: CentralServer, seq: int) -> Reply:
+    body = central.store.menu_body(seq)
+    if body is None:
+        raise HttpError(404, f"no published menu {seq}")
+    return Reply(200, raw=body)
+
+
+def _record(record: dict[str, Any]) -> dict[str, Any]:
+    target = MenuTarget(record["target_kind"], record["target"])
+    return {"id": record["seq"], "version": record["version"], "target": target.as_dict(),
+            "key_id": record["key_id"], "etag": record["etag"], "admin": record["admin"],
+            "published_at": rfc3339(record["published_at"])}

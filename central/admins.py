@@ -1,0 +1,137 @@
+"""Central admins: who may publish menus and read the fleet, and the menu keys they sign with.
+
+Admin tokens are a set of their own. They are never accepted on kiosk endpoints, kiosk
+tokens never on admin ones, and no token may be both (``check_disjoint``).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+from .kiosks import KioskRegistry
+from .tokens import TokenIndex, basic_password, bearer_token, valid_token
+
+ADMIN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+KEY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+MIN_ADMIN_TOKEN = 16  # an admin token changes what every kiosk offers: no short ones
+
+
+@dataclass(frozen=True)
+class Admin:
+    name: str
+    token: str = field(repr=False)  # a secret: never in a repr or a log
+
+
+class AdminRegistry:
+    """Admin name -> ``Admin``; finds the admin a Bearer or Basic credential belongs to."""
+
+    def __init__(self, admins: Mapping[str, Mapping[str, Any]], source: str = "admins") -> None:
+        self._by_name: dict[str, Admin] = {}
+        self._tokens: TokenIndex[Admin] = TokenIndex()
+        for name, entry in admins.items():
+            admin = _admin(name, entry, source)
+            other = self._tokens.add(admin)
+            if other is not None:
+                raise ConfigError(f"{source}: admins {other.name} and {name} have the same token")
+            self._by_name[name] = admin
+
+    @classmethod
+    def from_toml(cls, path: str | Path) -> AdminRegistry:
+        """Read ``[admins.<name>]`` tables with a ``token``."""
+        doc = _read_toml(path, "admins file")
+        unknown = sorted(set(doc) - {"admins"})
+        if unknown:
+            raise ConfigError(f"{path}: unknown table or key {unknown[0]!r} "
+                              "(expected [admins.<name>] tables)")
+        admins = doc.get("admins", {})
+        if not isinstance(admins, dict) or not admins:
+            raise ConfigError(f"{path}: no admins (expected [admins.<name>] tables with a token)")
+        return cls(admins, str(path))
+
+    def __len__(self) -> int:
+        return len(self._by_name)
+
+    def names(self) -> list[str]:
+        return sorted(self._by_name)
+
+    def owner_of(self, token: str | None) -> Admin | None:
+        return self._tokens.find(token)
+
+    def authenticate(self, authorization: str | None) -> Admin | None:
+        """The admin of ``Authorization: Bearer <token>`` or ``Basic`` with the token as the
+        password (any user name: browsers ask for one), or None."""
+        token = bearer_token(authorization) or basic_password(authorization)
+        return self._tokens.find(token)
+
+    def check_disjoint(self, kiosks: KioskRegistry) -> None:
+        """Refuse a token that is both an admin's and a kiosk's."""
+        for admin in self._by_name.values():
+            kiosk = kiosks.owner_of(admin.token)
+            if kiosk is not None:
+                raise ConfigError(f"admin {admin.name} and kiosk {kiosk.id} have the same "
+                                  "token; admin tokens must be their own")
+
+
+def read_menu_keys(path: str | Path) -> dict[str, str]:
+    """Trusted menu keys from TOML: a ``[menu_keys]`` table, or ``[central.menu_keys]`` as in
+    a kiosk configuration, of ``key_id = "<base64 raw Ed25519 public key>"``."""
+    doc = _read_toml(path, "menu keys file")
+    keys = doc.get("menu_keys")
+    if keys is None and isinstance(doc.get("central"), dict):
+        keys = doc["central"].get("menu_keys")
+    if not isinstance(keys, dict) or not keys:
+        raise ConfigError(f"{path}: no [menu_keys] table of key_id = \"<base64 public key>\"")
+    return check_menu_keys(keys, str(path))
+
+
+def check_menu_keys(keys: Mapping[str, Any], source: str = "menu_keys") -> dict[str, str]:
+    """``keys`` if every entry is a key id and a base64 raw 32-byte public key."""
+    checked: dict[str, str] = {}
+    for key_id, value in keys.items():
+        if not isinstance(key_id, str) or not KEY_ID.match(key_id):
+            raise ConfigError(f"{source}: key id {key_id!r}: expected letters, digits, '.', '_'"
+                              " or '-', at most 64")
+        try:
+            raw = base64.b64decode(value.strip(), validate=True) if isinstance(value, str) else b""
+        except (binascii.Error, ValueError):
+            raw = b""
+        if len(raw) != 32:
+            raise ConfigError(f"{source}: {key_id}: expected base64 of a raw 32-byte Ed25519 "
+                              "public key")
+        checked[key_id] = value.strip()
+    return checked
+
+
+def _read_toml(path: str | Path, what: str) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as f:
+            return tomllib.load(f)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the {what} ({exc.strerror})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+
+
+def _admin(name: Any, entry: Any, source: str) -> Admin:
+    if not isinstance(name, str) or not ADMIN_NAME.match(name):
+        raise ConfigError(f"{source}: admin name {name!r}: expected letters, digits, '.', '_' "
+                          "or '-', at most 64")
+    where = f"{source}: [admins.{name}]"
+    if not isinstance(entry, Mapping):
+        raise ConfigError(f"{where}: expected a table with a token")
+    unknown = sorted(set(entry) - {"token"})
+    if unknown:
+        raise ConfigError(f"{where}: unknown key {unknown[0]!r} (expected token)")
+    token = entry.get("token")
+    if not valid_token(token) or len(token) < MIN_ADMIN_TOKEN:
+        raise ConfigError(f"{where}: token: expected at least {MIN_ADMIN_TOKEN} characters of "
+                          "printable ASCII without spaces")
+    return Admin(name, token)

@@ -1,0 +1,180 @@
+"""The state of every kiosk at a glance, from its last heartbeats (the admins' fleet page).
+
+A kiosk is stale when its last heartbeat is older than three heartbeat intervals; the
+interval is the gap between its last two heartbeats (60 s while there is only one).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .kiosks import Kiosk
+from .wire import rfc3339
+
+if TYPE_CHECKING:
+    from .server import CentralServer
+
+DEFAULT_INTERVAL_S = 60.0
+MIN_INTERVAL_S = 10.0  # a restart sends a heartbeat early; that gap is not the interval
+MAX_INTERVAL_S = 86400.0
+STALE_INTERVALS = 3
+OLD_PENDING_S = 3600  # a queue that has not drained for an hour needs a look
+
+OK, WARN, BAD, NEVER = "ok", "warn", "bad", "never"
+_RANK = {BAD: 0, WARN: 1, OK: 2, NEVER: 3}
+DEVICE_LEVEL = {"online": OK, "busy": OK, "offline": BAD, "hwerror": BAD, "nodevice": WARN,
+                 "usererror": WARN}
+PAPER_LEVEL = {"full": OK, "unknown": OK, "low": WARN, "out": BAD, "jammed": BAD}
+
+
+def fleet_report(central: CentralServer, now: float) -> dict[str, Any]:
+    """Every known kiosk's status, worst first, with counts and the newest published menus."""
+    kiosks = central.kiosks.all()
+    recent = central.store.recent_heartbeats([k.id for k in kiosks], per_kiosk=2)
+    rows = []
+    for kiosk in kiosks:
+        serving, source = central.catalog.source_for(kiosk)
+        row = kiosk_status(kiosk, recent.get(kiosk.id, []),
+                           None if serving is None else serving.version, now)
+        row["menu_source"] = None if serving is None else str(source or "server menu")
+        rows.append(row)
+    rows.sort(key=lambda r: (_RANK[r["level"]], r["kiosk_id"]))
+    summary = {"kiosks": len(rows)}
+    for level in (OK, WARN, BAD, NEVER):
+        summary[level] = sum(1 for r in rows if r["level"] == level)
+    summary["stale"] = sum(1 for r in rows if r["stale"])
+    menus = [{"target": t.as_dict(), "version": m.version, "etag": m.etag}
+             for t, m in sorted(central.catalog.newest().items(),
+                                key=lambda item: (item[0].kind, item[0].value))]
+    fallback = central.menus.current()
+    return {"generated_at": rfc3339(now), "summary": summary, "kiosks": rows,
+            "menus": menus,
+            "fallback_menu": None if fallback is None else fallback.version}
+
+
+def heartbeat_interval(received: list[float]) -> float:
+    """The heartbeat interval from the receive times of the last heartbeats, newest first."""
+    if len(received) < 2:
+        return DEFAULT_INTERVAL_S
+    return min(MAX_INTERVAL_S, max(MIN_INTERVAL_S, received[0] - received[1]))
+
+
+def kiosk_status(kiosk: Kiosk, heartbeats: list[tuple[float, dict[str, Any]]],
+                 serving_version: int | None, now: float) -> dict[str, Any]:
+    """One kiosk's row: ``heartbeats`` are ``(received_at, body)``, newest first;
+    ``serving_version`` is the menu version the central gives it now."""
+    row: dict[str, Any] = {
+        "kiosk_id": kiosk.id, "group": kiosk.group or None, "level": NEVER, "problems": [],
+        "last_heartbeat_at": None, "last_heartbeat_age_s": None,
+        "heartbeat_interval_s": None, "stale": False, "app_version": None,
+        "menu_version": None, "menu_serving": serving_version, "menu_lagging": False,
+        "menu_rejected": None, "queue": None, "card_reader": None, "printer": None,
+        "sync": None,
+    }
+    if not heartbeats:
+        return row
+    received, body = heartbeats[0]
+    interval = heartbeat_interval([r for r, _ in heartbeats])
+    age = max(0.0, now - received)
+    row.update({
+        "last_heartbeat_at": rfc3339(received), "last_heartbeat_age_s": int(age),
+        "heartbeat_interval_s": int(interval), "stale": age > STALE_INTERVALS * interval,
+        "app_version": _text(body.get("app_version")),
+        "menu_version": _int(body.get("menu_version")),
+        "menu_rejected": _rejected(body.get("menu_rejected")),
+        "queue": _queue(body.get("queue")),
+        "card_reader": _device(body.get("devices"), "card_reader"),
+        "printer": _device(body.get("devices"), "printer"),
+        "sync": _sync(body.get("sync")),
+    })
+    version = row["menu_version"]
+    row["menu_lagging"] = (serving_version is not None and version is not None
+                           and version < serving_version)
+    problems = _problems(row)
+    row["problems"] = [{"level": level, "text": text} for level, text in problems]
+    row["level"] = min((level for level, _ in problems), key=_RANK.__getitem__, default=OK)
+    return row
+
+
+def _problems(row: dict[str, Any]) -> list[tuple[str, str]]:
+    found: list[tuple[str, str]] = []
+    if row["stale"]:
+        found.append((BAD, f"no heartbeat for {duration(row['last_heartbeat_age_s'])}"))
+    if row["menu_rejected"] is not None:
+        found.append((BAD, f"rejected menu v{row['menu_rejected']['version']}: "
+                      f"{row['menu_rejected']['reason']}"))
+    if row["menu_lagging"]:
+        found.append((WARN, f"menu behind: runs v{row['menu_version']}, "
+                      f"v{row['menu_serving']} is published"))
+    sync = row["sync"]
+    if sync is not None and sync.get("auth_failed"):
+        found.append((BAD, "the central refuses its token"))
+    queue = row["queue"]
+    if queue is not None:
+        oldest = queue.get("oldest_pending_s")
+        if queue.get("pending") and oldest is not None and oldest > OLD_PENDING_S:
+            found.append((WARN, f"{queue['pending']} waiting to upload, oldest "
+                          f"{duration(oldest)}"))
+        if queue.get("rejected"):
+            n = queue["rejected"]
+            found.append((WARN, f"{n} transaction{'s' * (n != 1)} rejected by the central"))
+    for name, label in (("card_reader", "card reader"), ("printer", "printer")):
+        device = row[name]
+        if device is None:
+            continue
+        level = DEVICE_LEVEL.get(device["state"], WARN)
+        if level != OK:
+            found.append((level, f"{label} {device['state']}"))
+        paper_level = PAPER_LEVEL.get(device.get("paper") or "unknown", WARN)
+        if paper_level != OK:
+            found.append((paper_level, f"paper {device['paper']}"))
+    return found
+
+
+def _rejected(value: Any) -> dict[str, Any] | None:
+    if not isinstance(value, dict):
+        return None
+    return {"version": _int(value.get("version")), "reason": _text(value.get("reason")) or "?"}
+
+
+def _queue(value: Any) -> dict[str, Any] | None:
+    if not isinstance(value, dict):
+        return None
+    return {key: _int(value.get(key)) for key in ("pending", "oldest_pending_s", "rejected")}
+
+
+def _device(devices: Any, name: str) -> dict[str, Any] | None:
+    device = devices.get(name) if isinstance(devices, dict) else None
+    if not isinstance(device, dict):
+        return None
+    found = {"state": _text(device.get("state")) or "?", "detail": _text(device.get("detail"))}
+    if "paper" in device:
+        found["paper"] = _text(device.get("paper"))
+    return found
+
+
+def _sync(value: Any) -> dict[str, Any] | None:
+    if not isinstance(value, dict):
+        return None
+    return {"state": _text(value.get("state")), "auth_failed": value.get("auth_failed") is True,
+            "last_error": _text(value.get("last_error"))}
+
+
+def _text(value: Any, limit: int = 200) -> str | None:
+    """A heartbeat's string, cut to ``limit``: a kiosk's text is shown, never trusted."""
+    return value[:limit] if isinstance(value, str) else None
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def duration(seconds: float | None) -> str:
+    """``seconds`` in the largest whole unit: "45 s", "12 min", "3 h", "2 d"."""
+    if seconds is None:
+        return "?"
+    seconds = int(seconds)
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds // size} {unit}"
+    return f"{seconds} s"
