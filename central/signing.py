@@ -9,18 +9,19 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from kiosk import menu_signature as _kiosk_signature
+from kiosk.menu_signature import BUNDLE_KEYS as BUNDLE_KEYS  # re-exported
+from kiosk.menu_signature import canonical_bytes as canonical_bytes  # re-exported
 
 from .errors import ConfigError, SignatureError
 
-BUNDLE_KEYS = frozenset({"menu", "key_id", "signature"})
 _RAW = serialization.Encoding.Raw, serialization.PublicFormat.Raw
 
 
@@ -68,12 +69,6 @@ def read_private_key(path: str | Path) -> Ed25519PrivateKey:
         raise ConfigError(f"{path}: {exc}") from None
 
 
-def canonical_bytes(menu: Any) -> bytes:
-    """The bytes a menu signature covers (central API section 2)."""
-    return json.dumps(menu, sort_keys=True, separators=(",", ":"),
-                      ensure_ascii=False).encode("utf-8")
-
-
 def sign_menu(menu: Mapping[str, Any], private_key: Ed25519PrivateKey | str,
               key_id: str) -> dict[str, Any]:
     """The signed bundle ``{"menu", "key_id", "signature"}`` for ``menu``."""
@@ -89,40 +84,13 @@ def sign_menu(menu: Mapping[str, Any], private_key: Ed25519PrivateKey | str,
 def verify_bundle(bundle: Any, public_keys: Mapping[str, str]) -> dict[str, Any]:
     """The menu of ``bundle`` if its signature verifies with the named trusted key.
 
-    ``public_keys`` maps key ids to base64 raw public keys (the kiosk's ``central.menu_keys``).
-    Raises ``SignatureError`` saying what is wrong; it never returns an unverified menu.
+    The kiosk's own check (``kiosk.menu_signature.verify_bundle``), raising the central's
+    ``SignatureError`` with the same message; it never returns an unverified menu.
     """
-    if not isinstance(bundle, Mapping):
-        raise SignatureError(f"the bundle is {type(bundle).__name__}, not an object")
-    missing = sorted(BUNDLE_KEYS - bundle.keys())
-    if missing:
-        raise SignatureError(f"the bundle has no {', '.join(missing)}")
-    unknown = sorted(str(k) for k in bundle.keys() - BUNDLE_KEYS)
-    if unknown:
-        raise SignatureError(f"the bundle has unknown keys: {', '.join(unknown)}")
-    menu, key_id, signature = bundle["menu"], bundle["key_id"], bundle["signature"]
-    if not isinstance(menu, dict):
-        raise SignatureError("the bundle's menu is not an object")
-    if not isinstance(key_id, str):
-        raise SignatureError("the bundle's key_id is not a string")
-    if key_id not in public_keys:
-        raise SignatureError(f"key {key_id!r} is not a trusted key")
-    if not isinstance(signature, str):
-        raise SignatureError("the bundle's signature is not a string")
     try:
-        raw_public = _b64(public_keys[key_id], f"trusted key {key_id!r}")
-        public = Ed25519PublicKey.from_public_bytes(raw_public)
-    except (ConfigError, ValueError) as exc:
-        raise SignatureError(f"trusted key {key_id!r} is not usable: {exc}") from None
-    try:
-        raw_signature = _b64(signature, "the signature")
-    except ConfigError as exc:
+        return _kiosk_signature.verify_bundle(bundle, public_keys)
+    except _kiosk_signature.SignatureError as exc:
         raise SignatureError(str(exc)) from None
-    try:
-        public.verify(raw_signature, canonical_bytes(menu))
-    except InvalidSignature:
-        raise SignatureError(f"signature does not verify with key {key_id!r}") from None
-    return menu
 
 
 def _b64(text: str, what: str) -> bytes:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,8 @@ from kiosk import resources
 
 MAX_MENU_BYTES = 2 * 1024 * 1024
 FIELD_TYPES = ("text", "number", "phone", "date", "choice", "id_number")
+# menu.md; checked here too: the schema's "$" lets a final newline through in jsonschema.
+ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{0,47}")
 
 
 class MenuError(Exception):
@@ -107,13 +110,38 @@ def icon_names() -> frozenset[str]:
     return frozenset(p.stem for p in folder.glob("*.svg"))
 
 
+@functools.cache
+def _fast_validator():
+    """jsonschema-rs, compiled: it says whether a document is valid in ~2 ms where jsonschema
+    takes ~350 ms for 500 services (docs/BENCHMARKS.md). None when it is not installed."""
+    try:
+        import jsonschema_rs
+    except ImportError:
+        return None
+    return jsonschema_rs.validator_for(json.loads(resources.menu_schema_path().read_text("utf-8")))
+
+
+def _schema_valid(doc: Any) -> bool:
+    fast = _fast_validator()
+    if fast is None:
+        return False
+    try:
+        return fast.is_valid(doc)
+    except (ValueError, TypeError, OverflowError):  # e.g. nested too deeply for it
+        return False
+
+
 def validate(doc: Any) -> list[str]:
-    """All problems of a menu document as "json.path: message" lines; empty when valid."""
-    problems = []
-    for err in sorted(_validator().iter_errors(doc), key=lambda e: list(e.absolute_path)):
-        problems.append(f"{_json_path(err.absolute_path)}: {_plain(err)}")
-    if problems:
-        return problems
+    """All problems of a menu document as "json.path: message" lines; empty when valid.
+
+    A document the fast validator accepts goes straight to the rules; anything else is
+    checked by jsonschema, which has the last word and explains what is wrong."""
+    if not _schema_valid(doc):
+        problems = []
+        for err in sorted(_validator().iter_errors(doc), key=lambda e: list(e.absolute_path)):
+            problems.append(f"{_json_path(err.absolute_path)}: {_plain(err)}")
+        if problems:
+            return problems
     return _rules(doc)
 
 
@@ -142,6 +170,8 @@ def _rules(doc: dict) -> list[str]:
     def unique(items: list[dict], path: str) -> None:
         seen: set[str] = set()
         for i, item in enumerate(items):
+            if not ID_PATTERN.fullmatch(item["id"]):
+                problems.append(f"{path}[{i}].id: {item['id']!r} is not a valid id")
             if item["id"] in seen:
                 problems.append(f"{path}[{i}].id: duplicate id {item['id']!r}")
             seen.add(item["id"])
@@ -215,11 +245,21 @@ def load_default() -> Menu:
     (tests/kiosk/test_menu.py); start-up only checks the rules, which is fast, and skips
     loading jsonschema."""
     path = resources.default_menu_path()
-    doc = json.loads(path.read_text("utf-8"))
-    problems = _rules(doc)
-    if problems:
-        raise MenuError(str(path), problems)
-    return _build(doc)
+    return parse_schema_checked(json.loads(path.read_text("utf-8")), str(path))
+
+
+def parse_schema_checked(doc: Any, source: str = "menu") -> Menu:
+    """Like ``parse`` for a document this schema has already validated (the shipped menu in
+    CI, a stored bundle when it arrived): only the rules run, without loading jsonschema.
+    A document that is not the schema's shape still raises MenuError, never KeyError."""
+    try:
+        problems = _rules(doc)
+        if problems:
+            raise MenuError(source, problems)
+        return _build(doc)
+    except (KeyError, TypeError, AttributeError, IndexError) as exc:
+        raise MenuError(source, [f"$: not a menu document ({type(exc).__name__}: {exc})"]
+                        ) from None
 
 
 def _build(doc: dict) -> Menu:
