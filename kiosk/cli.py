@@ -45,10 +45,26 @@ def _parser() -> argparse.ArgumentParser:
 
     diag = sub.add_parser("diag", help="diagnostics for technicians")
     dsub = diag.add_subparsers(dest="diag_command", required=True)
-    dsub.add_parser("status", parents=[common, json_opt], help="device, queue, menu status")
-    rc = dsub.add_parser("read-card", parents=[common, json_opt], help="read one card")
-    rc.add_argument("--timeout", type=float, default=30.0, metavar="S")
-    dsub.add_parser("test-print", parents=[common, json_opt], help="print a test receipt")
+    dsub.add_parser(
+        "status", parents=[common, json_opt],
+        help="device, network, central, queue, menu, disk and version status",
+        description="The diagnostics overview. Device states come from the running kiosk "
+                    "(its status.json, when under 90 s old), else from opening the devices "
+                    "briefly; the queue and the central platform are checked live. Exit "
+                    "status: 0 no device in a fault state, 1 a device in a fault state, "
+                    "2 a configuration error.")
+    rc = dsub.add_parser("read-card", parents=[common, json_opt],
+                         help="wait for one card and print it, personal data masked")
+    rc.add_argument("--timeout", type=float, default=30.0, metavar="S",
+                    help="give up after S seconds (default 30)")
+    dsub.add_parser("test-print", parents=[common, json_opt],
+                    help="print a test receipt and report the printer's status")
+    dsub.add_parser(
+        "hash-pin", parents=[common],
+        help="make diagnostics.pin_hash from a technician PIN",
+        description="Reads a PIN of 4 to 12 digits without echo (twice on a terminal, once "
+                    "from a pipe) and prints the line pin_hash = \"...\" to paste under "
+                    "[diagnostics] in the configuration file.")
 
     queue = sub.add_parser("queue", help="the offline transaction queue")
     qsub = queue.add_subparsers(dest="queue_command", required=True)
@@ -63,6 +79,9 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from kiosk.logs import mask_handlers
+
+    mask_handlers()  # the same masking as the app's log files, on stderr too
     try:
         return _dispatch(args)
     except CliError as exc:
@@ -99,8 +118,13 @@ def _dispatch(args) -> int:
             return _diag_read_card(args)
         if args.diag_command == "test-print":
             return _diag_test_print(args)
-        raise CliError(f"diag {args.diag_command} is not available in {__version__} yet "
-                       "(tracked in issue #6)", code=3)
+        if args.diag_command == "status":
+            from kiosk.cli_status import diag_status
+
+            return diag_status(args.config, args.json)
+        if args.diag_command == "hash-pin":
+            return _diag_hash_pin()
+        raise CliError(f"unknown diag command {args.diag_command}")
     if args.command == "sync":
         return _sync_once(args)
     raise CliError(f"unknown command {args.command}")
@@ -188,3 +212,25 @@ def _diag_test_print(args) -> int:
               file=sys.stderr)
         return 1
     return 0 if result["state"] == "online" else 1
+
+
+def _diag_hash_pin() -> int:
+    """Print ``pin_hash = "..."`` for a PIN read without echo: twice from a terminal, once
+    (one line) from a pipe."""
+    import getpass
+
+    from kiosk.pin import PIN_DIGITS, hash_pin, valid_pin
+
+    rule = f"a PIN is {PIN_DIGITS[0]} to {PIN_DIGITS[1]} digits (0-9)"
+    if sys.stdin.isatty():
+        pin = getpass.getpass(f"Technician PIN ({PIN_DIGITS[0]}-{PIN_DIGITS[1]} digits): ")
+        if not valid_pin(pin):
+            raise CliError(f"{rule}; no hash was made")
+        if getpass.getpass("The same PIN again: ") != pin:
+            raise CliError("the two PINs differ; no hash was made")
+    else:
+        pin = sys.stdin.readline().rstrip("\r\n")
+        if not valid_pin(pin):
+            raise CliError(f"{rule}; no hash was made")
+    print(f'pin_hash = "{hash_pin(pin)}"')
+    return 0

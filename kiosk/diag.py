@@ -1,4 +1,5 @@
-"""Technician checks from the command line (``kiosk diag read-card``, ``kiosk diag test-print``).
+"""Technician checks from the command line (``kiosk diag read-card``, ``test-print``, and the
+device part of ``status``).
 
 Qt-free; personal data is masked exactly as on screen and paper.
 """
@@ -11,7 +12,15 @@ import time
 import uuid
 
 from drivers import registry
-from drivers.base import CardEventKind, DeviceError, DeviceState, Identity, Paper
+from drivers.base import (
+    CardEventKind,
+    DeviceConfigError,
+    DeviceError,
+    DeviceState,
+    DeviceStatus,
+    Identity,
+    Paper,
+)
 from kiosk.config import Config
 from kiosk.personal import id_number_valid, mask_id_number, mask_name
 
@@ -104,4 +113,46 @@ def test_print(config: Config) -> dict:
         result["paper"] = str(Paper.UNKNOWN)
     if error:
         result["error"] = error
+    return result
+
+
+def device_statuses(config: Config) -> dict[str, DeviceStatus]:
+    """Open the configured reader and printer briefly and ask each for its status, for
+    ``kiosk diag status`` when the app is not running. A device that cannot be made or
+    opened is reported in a fault state with the reason, never raised."""
+    data_dir = config.kiosk.data_dir
+    makers = {
+        "card_reader": lambda: registry.create_card_reader(config.devices.card_reader),
+        "printer": lambda: registry.create_printer(
+            config.devices.printer, out_dir=data_dir / "receipts",
+            width_dots=config.devices.paper_width_dots),
+    }
+    result = {}
+    for name, make in makers.items():
+        paper = Paper.UNKNOWN if name == "printer" else None
+        try:
+            device = make()
+        except DeviceConfigError as exc:
+            result[name] = DeviceStatus(DeviceState.NODEVICE, f"configuration: {exc}", paper)
+            continue
+        except Exception as exc:  # noqa: BLE001 - a missing backend library, for one
+            result[name] = DeviceStatus(DeviceState.NODEVICE, f"{type(exc).__name__}: {exc}",
+                                        paper)
+            continue
+        try:
+            device.open()
+        except Exception as exc:  # noqa: BLE001 - DeviceError and whatever a backend lets out
+            result[name] = DeviceStatus(DeviceState.NODEVICE, f"cannot open: {exc}", paper)
+            continue
+        try:
+            status = device.status()
+            result[name] = status if status.paper or name != "printer" else DeviceStatus(
+                status.state, status.detail, paper)
+        except Exception as exc:  # noqa: BLE001
+            result[name] = DeviceStatus(DeviceState.HWERROR, f"no status: {exc}", paper)
+        finally:
+            try:
+                device.close()
+            except Exception:  # noqa: BLE001
+                log.debug("closing %s failed", name, exc_info=True)
     return result

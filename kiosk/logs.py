@@ -53,7 +53,46 @@ def setup_logging(data_dir: Path, level: int = logging.INFO) -> Path:
     root = logging.getLogger()
     root.setLevel(level)
     for handler in [*root.handlers, file_handler]:
-        handler.addFilter(MaskingFilter())
         handler.setFormatter(formatter)
     root.addHandler(file_handler)
+    mask_handlers(root)
     return path
+
+
+def mask_handlers(logger: logging.Logger | None = None) -> None:
+    """Attach the MaskingFilter to every handler of ``logger`` (the root logger by default)
+    that lacks one. Records of every logger reach the root's handlers, so this covers them
+    all; the CLI calls it after ``basicConfig``, the app through ``setup_logging``."""
+    logger = logger or logging.getLogger()
+    for handler in logger.handlers:
+        if not any(isinstance(f, MaskingFilter) for f in handler.filters):
+            handler.addFilter(MaskingFilter())
+
+
+def log_files(data_dir: Path) -> list[Path]:
+    """The kiosk's log files, oldest first (``kiosk.log.5`` ... ``kiosk.log.1``, ``kiosk.log``)."""
+    folder = data_dir / "logs"
+    rotated = []
+    for path in folder.glob("kiosk.log.*"):
+        suffix = path.name.rsplit(".", 1)[1]
+        if suffix.isdigit():
+            rotated.append((int(suffix), path))
+    current = folder / "kiosk.log"
+    return [p for _, p in sorted(rotated, reverse=True)] + ([current] if current.is_file() else [])
+
+
+def recent_log_lines(data_dir: Path, n: int = 200) -> list[str]:
+    """The last ``n`` lines of the kiosk's logs, newest last, masked once more (the files
+    were written masked; this guards against a file written some other way)."""
+    if n <= 0:
+        return []
+    lines: list[str] = []
+    for path in reversed(log_files(data_dir)):
+        try:
+            text = path.read_text("utf-8", errors="replace")
+        except OSError:
+            continue
+        lines = text.splitlines()[-(n - len(lines)):] + lines
+        if len(lines) >= n:
+            break
+    return [mask_text(line) for line in lines]

@@ -243,6 +243,28 @@ class OfflineQueue:
             ).fetchone()[0]
         return None if oldest is None else max(0.0, now - oldest)
 
+    def rejected(self, limit: int = 50) -> list[Transaction]:
+        """Up to ``limit`` rejected transactions, newest first, for technicians."""
+        return self.latest("rejected", limit)
+
+    def latest(self, state: str, limit: int = 50) -> list[Transaction]:
+        """Up to ``limit`` transactions in ``state``, newest first (diagnostics). One whose
+        personal data cannot be decrypted comes back with identity None and fields {}."""
+        if state not in STATES:
+            raise ValueError(f"state must be one of {', '.join(STATES)}")
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise ValueError("limit must be a positive int")
+        with self._reading() as db:
+            rows = list(db.query("SELECT * FROM transactions WHERE state = ?"
+                                 " ORDER BY created_ts DESC, rowid DESC LIMIT ?", (state, limit)))
+        result = []
+        for row in rows:
+            try:
+                result.append(self._transaction(row))
+            except QueueDecryptError:
+                result.append(Transaction.from_row({**row, "identity": None, "fields": {}}))
+        return result
+
     def due_batch(self, limit: int = 100, now: float | None = None) -> list[Transaction]:
         """Up to ``limit`` pending transactions due for upload now, oldest first.
 
