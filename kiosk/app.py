@@ -22,7 +22,9 @@ from kiosk import menu as menu_mod
 from kiosk.config import Config, load_config
 from kiosk.controller import Controller
 from kiosk.idle import IdleOverlay, IdleWatcher
+from kiosk.menu_store import load_running_menu
 from kiosk.session import Step
+from kiosk.tech_entry import TechMode
 from kiosk.workers import CardReaderThread, LazyQueue
 from screens import theme
 from screens.router import Router
@@ -32,13 +34,6 @@ log = logging.getLogger(__name__)
 
 PURGE_EVERY_MS = 10 * 60 * 1000
 PRINTER_POLL_MS = 60 * 1000
-
-
-def load_running_menu(config: Config) -> menu_mod.Menu:
-    """The configured local menu file, else the shipped default menu."""
-    if config.kiosk.menu_file is not None:
-        return menu_mod.load(config.kiosk.menu_file)
-    return menu_mod.load_default()
 
 
 class TopBar(QWidget):
@@ -71,7 +66,7 @@ class TopBar(QWidget):
 
     def update_for(self, step: str) -> None:
         ctl = self._ctl
-        in_visit = step != Step.HOME.value
+        in_visit = step not in (Step.HOME.value, "diagnostics")  # technicians: no resident nav
         self.back.setVisible(in_visit and step not in (Step.DONE.value, Step.ERROR.value))
         self.home.setVisible(in_visit)
         self.back.setText(ctl.tr("nav.back"))
@@ -136,6 +131,8 @@ class KioskWindow(QMainWindow):
         self.idle = IdleWatcher(self.overlay, config.kiosk.idle_timeout_s,
                                 lambda: self.ctl.session.in_visit, self)
         self.idle.timedOut.connect(self._idle_timeout)
+        self.tech = TechMode(self)  # the corner gesture, the PIN pad, diagnostics mode
+        self.ctl.tech = self.tech
 
         self.reader_thread = CardReaderThread(reader, self)
         self.reader_thread.cardEvent.connect(self.ctl.on_card_event)
@@ -148,6 +145,9 @@ class KioskWindow(QMainWindow):
         self.sync_status = None
         self._sync_bridge = _SyncBridge(self)
         self._sync_bridge.statusChanged.connect(self._on_sync_status)
+        self.menu_poller = None
+        self._menu_bridge = _MenuBridge(self)
+        self._menu_bridge.menuArrived.connect(self.ctl.offer_menu)
         if config.central.url:
             self.ctl.online = False  # until the first contact
         # Work that can wait for the first frame: the idle filter (its first events make
@@ -162,12 +162,15 @@ class KioskWindow(QMainWindow):
         self._first_paint = None
         QApplication.instance().installEventFilter(self.idle)
         self.idle.start()
+        self.tech.install()
         self._queue.open_soon()
         self._start_uplink()
+        self._start_menu_updates()
         self._purge_timer = QTimer(self)
         self._purge_timer.timeout.connect(self._purge_personal)
         self._purge_timer.start(PURGE_EVERY_MS)
         self._purge_personal()
+        self.tech.collector.start_snapshots()  # <data_dir>/status.json for `kiosk diag status`
         # The printer's state (paper low, cover open...) between receipts, for the heartbeat.
         self._printer_timer = QTimer(self)
         self._printer_timer.timeout.connect(self._poll_printer)
@@ -200,10 +203,32 @@ class KioskWindow(QMainWindow):
                                 on_status=self._sync_bridge.statusChanged.emit),
             started, lambda exc: log.error("upload not started: %s", exc))
 
+    def _start_menu_updates(self) -> None:
+        """The menu poller fetches, verifies and stores signed menus on its own thread; a
+        new menu reaches the controller through a signal and shows from the next return
+        home. Offline-only kiosks start none."""
+        if not self.config.central.url:
+            return
+        from kiosk.menu_updates import make_poller
+
+        def started(poller) -> None:
+            if self._closed:
+                return
+            self.menu_poller = poller
+            poller.start()
+
+        running = self.ctl.session.menu.version
+        self.ctl.jobs.submit(
+            self.ctl.jobs.queue_executor,
+            lambda: make_poller(self.config, self.ctl.board, running,
+                                on_menu=self._menu_bridge.menuArrived.emit),
+            started, lambda exc: log.error("menu updates not started: %s", exc))
+
     def _on_sync_status(self, status) -> None:
         from kiosk.uplink import is_online
 
         self.sync_status = status
+        self.ctl.board.set_sync(status)
         self.ctl.online = is_online(status)
         self.topbar.show_network(self.ctl.online)
 
@@ -268,10 +293,13 @@ class KioskWindow(QMainWindow):
         if self._key_guard is not None:
             QApplication.instance().removeEventFilter(self._key_guard)
         self.idle.stop()
+        self.tech.shutdown()  # the audit log is written before the executors go
         self.reader_thread.stop()
         self.ctl.jobs.shutdown()  # after this, no sync worker can still be starting
         if self.sync_worker is not None:
             self.sync_worker.stop()
+        if self.menu_poller is not None:
+            self.menu_poller.stop()
         for closer in (self.printer.close, self._queue.close):
             try:
                 closer()
@@ -283,6 +311,12 @@ class _SyncBridge(QObject):
     """Carries the sync worker's status from its thread to the GUI thread."""
 
     statusChanged = Signal(object)
+
+
+class _MenuBridge(QObject):
+    """Carries a new verified menu from the menu poller's thread to the GUI thread."""
+
+    menuArrived = Signal(object)
 
 
 class _FirstPaint(QObject):

@@ -7,6 +7,7 @@ It owns no widgets; the router shows the screen for each step, and every slow th
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
@@ -47,6 +48,9 @@ class Controller(QObject):
         self.reprints = ReprintStore(config.kiosk.data_dir / "reprints")
         self.board = StatusBoard(menu.version)  # what the heartbeat reports
         self.online: bool | None = None  # None: no central configured
+        # A technician's test read takes the next card event instead of the session.
+        self.card_listener: Callable[[CardEvent], None] | None = None
+        self.tech = None  # the technician's mode (kiosk.tech_entry.TechMode), set by the window
 
     # -- helpers for screens ----------------------------------------------------------------
     def tr(self, key: str, **params) -> str:
@@ -100,6 +104,9 @@ class Controller(QObject):
             self.simulated_reader.present_sample(index)
 
     def on_card_event(self, event: CardEvent) -> None:
+        if self.card_listener is not None:
+            self.card_listener(event)
+            return
         if self.session.step != Step.IDENTIFY:
             log.debug("card event %s ignored outside the identify step", event.kind)
             return
@@ -163,9 +170,10 @@ class Controller(QObject):
                             self.config.kiosk.service_point)
         self.print_receipt(data)
 
-    def print_receipt(self, data) -> None:
+    def print_receipt(self, data, on_done: Callable[[str], None] | None = None) -> None:
         """Print ``data`` (masked receipt data) on the printer's thread. It is kept in the
-        reprint store first and removed only once the printer took it."""
+        reprint store first and removed only once the printer took it. ``on_done(error)``
+        hears how it went ("" when printed)."""
         from kiosk.receipt import render_receipt
 
         transaction_id, width = data.transaction_id, self.printer.width_dots
@@ -180,27 +188,40 @@ class Controller(QObject):
             path, status = result
             self.on_device_status("printer", status)
             self._printed(transaction_id, True, path)
+            if on_done is not None:
+                on_done("")
 
-        self.jobs.submit(self.jobs.device_executor, job, done,
-                         lambda exc: self._print_failed(transaction_id, exc))
+        def failed(exc: BaseException) -> None:
+            self._print_failed(transaction_id, exc)
+            if on_done is not None:
+                on_done(str(exc) or type(exc).__name__)
 
-    def reprint(self, transaction_id: str) -> None:
+        self.jobs.submit(self.jobs.device_executor, job, done, failed)
+
+    def reprint(self, transaction_id: str,
+                on_done: Callable[[str], None] | None = None) -> None:
         """Print a kept receipt again (the done screen's button, technicians' diagnostics).
         The record is read on the printer's thread, like every other printer step."""
 
         def loaded(data) -> None:
             if data is None:
                 log.warning("no kept receipt for %s", transaction_id)
+                if on_done is not None:
+                    on_done("no kept receipt")
                 return
             visit = self.session.visit
             if visit is not None and visit.transaction_id == transaction_id:
                 visit.printed = None
                 self.router.refresh()
-            self.print_receipt(data)
+            self.print_receipt(data, on_done)
+
+        def unreadable(exc: BaseException) -> None:
+            log.error("reprint of %s: %s", transaction_id, exc)
+            if on_done is not None:
+                on_done(str(exc) or type(exc).__name__)
 
         self.jobs.submit(self.jobs.device_executor,
-                         lambda: self.reprints.load(transaction_id), loaded,
-                         lambda exc: log.error("reprint of %s: %s", transaction_id, exc))
+                         lambda: self.reprints.load(transaction_id), loaded, unreadable)
 
     def _print_failed(self, transaction_id: str, exc: BaseException) -> None:
         log.error("receipt for %s not printed: %s", transaction_id, exc)
@@ -219,8 +240,9 @@ class Controller(QObject):
 
     # -- menu -------------------------------------------------------------------------------
     def offer_menu(self, menu: Menu) -> None:
-        """A newer menu shows from the next return home, never in the middle of a visit."""
+        """A newer menu shows from the next return home, never in the middle of a visit.
+        The heartbeat's menu state is the menu updater's to report (``board.set_menu``), on
+        its own thread: a rejection it reports after this menu must not be reset here."""
         self.session.offer_menu(menu)
-        self.board.set_menu(menu.version)
         if self.session.step == Step.HOME and self.router is not None:
             self.router.refresh()

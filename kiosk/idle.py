@@ -92,6 +92,7 @@ class IdleWatcher(QObject):
         self._left = 0
         self._swallowing = False
         self.asleep = False
+        self.paused = False  # technician mode: no prompt, no attract screen
 
     def start(self) -> None:
         self._idle.start()
@@ -130,6 +131,8 @@ class IdleWatcher(QObject):
         self.woke.emit()
 
     def _went_idle(self) -> None:
+        if self.paused:
+            return  # the next touch after the pause starts the clock again
         self.asleep = True
         if self._in_visit():
             self._left = PROMPT_S

@@ -19,6 +19,7 @@ REGISTRY: dict[str, str] = {
     "confirm": "screens.confirm:ConfirmScreen",
     "done": "screens.done:DoneScreen",
     "error": "screens.error:ErrorScreen",
+    "diagnostics": "screens.diagnostics:DiagnosticsScreen",  # technicians only, not a Step
 }
 
 

@@ -75,5 +75,23 @@ def test_every_field_type_fits(window):
     assert seen == {"text", "number", "phone", "date", "choice", "id_number"}
 
 
+@pytest.mark.parametrize("locale", ["zh_CN", "en"])
+def test_diagnostics_fits_every_size(window, locale):
+    """The technician's screen: its overview, and its list panel full of long lines."""
+    ctl = window.ctl
+    if ctl.locale != locale:
+        ctl.toggle_language()
+    window.tech.enter()
+    for size in SIZES:
+        check_fits(window, size, "diagnostics", locale)
+    screen = window.router.current
+    screen.panel.show_lines("logs", [f"2026-01-01 10:00:{i:02d} INFO kiosk: line {i} " * 3
+                                     for i in range(80)])
+    screen.views.setCurrentWidget(screen.panel)
+    for size in SIZES:
+        check_fits(window, size, "diagnostics panel", locale)
+    window.tech.leave()
+
+
 def test_text_sizes_meet_the_minimum():
     assert theme.BODY_PX >= 28 and theme.TOUCH_MIN >= 90 and theme.KEY_MIN >= 90
