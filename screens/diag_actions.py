@@ -20,6 +20,7 @@ from PySide6.QtCore import QObject, QTimer
 from drivers.base import CardEvent, CardEventKind, DeviceError, Paper
 from kiosk import bundle
 from kiosk.diag import describe_identity
+from kiosk.rejections import personal_values
 from kiosk.session import short_reference
 
 log = logging.getLogger(__name__)
@@ -305,10 +306,17 @@ class DiagActions(QObject):
             self.tech.record("export", "failed", folder=str(folder), error=str(exc))
             done(Outcome("fault", str(exc)))
 
-        self.ctl.jobs.submit(
-            self.tech.executor,
-            lambda: bundle.export_bundle(folder, config=config, status=status, audit=audit),
-            written, failed)
+        def write(personal: dict[str, str]) -> None:
+            self.ctl.jobs.submit(
+                self.tech.executor,
+                lambda: bundle.export_bundle(folder, config=config, status=status, audit=audit,
+                                             personal=personal),
+                written, failed)
+
+        # The queue's names and numbers first (on its executor): the bundle masks them even
+        # where a pattern could not recognise them, e.g. a name in a log line.
+        self.ctl.jobs.submit(self.ctl.jobs.queue_executor,
+                             lambda: personal_values(self.window.queue), write, failed)
 
     # -- helpers -----------------------------------------------------------------------------
     def _failed(self, event: str, exc: BaseException, done: Done) -> None:

@@ -287,6 +287,13 @@ def test_recent_log_lines_are_masked_and_scroll(qtbot, window):
 def test_export_writes_a_zip_into_the_picked_folder(qtbot, window, tmp_path):
     stick = tmp_path / "media" / "USB-STICK"
     stick.mkdir(parents=True)
+    # A planted visit: the resident's name, ID and phone in the queue, and a log line that
+    # carries the name in full (a slip no pattern can catch; the queue's names are known).
+    window.queue.enqueue("hpf-withdraw", {"phone": "13912345678"}, RESIDENT, 1)
+    logs = window.config.kiosk.data_dir / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    with open(logs / "kiosk.log", "a", encoding="utf-8") as f:
+        f.write(f"2026-01-01 10:00:00 INFO kiosk: visit of {RESIDENT['name']} ended\n")
     actions = window.router.current.actions
     actions.usb_globs, actions.mounted_only = (str(tmp_path / "media" / "*"),), False
     wait_tiles(qtbot, window)
@@ -305,6 +312,9 @@ def test_export_writes_a_zip_into_the_picked_folder(qtbot, window, tmp_path):
     assert "config.toml" in names and any(n.startswith("audit/") for n in names)
     assert status["kiosk"]["id"] == "DIAG-0001"
     assert pin_hash() not in everything
+    for secret in (RESIDENT["name"], RESIDENT["id_number"], "13912345678"):
+        assert secret not in everything
+    assert "张**" in everything  # the slipped name, masked
     entry = [e for e in audit_entries(window) if e["event"] == "export"][-1]
     assert entry["outcome"] == "ok" and entry["detail"]["file"] == written.name
 
