@@ -18,7 +18,7 @@ from kiosk.config import Config
 from kiosk.menu import Menu
 from kiosk.reprints import ReprintStore
 from kiosk.session import Session, Step
-from kiosk.uplink import StatusBoard
+from kiosk.status_board import StatusBoard
 from kiosk.workers import Jobs, LazyQueue
 
 log = logging.getLogger(__name__)

@@ -16,6 +16,9 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 SIZES = {"landscape": (1920, 1080), "small": (1280, 800), "portrait": (1080, 1920)}
+# The demo's technician PIN (hold the top-left corner 5 s). Only ``kiosk demo`` and its tour
+# set it; a real kiosk has no PIN until ``kiosk diag hash-pin`` made one for its config.
+DEMO_PIN = "2468"
 
 
 def has_display() -> bool:
@@ -39,9 +42,8 @@ def demo(config_path: str | None, tour_dir: str | None) -> int:
     if config_path:
         config, central = load_config(config_path), None
     else:
-        config, central = with_local_central(demo_config())
-        print(f"Demo central platform: {central.url} (data in {config.kiosk.data_dir})",
-              file=sys.stderr)
+        config, central = with_local_central(with_demo_pin(demo_config()))
+        print(admin_hints(config, central), file=sys.stderr)
     from kiosk.app import run_demo_window
 
     try:
@@ -53,26 +55,72 @@ def demo(config_path: str | None, tour_dir: str | None) -> int:
 
 def with_local_central(config):
     """Start the reference central server on 127.0.0.1 for ``config``'s kiosk and return the
-    config pointing at it, so the demo uploads and sends heartbeats for real."""
-    import dataclasses
-    import secrets
+    config pointing at it, so the demo uploads, sends heartbeats and polls for menus for real.
 
+    The demo is also an admin's sandbox: a menu signing key (``demo-admin.key``, whose public
+    half the kiosk trusts as ``demo``) and an admin token (``admin.token``) are made in the
+    data folder, so ``kiosk-admin menu sign`` and ``menu publish`` work against it, and the
+    fleet page shows the kiosk.
+    """
+    import dataclasses
+
+    from central.keyfile import write_new_key
     from central.server import CentralServer
+    from central.signing import public_key_b64, read_private_key
 
     data = config.kiosk.data_dir
     data.mkdir(parents=True, exist_ok=True)
-    token_file = data / "central.token"
-    if not token_file.exists():
-        fd = os.open(token_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    token = _secret_file(data / "central.token")
+    admin_token = _secret_file(data / "admin.token")
+    key_file = data / "demo-admin.key"
+    if not key_file.exists():
+        write_new_key(key_file)
+    public = public_key_b64(read_private_key(key_file))
+    server = CentralServer(data / "central.db", host="127.0.0.1", port=0,
+                           kiosks={config.kiosk.id: {"token": token, "group": "demo"}},
+                           admins={"demo": {"token": admin_token}},
+                           menu_keys={"demo": public})
+    server.start()
+    central = dataclasses.replace(config.central, url=server.url,
+                                  token_file=data / "central.token", sync_interval_s=5,
+                                  heartbeat_s=15, menu_poll_s=15, menu_keys={"demo": public})
+    return dataclasses.replace(config, central=central), server
+
+
+def with_demo_pin(config):
+    """``config`` with the demo's technician PIN, unless it has one."""
+    import dataclasses
+
+    from kiosk.pin import hash_pin
+
+    if config.diagnostics.pin_hash:
+        return config
+    return dataclasses.replace(config, diagnostics=dataclasses.replace(
+        config.diagnostics, pin_hash=hash_pin(DEMO_PIN)))
+
+
+def admin_hints(config, server) -> str:
+    """How to try the menu flow and the fleet page against the demo's central."""
+    data = config.kiosk.data_dir
+    return (f"Diagnostics: hold the top-left corner for 5 s, PIN {DEMO_PIN}\n"
+            f"Demo central platform: {server.url} (data in {data})\n"
+            f"  fleet page: {server.url}/admin/fleet  (user demo, password in "
+            f"{data / 'admin.token'})\n"
+            f"  publish a menu: kiosk-admin menu sign MENU.json --key {data / 'demo-admin.key'}"
+            f" --key-id demo --out bundle.json\n"
+            f"                  kiosk-admin menu publish bundle.json --central {server.url}"
+            f" --token-file {data / 'admin.token'}")
+
+
+def _secret_file(path: Path) -> str:
+    """A random token kept in ``path`` (mode 0600), made on first use."""
+    import secrets
+
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as f:
             f.write(secrets.token_urlsafe(24))
-    token = token_file.read_text().strip()
-    server = CentralServer(data / "central.db", host="127.0.0.1", port=0,
-                           kiosks={config.kiosk.id: {"token": token, "group": "demo"}})
-    server.start()
-    central = dataclasses.replace(config.central, url=server.url, token_file=token_file,
-                                  sync_interval_s=5, heartbeat_s=15)
-    return dataclasses.replace(config, central=central), server
+    return path.read_text().strip()
 
 
 def sample_value(field, today: dt.date | None = None) -> str:
@@ -103,7 +151,7 @@ def tour(out: Path) -> list[Path]:
     with tempfile.TemporaryDirectory(prefix="kiosk-tour-") as data:
         from kiosk.app import create_window
 
-        config, central = with_local_central(demo_config(Path(data)))
+        config, central = with_local_central(with_demo_pin(demo_config(Path(data))))
         window = create_window(config=config)
         try:
             return _walk(app, window, out)
@@ -187,7 +235,26 @@ def _walk(app, window, out: Path) -> list[Path]:
         shot("10-attract")
         window.idle.wake()
         _shoot_other_field_types(ctl, service, lambda name: shot(name), home, locale)
+        _shoot_diagnostics(app, window, shot)
+        home(locale)
     return saved
+
+
+def _shoot_diagnostics(app, window, shot) -> None:
+    """The technician's PIN pad and the diagnostics overview, after a test print."""
+    tech = window.tech
+    tech.open_pin_pad()
+    _pump(app, window, lambda: tech.pad_open)
+    shot("12-diagnostics-pin")
+    tech.pad.close_pad()
+    tech.enter()
+    screen = window.router.current
+    _pump(app, window, lambda: screen.status is not None, timeout_s=10)
+    screen.buttons["btn:diag-test-print"].click()
+    _pump(app, window, lambda: screen.feedback.property("level") in ("ok", "warn", "fault"))
+    for size in ("landscape", "small"):
+        shot("13-diagnostics", size)
+    tech.leave()
 
 
 def _shoot_other_field_types(ctl, shown_service, shot, home, locale: str) -> None:

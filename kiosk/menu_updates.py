@@ -114,8 +114,11 @@ class MenuUpdater:
             log.debug("menu unchanged (version %d)", self.running_version)
             return Outcome(Result.UNCHANGED, self.running_version)
         if response.status != 200:
-            log.warning("menu check: HTTP %d (%s); trying again at the next poll",
-                        response.status, response.text(200))
+            # 404: the central has no menu for this kiosk yet, a normal state of a new
+            # central; the kiosk keeps its own menu without a warning every poll.
+            level = logging.INFO if response.status == 404 else logging.WARNING
+            log.log(level, "menu check: HTTP %d (%s); trying again at the next poll",
+                    response.status, response.text(200))
             return Outcome(Result.FAILED, reason=f"HTTP {response.status}")
         etag = response.headers.get("ETag") or None
         if response.truncated or len(response.body) > MAX_MENU_BYTES:

@@ -13,8 +13,10 @@ import logging
 import os
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from kiosk.receipt import ReceiptData
+if TYPE_CHECKING:
+    from kiosk.receipt import ReceiptData
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +55,8 @@ class ReprintStore:
             record = json.loads(path.read_text("utf-8"))
             record["created_at"] = dt.datetime.fromisoformat(record["created_at"])
             record["answers"] = tuple(tuple(pair) for pair in record["answers"])
+            from kiosk.receipt import ReceiptData
+
             return ReceiptData(**record)
         except FileNotFoundError:
             return None

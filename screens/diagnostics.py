@@ -228,9 +228,9 @@ class DiagnosticsScreen(Screen):
 
     def _device_lines(self, d: dict, paper: bool) -> list[str]:
         head = d["state"] + (f" · {self.tr('diag.paper', paper=d['paper'])}" if paper else "")
-        since = self.tr("diag.since", t=_when(d["since"])) if d.get("since") else ""
-        where = " · ".join(p for p in (d.get("uri", ""), since) if p)
-        return [head, d.get("detail", ""), where]
+        if d.get("since"):  # on the first line: small screens show two lines of a tile
+            head += " · " + self.tr("diag.since", t=_when(d["since"]))
+        return [head, d.get("detail", ""), d.get("uri", "")]
 
     def _lines_card_reader(self, d: dict) -> list[str]:
         return self._device_lines(d, paper=False)
@@ -289,7 +289,7 @@ class DiagnosticsScreen(Screen):
         return [self.tr("diag.kiosk_line", id=k.get("id"), version=k.get("app_version"))
                 + " · " + self.tr("diag.uptime", t=uptime),
                 *(k.get("notices") or []),
-                self.tr("diag.config", path=k.get("config_path") or "—")]
+                self.tr("diag.config", path=k.get("config_path") or self.tr("diag.builtin"))]
 
     # -- actions -------------------------------------------------------------------------------
     def _run(self, name: str) -> None:
