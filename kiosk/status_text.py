@@ -52,7 +52,7 @@ def status_lines(status: dict, locale: str = "en") -> list[str]:
     if k.get("app_running") is False:
         uptime = t["not_running"]
     else:
-        uptime = t["up"] + " " + (_duration(k["uptime_s"]) if k.get("uptime_s") is not None
+        uptime = t["up"] + " " + (duration(k["uptime_s"]) if k.get("uptime_s") is not None
                                   else t["unknown"])
     rows.append((k["level"], t["kiosk"], f"{k['id']}  {t['app']} {k['app_version']}  {uptime}"))
     rows.append(("", t["config"], k["config_path"] or t["demo"]))
@@ -68,7 +68,7 @@ def status_lines(status: dict, locale: str = "en") -> list[str]:
         queue = f"{t['not_open']}  {q.get('error', '')}"
     else:
         oldest = ("" if q["oldest_pending_s"] is None
-                  else f" ({t['oldest']} {_duration(q['oldest_pending_s'])})")
+                  else f" ({t['oldest']} {duration(q['oldest_pending_s'])})")
         queue = (f"{t['pending']} {q['pending']}{oldest}  {t['sent']} {q['sent']}  "
                  f"{t['rejected']} {q['rejected']}")
     rows.append((q["level"], t["queue"], queue))
@@ -81,7 +81,7 @@ def status_lines(status: dict, locale: str = "en") -> list[str]:
     if d.get("free_bytes") is None:
         disk = f"{d['path']}  {t['error']}: {d.get('error', '')}"
     else:
-        disk = f"{_size(d['free_bytes'])} {t['free_of']} {_size(d['total_bytes'])}  {d['path']}"
+        disk = f"{size(d['free_bytes'])} {t['free_of']} {size(d['total_bytes'])}  {d['path']}"
     rows.append((d["level"], t["disk"], disk))
     lines: list[str] = []
     for level, label, value in rows:
@@ -142,7 +142,8 @@ def _wrap(text: str, width: int) -> list[str]:
     return [*lines, text] if text or not lines else lines
 
 
-def _duration(seconds: float) -> str:
+def duration(seconds: float) -> str:
+    """``75`` -> ``1 min``; ``90061`` -> ``1 d 1 h`` (the CLI and the diagnostics screen)."""
     s = int(seconds)
     if s < 60:
         return f"{s} s"
@@ -153,11 +154,10 @@ def _duration(seconds: float) -> str:
     return f"{s // 86400} d {s % 86400 // 3600} h"
 
 
-def _size(n: float) -> str:
-    if n < 1024:
-        return f"{int(n)} B"
-    for unit in ("KB", "MB", "GB"):
+def size(n: float) -> str:
+    """Bytes in binary units with one decimal: ``1.5 GB``."""
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024:
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
         n /= 1024
-        if n < 1024 or unit == "GB":
-            break
-    return f"{n:.1f} {unit}"
+    return f"{n:.1f} TB"

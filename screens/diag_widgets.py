@@ -122,27 +122,6 @@ class StatusTile(QFrame):
         self.show_level("", "")
 
 
-def duration(seconds: float) -> str:
-    """``75`` -> ``1 min``; ``90061`` -> ``1 d 1 h``."""
-    s = int(seconds)
-    if s < 60:
-        return f"{s} s"
-    if s < 3600:
-        return f"{s // 60} min"
-    if s < 86400:
-        return f"{s // 3600} h {s % 3600 // 60} min"
-    return f"{s // 86400} d {s % 86400 // 3600} h"
-
-
-def size(n: float) -> str:
-    """Bytes in binary units with one decimal: ``1.5 GB``."""
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1024:
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} TB"
-
-
 def _css_id(name: str) -> str:
     return name.replace(":", "\\:")
 

@@ -22,9 +22,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kiosk.status_text import duration, size
 from screens.base import Screen
 from screens.diag_actions import DiagActions, Outcome
-from screens.diag_widgets import LEVEL_COLORS, ListPanel, StatusTile, duration, size
+from screens.diag_widgets import LEVEL_COLORS, ListPanel, StatusTile
 from screens.widgets import button, label
 
 log = logging.getLogger(__name__)
