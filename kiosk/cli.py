@@ -43,7 +43,11 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--tour", metavar="DIR",
                       help="save a PNG of every screen in both languages into DIR, no display")
 
-    diag = sub.add_parser("diag", help="diagnostics for technicians")
+    diag = sub.add_parser(
+        "diag", help="diagnostics for technicians",
+        description="The checks and actions of the kiosk's diagnostics screen. Every action "
+                    "(all but status and hash-pin) is written to the audit log under "
+                    "<data_dir>/diagnostics/audit/ with via=cli.")
     dsub = diag.add_subparsers(dest="diag_command", required=True)
     dsub.add_parser(
         "status", parents=[common, json_opt],
@@ -59,6 +63,31 @@ def _parser() -> argparse.ArgumentParser:
                     help="give up after S seconds (default 30)")
     dsub.add_parser("test-print", parents=[common, json_opt],
                     help="print a test receipt and report the printer's status")
+    rj = dsub.add_parser(
+        "rejected", parents=[common, json_opt],
+        help="transactions the central platform rejected, with reasons, masked",
+        description="The newest rejected transactions, newest first: reference, time, "
+                    "service, the resident's masked name and ID number, and the reason.")
+    rj.add_argument("--limit", type=_positive_int, default=100, metavar="N",
+                    help="at most N transactions (default 100)")
+    lg = dsub.add_parser("logs", parents=[common, json_opt],
+                         help="the kiosk's recent log lines, ID and mobile numbers masked")
+    lg.add_argument("--lines", type=_positive_int, default=200, metavar="N",
+                    help="the last N lines, newest last (default 200)")
+    ex = dsub.add_parser(
+        "export", parents=[common, json_opt],
+        help="write a diagnostics bundle (.zip) into DIR and print its path",
+        description="Writes kiosk-diag-<id>-<time>.zip into DIR (made if missing): the "
+                    "status as 'diag status' shows it, recent logs, the audit log and the "
+                    "configuration without secrets; names and numbers the queue holds are "
+                    "masked wherever they occur.")
+    ex.add_argument("dir", metavar="DIR", help="the folder to write into, e.g. a USB stick")
+    dsub.add_parser(
+        "reprint", parents=[common, json_opt],
+        help="reprint the receipts that failed to print",
+        description="Prints every kept receipt again; each is forgotten once the printer "
+                    "took it. Refused while the kiosk app runs (it owns the printer: use "
+                    "Reprint on its diagnostics screen). Exit status 1 if any receipt failed.")
     dsub.add_parser(
         "hash-pin", parents=[common],
         help="make diagnostics.pin_hash from a technician PIN",
@@ -70,9 +99,23 @@ def _parser() -> argparse.ArgumentParser:
     qsub = queue.add_subparsers(dest="queue_command", required=True)
     qsub.add_parser("status", parents=[common, json_opt], help="counts by state")
 
-    sync = sub.add_parser("sync", parents=[common], help="upload queued transactions")
+    sync = sub.add_parser(
+        "sync", parents=[common], help="upload queued transactions",
+        description="Uploads what can be uploaded now (back-offs of earlier runs do not "
+                    "hold) and writes a sync-now entry to the audit log. Exit status 0 when "
+                    "nothing is left pending, 1 otherwise.")
     sync.add_argument("--once", action="store_true", required=True)
     return p
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -114,20 +157,37 @@ def _dispatch(args) -> int:
     if args.command == "queue":
         return _queue_status(args)
     if args.command == "diag":
-        if args.diag_command == "read-card":
-            return _diag_read_card(args)
-        if args.diag_command == "test-print":
-            return _diag_test_print(args)
-        if args.diag_command == "status":
-            from kiosk.cli_status import diag_status
-
-            return diag_status(args.config, args.json)
-        if args.diag_command == "hash-pin":
-            return _diag_hash_pin()
-        raise CliError(f"unknown diag command {args.diag_command}")
+        return _diag(args)
     if args.command == "sync":
-        return _sync_once(args)
+        from kiosk.cli_tech import sync_once
+
+        return sync_once(args.config)
     raise CliError(f"unknown command {args.command}")
+
+
+def _diag(args) -> int:
+    command = args.diag_command
+    if command == "status":
+        from kiosk.cli_status import diag_status
+
+        return diag_status(args.config, args.json)
+    if command == "hash-pin":
+        return _diag_hash_pin()
+    from kiosk import cli_tech  # the audited actions
+
+    if command == "read-card":
+        return cli_tech.diag_read_card(args.config, args.json, args.timeout)
+    if command == "test-print":
+        return cli_tech.diag_test_print(args.config, args.json)
+    if command == "rejected":
+        return cli_tech.diag_rejected(args.config, args.json, args.limit)
+    if command == "logs":
+        return cli_tech.diag_logs(args.config, args.json, args.lines)
+    if command == "export":
+        return cli_tech.diag_export(args.config, args.dir, args.json)
+    if command == "reprint":
+        return cli_tech.diag_reprint(args.config, args.json)
+    raise CliError(f"unknown diag command {command}")
 
 
 def _queue_status(args) -> int:
@@ -148,70 +208,6 @@ def _queue_status(args) -> int:
         print(f"pending {counts['pending']}  sent {counts['sent']}  "
               f"rejected {counts['rejected']}  oldest pending {age}")
     return 0
-
-
-def _sync_once(args) -> int:
-    """Upload what can be uploaded now; 0 when nothing is left pending, 1 otherwise."""
-    from kiosk.config import load_config
-    from kiosk.uplink import make_uploader
-    from offline_queue import OfflineQueue
-
-    config = load_config(args.config)
-    with OfflineQueue(config.queue_path, key_file=config.kiosk.queue_key_file) as queue:
-        if not config.central.url:
-            pending = queue.counts()["pending"]
-            print(f"offline-only (no central.url): {pending} pending", file=sys.stderr)
-            return 0 if pending == 0 else 1
-        queue.retry_now()  # a technician asked for it: back-offs of earlier runs do not hold
-        uploader = make_uploader(config, queue)
-        try:
-            report = uploader.sync_once()
-        finally:
-            uploader.client.close()
-        pending = queue.counts()["pending"]
-    print(f"sent {report.sent}  duplicate {report.duplicate}  rejected {report.rejected}  "
-          f"failed {report.failed}  pending {pending}  ({report.state})")
-    if report.last_error:
-        print(f"kiosk: last error: {report.last_error}", file=sys.stderr)
-    return 0 if pending == 0 else 1
-
-
-def _diag_read_card(args) -> int:
-    from kiosk.config import load_config
-    from kiosk.diag import DiagError, read_card
-
-    config = load_config(args.config)
-    try:
-        result = read_card(config, args.timeout)
-    except DiagError as exc:
-        raise CliError(str(exc), code=1) from None
-    if args.json:
-        print(json.dumps(result, ensure_ascii=False))
-    else:
-        for key, value in result.items():
-            print(f"{key}: {value}")
-    return 0
-
-
-def _diag_test_print(args) -> int:
-    from kiosk.config import load_config
-    from kiosk.diag import DiagError, test_print
-
-    config = load_config(args.config)
-    try:
-        result = test_print(config)
-    except DiagError as exc:
-        raise CliError(str(exc), code=1) from None
-    if args.json:
-        print(json.dumps(result, ensure_ascii=False))
-    else:
-        print(f"printer {result['printer']}: {result['state']}, paper {result['paper']}"
-              f"{', printed' if result['printed'] else ''}")
-    if not result["printed"]:
-        print(f"kiosk: the test page was not printed: {result.get('error', '')}",
-              file=sys.stderr)
-        return 1
-    return 0 if result["state"] == "online" else 1
 
 
 def _diag_hash_pin() -> int:

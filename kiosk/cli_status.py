@@ -4,6 +4,7 @@ The running app owns the devices (a serial port cannot be opened twice), so thei
 since when, the sync state and the uptime come from its ``status.json`` when that is fresh;
 without one the devices are opened briefly here. The queue and the central platform are
 always checked live. Exit status: 0 when no device is in a fault state, 1 when one is.
+``gather_status`` collects the overview; ``kiosk diag export`` bundles the same.
 """
 
 from __future__ import annotations
@@ -24,11 +25,35 @@ PROBE_TIMEOUT_S = 5.0
 
 
 def diag_status(config_path: str | None, as_json: bool) -> int:
-    # Warnings of the drivers and the queue are what the report shows; on stderr they would
-    # only break the rule of one line there.
+    quiet_logs()
+    status = gather_status(load_config(config_path))
+    if as_json:
+        print(json.dumps(status, ensure_ascii=False))
+    else:
+        for line in st.status_lines(status, _terminal_locale()):
+            print(line)
+    faults = st.device_faults(status)
+    if faults:
+        details = "; ".join(_fault_text(name, status["devices"][name]) for name in faults)
+        print(f"kiosk: device fault: {details}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def quiet_logs() -> None:
+    """Warnings of the drivers and the queue are what the reports show; on stderr they would
+    only break the rule of one line there."""
     logging.getLogger().setLevel(logging.ERROR)
-    config = load_config(config_path)
-    now = time.time()
+
+
+def gather_status(config: Config, now: float | None = None) -> dict:
+    """The overview that ``kiosk diag status`` prints and ``kiosk diag export`` bundles.
+
+    Devices, sync, menu and uptime come from the app's fresh ``status.json`` when it runs,
+    else the devices are opened briefly here; the queue and the central are checked live.
+    ``status["kiosk"]["app_running"]`` says which it was.
+    """
+    now = time.time() if now is None else now
     snapshot = st.read_snapshot(st.snapshot_path(config), st.SNAPSHOT_MAX_AGE_S, now)
     if snapshot is not None:
         inputs = st.snapshot_inputs(snapshot)
@@ -48,17 +73,7 @@ def diag_status(config_path: str | None, as_json: bool) -> int:
         if close is not None:
             close()
     status["kiosk"]["app_running"] = snapshot is not None
-    if as_json:
-        print(json.dumps(status, ensure_ascii=False))
-    else:
-        for line in st.status_lines(status, _terminal_locale()):
-            print(line)
-    faults = st.device_faults(status)
-    if faults:
-        details = "; ".join(_fault_text(name, status["devices"][name]) for name in faults)
-        print(f"kiosk: device fault: {details}", file=sys.stderr)
-        return 1
-    return 0
+    return status
 
 
 def running_menu(config: Config) -> tuple[int, dict | None]:
