@@ -22,8 +22,8 @@ OLD_PENDING_S = 3600  # a queue that has not drained for an hour needs a look
 
 OK, WARN, BAD, NEVER = "ok", "warn", "bad", "never"
 _RANK = {BAD: 0, WARN: 1, OK: 2, NEVER: 3}
-DEVICE_LEVEL = {"online": OK, "busy": OK, "offline": BAD, "hwerror": BAD, "nodevice": WARN,
-                 "usererror": WARN}
+DEVICE_LEVEL = {"online": OK, "busy": OK, "offline": BAD, "hwerror": BAD, "nodevice": BAD,
+                 "usererror": BAD}  # as the kiosk itself judges them (busy is brief)
 PAPER_LEVEL = {"full": OK, "unknown": OK, "low": WARN, "out": BAD, "jammed": BAD}
 
 
