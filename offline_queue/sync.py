@@ -226,6 +226,17 @@ class Uploader:
                     tx.id, delay, _server_said(response))
         return 1
 
+    def release_hold(self) -> None:
+        """A technician asked to try now: end a back-off, throttling or authentication hold
+        and make every held-back transaction due, so the next ``sync_once`` uploads at once.
+        The failure count stays, so a failure now backs off as it would have. Call it on the
+        uploading thread."""
+        if self._status.next_attempt_at is not None:
+            log.info("upload hold lifted on request (was until %s)",
+                     rfc3339(self._status.next_attempt_at))
+            self._set(next_attempt_at=None)
+        self.queue.retry_now()
+
     # --- state changes ------------------------------------------------------------------
 
     def _set(self, **changes: Any) -> None:

@@ -44,6 +44,7 @@ class SyncWorker(threading.Thread):
         self._heartbeat_payload = heartbeat_payload
         self._on_status = on_status
         self._wake = threading.Event()
+        self._force = threading.Event()  # sync_now(): lift the hold, heartbeat at once
         self._stopping = threading.Event()
         self._heartbeat_at: float | None = None
         self._heartbeat_error: str | None = None
@@ -56,6 +57,12 @@ class SyncWorker(threading.Thread):
 
     def wake(self) -> None:
         """Upload now (unless a back-off holds uploads back); safe from any thread."""
+        self._wake.set()
+
+    def sync_now(self) -> None:
+        """Upload and send a heartbeat now, even during a back-off or an authentication
+        hold (a technician has fixed the network or the token); safe from any thread."""
+        self._force.set()
         self._wake.set()
 
     def stop(self, timeout: float | None = 5.0) -> bool:
@@ -81,10 +88,16 @@ class SyncWorker(threading.Thread):
         next_heartbeat = time.monotonic()
         while not self._stopping.is_set():
             self._wake.clear()
+            forced = self._force.is_set()
+            if forced:
+                self._force.clear()
+                self.uploader.release_hold()
             self._sync()
             if self._stopping.is_set():
                 break
             now = time.monotonic()
+            if forced:
+                next_heartbeat = min(next_heartbeat, now)
             if self._heartbeat_payload is not None and now >= next_heartbeat:
                 self._heartbeat()
                 next_heartbeat += self.heartbeat_s

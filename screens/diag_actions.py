@@ -172,7 +172,7 @@ class DiagActions(QObject):
         def woken(_held: int) -> None:
             self._sync_done = done
             self._sync_timer.start(int(self.sync_timeout_s * 1000))
-            worker.wake()
+            worker.sync_now()  # also through a back-off or an auth hold: it was fixed
 
         self.ctl.jobs.submit(self.ctl.jobs.queue_executor, lambda: window.queue.retry_now(),
                              woken, lambda exc: self._failed("sync-now", exc, done))

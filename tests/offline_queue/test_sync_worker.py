@@ -204,3 +204,34 @@ def test_offline_only_never_sends_anything(make_worker, real_queue, server) -> N
     assert not worker.is_alive() and worker.stop(1)
     assert server.requests == [] and len(statuses) == 1 and not statuses[0].online
     assert real_queue.counts()["pending"] == 1
+
+
+def test_sync_now_lifts_an_auth_hold_and_sends_a_heartbeat(
+        make_worker, real_queue, server, token_file) -> None:
+    token_file.write_text("a-wrong-token")
+    (tx_id,) = enqueue(real_queue)
+    worker = make_worker(heartbeat_s=3600, heartbeat_payload=lambda: {"kiosk_id": KIOSK_ID})
+    worker.uploader.auth_retry_s = 3600
+    worker.start()
+    wait_for(lambda: worker.status.auth_failed)
+    beats = len(server.heartbeats)
+    token_file.write_text(TOKEN)  # the technician fixes the token
+    worker.wake()  # a plain wake respects the hour-long hold
+    time.sleep(0.3)
+    assert tx_id not in server.stored
+    worker.sync_now()
+    wait_for(lambda: real_queue.get(tx_id).state == "sent")
+    wait_for(lambda: len(server.heartbeats) > beats)  # the fleet hears of it at once
+    assert not worker.status.auth_failed and worker.status.next_attempt_at is None
+
+
+def test_sync_now_after_a_failure_backs_off_as_before(make_worker, real_queue, server) -> None:
+    enqueue(real_queue)
+    server.script(*[Scripted(503)] * 2)
+    worker = make_worker()
+    worker.start()
+    wait_for(lambda: worker.status.consecutive_failures == 1)
+    worker.sync_now()
+    wait_for(lambda: worker.status.consecutive_failures == 2)
+    assert worker.status.next_attempt_at is not None  # the second failure holds again
+    assert len(server.requests_to("transactions")) == 2

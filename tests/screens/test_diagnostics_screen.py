@@ -218,6 +218,30 @@ def test_sync_now_uploads_a_held_back_transaction(qtbot, tmp_path):
         central.stop()
 
 
+def test_sync_now_after_the_token_is_fixed_does_not_wait_out_the_auth_hold(qtbot, tmp_path):
+    from central.server import CentralServer
+
+    central = CentralServer(tmp_path / "central.db", kiosks={"DIAG-0001": {"token": "right"}})
+    central.start()
+    (tmp_path / "token").write_text("wrong")
+    config = diag_toml(tmp_path, central=f'[central]\nurl = "{central.url}"\n'
+                                          'token_file = "token"\nauth_retry_s = 3600\n')
+    win = make_window(qtbot, config)
+    try:
+        tx = win.queue.enqueue("job-vacancies", {}, None, 1)
+        win.sync_worker.wake()
+        qtbot.waitUntil(lambda: win.sync_status is not None and win.sync_status.auth_failed,
+                        timeout=10000)
+        enter(qtbot, win)
+        qtbot.waitUntil(lambda: tile(win, "central").level == "fault", timeout=25000)
+        (tmp_path / "token").write_text("right")  # the technician fixes the token
+        run(qtbot, win, "btn:diag-sync", "待上传 0 · 已上传 1", timeout=15000)
+        assert central.store.transaction(tx) is not None
+    finally:
+        close_window(win)
+        central.stop()
+
+
 def test_reprint_of_a_receipt_that_failed_to_print(qtbot, window):
     ctl, printer = window.ctl, window.printer
     printer.fault = DeviceStatus(DeviceState.USERERROR, "paper out", Paper.OUT)
