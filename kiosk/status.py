@@ -15,7 +15,7 @@ import logging
 import shutil
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from drivers.base import DeviceState, DeviceStatus, Paper
 from kiosk import __version__
@@ -23,7 +23,9 @@ from kiosk.config import Config
 from kiosk.heartbeat import UNKNOWN_PRINTER, UNKNOWN_READER, rfc3339
 from kiosk.pin_gate import write_atomic
 from kiosk.status_text import status_lines
-from offline_queue.sync import SyncStatus
+
+if TYPE_CHECKING:  # the HTTP stack stays unloaded in an offline-only kiosk
+    from offline_queue.sync import SyncStatus
 
 log = logging.getLogger(__name__)
 
@@ -287,6 +289,8 @@ def snapshot_inputs(snapshot: dict) -> dict:
         devices[name] = DeviceStatus(state, str(d.get("detail", "")), paper)
         if d.get("since"):
             since[name] = _parse_time(d["since"])
+    from offline_queue.sync import SyncStatus
+
     central = snapshot.get("central", {})
     sync = SyncStatus(
         online=bool(central.get("reachable")) and central.get("token_accepted") is not False,
