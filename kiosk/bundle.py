@@ -22,10 +22,10 @@ import zipfile
 from pathlib import Path
 
 from kiosk import __version__
+from kiosk.atomic import fsync_dir
 from kiosk.audit import AuditLog
 from kiosk.config import SCHEMA, Config
 from kiosk.logs import mask_text, recent_log_lines
-from kiosk.pin_gate import fsync_dir
 
 log = logging.getLogger(__name__)
 

@@ -16,14 +16,13 @@ import functools
 import hashlib
 import json
 import logging
-import os
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kiosk import menu as menu_mod
 from kiosk import resources
+from kiosk.atomic import TEMP_PREFIX, fsync_dir, write_atomic
 
 if TYPE_CHECKING:
     from kiosk.config import Config
@@ -32,7 +31,6 @@ log = logging.getLogger(__name__)
 
 MENU_NAME = "menu.json"
 REJECTION_NAME = "rejection.json"
-TEMP_PREFIX = ".tmp-"
 FORMAT = 1
 # The stored file is the bundle (at most 2 MiB as fetched) plus a few lines of our own.
 MAX_STORED_BYTES = menu_mod.MAX_MENU_BYTES + 64 * 1024
@@ -66,37 +64,6 @@ def schema_digest() -> str:
 
 def utc_now() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def fsync_dir(folder: Path) -> None:
-    """Make a rename or a new entry in ``folder`` durable."""
-    fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` so that a crash leaves the old or the new content.
-
-    Write a temporary file beside it, fsync it, rename it over ``path``, fsync the folder.
-    """
-    tmp = path.with_name(f"{TEMP_PREFIX}{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-    try:
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    fsync_dir(path.parent)
 
 
 class MenuStore:

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from kiosk.atomic import write_atomic
 from kiosk.pin import PinHashError, verify_pin
 
 log = logging.getLogger(__name__)
@@ -165,7 +165,8 @@ class PinGate:
     def _save(self) -> None:
         data = {"failures": self._failures, "locked_until": self._locked_until}
         try:
-            write_atomic(self.path, json.dumps(data).encode())
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            write_atomic(self.path, json.dumps(data).encode(), mode=0o600)
         except OSError as exc:
             # The gate still holds the state in memory; only a restart would forget it.
             log.error("diagnostics PIN state %s cannot be written (%s)", self.path, exc.strerror)
@@ -173,32 +174,3 @@ class PinGate:
             self._file_until = self._locked_until
 
 
-def write_atomic(path: Path, data: bytes, mode: int = 0o600) -> None:
-    """Write ``data`` to ``path`` so that a power cut leaves the old or the new content."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    fsync_dir(path.parent)
-
-
-def fsync_dir(folder: Path) -> None:
-    """Make a rename in ``folder`` durable (best effort: not every filesystem allows it)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

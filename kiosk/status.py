@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any
 
 from drivers.base import DeviceState, DeviceStatus, Paper
 from kiosk import __version__
+from kiosk.atomic import write_atomic
 from kiosk.config import Config
 from kiosk.heartbeat import UNKNOWN_PRINTER, UNKNOWN_READER, rfc3339
-from kiosk.pin_gate import write_atomic
 from kiosk.status_text import status_lines
 
 if TYPE_CHECKING:  # the HTTP stack stays unloaded in an offline-only kiosk
@@ -241,6 +241,7 @@ def snapshot_path(config: Config) -> Path:
 
 def write_snapshot(path: Path, status: dict) -> None:
     """Write ``status`` atomically (readers see the old or the new one, never half)."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
     write_atomic(Path(path), json.dumps(status, ensure_ascii=False).encode("utf-8"), 0o644)
 
 

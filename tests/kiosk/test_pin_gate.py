@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 
@@ -142,9 +143,15 @@ def test_a_malformed_hash_refuses_without_counting(tmp_path, clock, caplog):
     assert "power of 2" in caplog.text
 
 
-def test_an_unwritable_folder_still_locks_in_memory(tmp_path, clock, pin_hash, caplog):
+def test_an_unwritable_folder_still_locks_in_memory(tmp_path, clock, pin_hash, caplog,
+                                                   monkeypatch):
     folder = tmp_path / "diagnostics"
-    (folder / f".{STATE_FILE}.tmp").mkdir(parents=True)  # the temporary file cannot be made
+
+    def refused(path, data, mode=0o644):
+        raise PermissionError(errno.EACCES, "Permission denied", str(path))
+
+    # Tests run as root, which file modes do not stop: the write itself is refused.
+    monkeypatch.setattr("kiosk.pin_gate.write_atomic", refused)
     g = PinGate(folder, clock=clock)
     with caplog.at_level(logging.ERROR, logger="kiosk.pin_gate"):
         results = [g.check("0000", pin_hash) for _ in range(5)]
