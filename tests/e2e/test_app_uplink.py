@@ -7,18 +7,14 @@ import pytest
 from kiosk_helpers import open_window, touch
 from PySide6.QtWidgets import QLabel
 
-from central.server import CentralServer
 from kiosk.app import create_window
 
 KIOSK, TOKEN = "E2E-APP-01", "app-token-5678"
 
 
 @pytest.fixture
-def central(tmp_path):
-    srv = CentralServer(tmp_path / "central.db", kiosks={KIOSK: {"token": TOKEN}})
-    srv.start()
-    yield srv
-    srv.stop()
+def central(start_central):
+    return start_central({KIOSK: {"token": TOKEN}})
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ import pytest
 from kiosk_helpers import open_window, touch, wait_screen
 from PySide6.QtWidgets import QAbstractButton
 
-from central.server import CentralServer
 from central.signing import generate_keypair, sign_menu
 from kiosk import resources
 
@@ -51,12 +50,8 @@ def menu_doc(version: int, *, drop: str | None = None, disable: str | None = Non
 
 
 @pytest.fixture
-def central(tmp_path):
-    srv = CentralServer(tmp_path / "central.db", kiosks={KIOSK: {"token": TOKEN}},
-                        signing_key=PRIVATE, key_id=KEY_ID)
-    srv.start()
-    yield srv
-    srv.stop()
+def central(start_central):
+    return start_central({KIOSK: {"token": TOKEN}}, signing_key=PRIVATE, key_id=KEY_ID)
 
 
 def kiosk_toml(central) -> str:

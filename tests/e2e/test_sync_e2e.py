@@ -18,7 +18,6 @@ from pathlib import Path
 
 import pytest
 
-from central.server import CentralServer
 from offline_queue import OfflineQueue
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,11 +25,8 @@ KIOSK, TOKEN = "E2E-0001", "e2e-token-1234"
 
 
 @pytest.fixture
-def central(tmp_path):
-    srv = CentralServer(tmp_path / "central.db", kiosks={KIOSK: {"token": TOKEN}})
-    srv.start()
-    yield srv
-    srv.stop()
+def central(start_central):
+    return start_central({KIOSK: {"token": TOKEN}})
 
 
 def kiosk_config(tmp_path: Path, url: str) -> Path:

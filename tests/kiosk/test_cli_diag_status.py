@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from central.server import CentralServer
 from kiosk import status as st
 from kiosk.config import load_config_file
 from kiosk.status_text import WIDTH, display_width
@@ -122,11 +121,8 @@ def test_text_output_in_english_and_chinese(tmp_path):
 # --- the central platform, live ------------------------------------------------------------
 
 @pytest.fixture
-def central(tmp_path):
-    srv = CentralServer(tmp_path / "central.db", kiosks={KIOSK: {"token": TOKEN}})
-    srv.start()
-    yield srv
-    srv.stop()
+def central(start_central):
+    return start_central({KIOSK: {"token": TOKEN}})
 
 
 def test_central_reachable_and_token_accepted(tmp_path, central):

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 
-from central.server import CentralServer
 from drivers.base import DeviceState, DeviceStatus, Paper
 from kiosk import status as st
 from kiosk.audit import AuditLog
@@ -344,11 +343,8 @@ def test_test_print_and_read_card_are_audited(tmp_path):
 
 
 @pytest.fixture
-def central(tmp_path):
-    srv = CentralServer(tmp_path / "central.db", kiosks={KIOSK: {"token": TOKEN}})
-    srv.start()
-    yield srv
-    srv.stop()
+def central(start_central):
+    return start_central({KIOSK: {"token": TOKEN}})
 
 
 def test_sync_once_is_audited(tmp_path, central):

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from central.server import CentralServer
 from drivers.base import DeviceState, DeviceStatus, Paper
 from kiosk import status as st
 from kiosk.config import demo_config, parse_config
@@ -170,11 +169,8 @@ def test_central_judged_from_the_sync_status_without_a_probe(tmp_path):
 # --- the live probe against a real central server ----------------------------------------
 
 @pytest.fixture
-def central(tmp_path):
-    srv = CentralServer(tmp_path / "central.db", kiosks={KIOSK: {"token": TOKEN}})
-    srv.start()
-    yield srv
-    srv.stop()
+def central(start_central):
+    return start_central({KIOSK: {"token": TOKEN}})
 
 
 def test_probe_reachable_and_token_accepted(tmp_path, central):
