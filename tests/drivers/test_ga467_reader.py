@@ -313,7 +313,7 @@ def test_silent_reader_on_open_is_offline(emulator):
     started = time.monotonic()
     with pytest.raises(DeviceError, match="not answering"):
         reader.open()
-    assert time.monotonic() - started < 1.5
+    assert time.monotonic() - started < 4
     assert reader.status().state == DeviceState.OFFLINE
     assert reader.status().detail == "reader not answering"
 

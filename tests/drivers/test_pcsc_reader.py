@@ -128,7 +128,7 @@ def test_no_matching_reader_is_nodevice(pcscd: PcscdRig):
     start = time.monotonic()
     with pytest.raises(DeviceError, match=f"no PC/SC reader matching 'ACS ACR122'.*{READER_0}"):
         reader.open()  # the app retries every 2 s: a reader plugged in later is found then
-    assert time.monotonic() - start < 0.5
+    assert time.monotonic() - start < 1.9  # not a wait for a reader to appear
     status = reader.status()
     assert status.state == DeviceState.NODEVICE
     assert status.detail == "no PC/SC reader matching 'ACS ACR122'"

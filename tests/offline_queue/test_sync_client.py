@@ -107,7 +107,7 @@ def test_a_hanging_server_is_given_up_after_the_read_timeout(client, server) -> 
     start = time.monotonic()
     with pytest.raises(TransportError, match="^read timed out$"):
         client.post_transactions([WIRE_TX])
-    assert time.monotonic() - start < 2
+    assert time.monotonic() - start < 4.5  # not the server's 5 s
 
 
 def test_a_huge_answer_is_cut_off(server, token_file) -> None:

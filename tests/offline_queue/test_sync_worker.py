@@ -95,7 +95,7 @@ def test_stop_is_prompt_during_a_long_back_off(make_worker, real_queue, server) 
     worker.wake()  # held back: no request before Retry-After
     start = time.monotonic()
     assert worker.stop(5)
-    assert time.monotonic() - start < 0.5
+    assert time.monotonic() - start < 2.5  # not the hour of the hold
     assert len(server.requests) == 1
 
 
@@ -107,7 +107,7 @@ def test_stop_ends_the_round_after_the_request_in_flight(make_worker, real_queue
     wait_for(lambda: len(server.requests) == 1)
     start = time.monotonic()
     assert worker.stop(5)
-    assert time.monotonic() - start < 1.0  # the request in flight is bounded by the timeouts
+    assert time.monotonic() - start < 2.5  # the request in flight is bounded by the timeouts
     time.sleep(0.1)
     assert len(server.requests_to("transactions")) == 1  # no second batch
 
