@@ -10,34 +10,57 @@ VENV=${VENV:-.venv}
 # System packages: Python venv and headers (pyscard builds from source), PC/SC headers and
 # swig for pyscard, the CJK font for screens and receipts, the libraries Qt needs offscreen
 # and on X11, zbar to decode receipt QR codes in tests, pcscd and the vpcd virtual reader
-# for the PC/SC tests, and headless Chromium for the central's fleet page tests.
+# for the PC/SC tests.
 APT_PACKAGES=(
   python3 python3-venv python3-dev gcc swig libpcsclite-dev
   fonts-noto-cjk libegl1 libgl1 libfontconfig1 libxkbcommon0 libdbus-1-3
   libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0
   libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-randr0 libzbar0
-  pcscd vsmartcard-vpcd chromium
+  pcscd vsmartcard-vpcd
 )
+# Installed where the distribution has them as .deb: headless Chromium for the central's
+# fleet page test (Debian's `chromium`; Ubuntu ships Chromium only as a snap, and there that
+# one test is skipped).
+OPTIONAL_APT_PACKAGES=(chromium)
 
-missing_packages() {
+missing_from() {
   local missing=()
-  for p in "${APT_PACKAGES[@]}"; do
+  for p in "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
   echo "${missing[@]:-}"
 }
 
+available() {
+  # Those of the named packages that apt can install as a .deb here.
+  local found=()
+  for p in "$@"; do
+    apt-cache show "$p" 2>/dev/null | grep -q '^Filename: ' && found+=("$p")
+  done
+  echo "${found[@]:-}"
+}
+
 install_system() {
   command -v dpkg-query >/dev/null || { echo "This script needs Debian or Ubuntu (dpkg)." >&2; exit 1; }
-  local missing
-  missing=$(missing_packages)
-  [ -z "$missing" ] && return 0
+  local missing optional
+  missing=$(missing_from "${APT_PACKAGES[@]}")
+  optional=$(missing_from "${OPTIONAL_APT_PACKAGES[@]}")
+  # Only optional ones missing: no update just for them unless apt already knows them
+  # (so a machine without them as .deb does not run apt-get update on every call).
+  # shellcheck disable=SC2086
+  [ -z "$missing" ] && optional=$(available $optional)
+  [ -z "$missing" ] && [ -z "$optional" ] && return 0
   if [ "$(id -u)" -eq 0 ]; then
-    echo "Installing system packages: $missing"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -q
     # shellcheck disable=SC2086
-    apt-get install -y -q --no-install-recommends $missing
+    optional=$(available $optional)
+    [ -z "$missing" ] && [ -z "$optional" ] && return 0
+    echo "Installing system packages: $missing $optional"
+    # shellcheck disable=SC2086
+    apt-get install -y -q --no-install-recommends $missing $optional
+  elif [ -z "$missing" ]; then
+    echo "Optional: 'sudo apt-get install -y $optional' runs the fleet page test in Chromium" >&2
   else
     echo "Some system packages are missing. Install them with:" >&2
     echo "  sudo apt-get install -y $missing" >&2
