@@ -52,6 +52,8 @@ from importlib import metadata
 from pathlib import Path
 from urllib.parse import quote
 
+from bench_common import cpu_model, pause, spin
+
 ROOT = Path(__file__).resolve().parent.parent
 for _p in (ROOT, ROOT / "tests" / "drivers"):
     if str(_p) not in sys.path:
@@ -67,21 +69,6 @@ def _stats(values: list[float]) -> dict:
     s = sorted(values)
     return {"median": statistics.median(s), "min": s[0], "max": s[-1],
             "p95": s[min(len(s) - 1, round(0.95 * (len(s) - 1)))], "n": len(s)}
-
-
-def spin(app, predicate, timeout: float, what: str) -> None:
-    end = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > end:
-            raise TimeoutError(f"timed out waiting for {what}")
-        if app is not None:
-            app.processEvents()
-        time.sleep(0.001)
-
-
-def pause(app, seconds: float) -> None:
-    end = time.monotonic() + seconds
-    spin(app, lambda: time.monotonic() >= end, seconds + 5, "a pause")
 
 
 # --- the window -----------------------------------------------------------------------------
@@ -339,12 +326,7 @@ def run_pcsc(app, folder: Path, reads: int, rng: random.Random) -> dict:
 # --- report -----------------------------------------------------------------------------------
 
 def machine_line() -> str:
-    cpu = "?"
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = " ".join(line.split(":", 1)[1].split()[:2])
-                break
+    cpu = " ".join(cpu_model().split()[:2])
     from PySide6 import __version__ as pyside
 
     versions = [f"PySide6 {pyside}", f"pyserial {metadata.version('pyserial')}"]

@@ -38,6 +38,8 @@ from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
 
+from bench_common import cpu_model
+
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -228,10 +230,7 @@ def run_child(kind: str, folder: Path, *extra: str) -> dict:
 
 
 def machine() -> str:
-    model = "?"
-    with contextlib.suppress(OSError), open("/proc/cpuinfo") as f:
-        model = next((line.split(":", 1)[1].strip() for line in f
-                      if line.startswith("model name")), "?")
+    model = cpu_model()
     return (f"{os.cpu_count()} x {model}, Python {platform.python_version()}, "
             f"SQLite {sqlite3.sqlite_version}, requests {metadata.version('requests')}, "
             f"cryptography {metadata.version('cryptography')}")

@@ -54,6 +54,8 @@ import time
 from importlib import metadata
 from pathlib import Path
 
+from bench_common import cpu_model, spin
+
 ROOT = Path(__file__).resolve().parent.parent
 for _p in (ROOT, ROOT / "tests" / "drivers"):
     if str(_p) not in sys.path:
@@ -172,16 +174,6 @@ def make_receiver(transport: str):
     return _clocked(PtyReceiver)(line_baudrate=LINE_BAUD).start()
 
 
-def wait_until(app, predicate, timeout: float, what: str) -> None:
-    end = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > end:
-            raise TimeoutError(f"timed out waiting for {what}")
-        if app is not None:
-            app.processEvents()
-        time.sleep(0.001)
-
-
 # --- 2. the app --------------------------------------------------------------------------------
 
 class _Marks(logging.Handler):
@@ -220,9 +212,9 @@ class AppRig:
         self.stored_at: float | None = None
         self.window.ctl.transactionStored.connect(self._stored)
         # The start-up status check, the first frame, and the queue opened after it.
-        wait_until(app, lambda: "printer" in self.window.ctl.device_status, 10, "printer status")
+        spin(app, lambda: "printer" in self.window.ctl.device_status, 10, "printer status")
         t = time.monotonic()
-        wait_until(app, lambda: time.monotonic() - t > 1.2, 5, "settling")
+        spin(app, lambda: time.monotonic() - t > 1.2, 5, "settling")
 
     def _stored(self, _tx: str) -> None:
         self.stored_at = time.perf_counter()
@@ -234,7 +226,7 @@ class AppRig:
         from PySide6.QtCore import Qt
         from PySide6.QtTest import QTest
 
-        wait_until(self.app, lambda: bool(self._visible(name)), 5, name)
+        spin(self.app, lambda: bool(self._visible(name)), 5, name)
         QTest.mouseClick(self._visible(name)[0], Qt.MouseButton.LeftButton)
 
     def visit(self) -> dict:
@@ -244,13 +236,13 @@ class AppRig:
         self.touch("category:housing-fund")
         self.touch("tile:hpf-balance")
         self.touch("sim:card:0")
-        wait_until(self.app, lambda: bool(self._visible("btn:confirm")), 5, "confirm screen")
+        spin(self.app, lambda: bool(self._visible("btn:confirm")), 5, "confirm screen")
         offset = rec.size()
         self.stored_at = None
         first_mark = len(self.marks.marks)
         t0 = time.perf_counter()
         self.touch("btn:confirm")
-        wait_until(self.app, lambda: ctl.session.visit.printed is not None, 30, "printed")
+        spin(self.app, lambda: ctl.session.visit.printed is not None, 30, "printed")
         printed_at = time.perf_counter()
         if ctl.session.visit.printed is not True:
             raise RuntimeError(f"{self.transport}: the receipt was not printed")
@@ -258,7 +250,7 @@ class AppRig:
         with rec.lock:
             job_start = bytes(rec.raw).find(INITIALIZE, offset)
         job_end = job_start + job_bytes - 1
-        wait_until(self.app, lambda: rec.time_of(job_end) is not None, 10, "the job's last byte")
+        spin(self.app, lambda: rec.time_of(job_end) is not None, 10, "the job's last byte")
         render_end = render_s = None
         for t, name, msg, args in self.marks.marks[first_mark:]:
             if name == "kiosk.receipt" and msg.startswith("rendered receipt"):
@@ -278,9 +270,9 @@ class AppRig:
             "receipt": data,
         }
         self.touch("btn:finish")
-        wait_until(self.app, lambda: ctl.session.visit is None, 5, "home")
+        spin(self.app, lambda: ctl.session.visit is None, 5, "home")
         # The driver's status check after the job, on the line: let it finish.
-        wait_until(self.app, lambda: ctl.jobs.idle(), 10, "idle")
+        spin(self.app, lambda: ctl.jobs.idle(), 10, "idle")
         return out
 
     def close(self) -> None:
@@ -322,7 +314,7 @@ def python_escpos(receiver, transport: str, image, expected: int) -> dict:
     p.close()
     returned = time.perf_counter() - t0
     last = offset + expected - 1
-    wait_until(None, lambda: receiver.time_of(last) is not None, 30, "python-escpos last byte")
+    spin(None, lambda: receiver.time_of(last) is not None, 30, "python-escpos last byte")
     return {"first_byte": receiver.time_of(offset) - t0,
             "job_last_byte": receiver.time_of(last) - t0, "returned": returned}
 
@@ -335,7 +327,7 @@ def driver_alone(printer, receiver, image) -> dict:
     with receiver.lock:
         job_start = bytes(receiver.raw).find(INITIALIZE, offset)
     job_end = job_start + printer.last_job_bytes - 1
-    wait_until(None, lambda: receiver.time_of(job_end) is not None, 10, "driver's last byte")
+    spin(None, lambda: receiver.time_of(job_end) is not None, 10, "driver's last byte")
     return {"first_byte": receiver.time_of(offset) - t0,
             "job_first_byte": receiver.time_of(job_start) - t0,
             "job_last_byte": receiver.time_of(job_end) - t0, "returned": returned}
@@ -396,12 +388,7 @@ def summarise(render: list[dict], by_transport: dict) -> dict:
 
 
 def machine_line() -> str:
-    cpu = "?"
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = " ".join(line.split(":", 1)[1].split()[:2])
-                break
+    cpu = " ".join(cpu_model().split()[:2])
     from PySide6 import __version__ as pyside
 
     versions = ", ".join(f"{name} {metadata.version(name)}"

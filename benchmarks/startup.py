@@ -41,6 +41,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench_common import cpu_model
+
 ROOT = Path(__file__).resolve().parent.parent
 
 AIM_START_S = 0.5  # first painted home under 0.5 s
@@ -332,15 +334,9 @@ def screen_changes(changes: int) -> dict:
 
 
 def machine() -> dict:
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
+    cpu = cpu_model()
+    if cpu == "?":
+        cpu = platform.processor() or platform.machine()
     import PySide6
     from PySide6 import QtCore
 
