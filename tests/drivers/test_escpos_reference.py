@@ -49,7 +49,7 @@ def test_printed_receipt_matches_the_reference(tmp_path):
 
 def regenerate() -> None:
     here = Path(__file__).resolve().parent
-    sys.path[:0] = [str(here), str(here.parents[1])]
+    sys.path[:0] = [str(here), str(here.parent), str(here.parents[1])]
     from escpos_receipts import zh_receipt
 
     from kiosk.receipt import render_receipt

@@ -6,7 +6,7 @@ import dataclasses
 from datetime import UTC, datetime
 
 import pytest
-from pyzbar.pyzbar import decode
+from escpos_receipts import TX_ID, ZH_LABELS, qr_texts
 
 from kiosk import receipt
 from kiosk.receipt import (
@@ -18,19 +18,8 @@ from kiosk.receipt import (
     wrap_text,
 )
 
-TX_ID = "3f1c7a52-9b1e-4c55-8d2a-0e6f2b7c9a14"
 MASKED_ID = "330106********1234"
 
-ZH_LABELS = {
-    "service": "办理事项",
-    "name": "姓名",
-    "id_number": "证件号码",
-    "time": "办理时间",
-    "reference": "查询编号",
-    "kiosk": "终端编号",
-    "scan": "扫码查询办理进度",
-    "footer": "请妥善保管本回执",
-}
 EN_LABELS = {
     "service": "Service",
     "name": "Name",
@@ -75,10 +64,6 @@ def en_receipt() -> ReceiptData:
         note="This receipt only confirms that the application was submitted.",
         labels=EN_LABELS,
     )
-
-
-def qr_texts(image) -> list[str]:
-    return [symbol.data.decode() for symbol in decode(image.convert("L"))]
 
 
 @pytest.mark.parametrize("width", [384, 512, 576])
