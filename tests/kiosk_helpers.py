@@ -74,3 +74,13 @@ def open_window(qtbot, tmp_path: Path, toml: str):
     qtbot.addWidget(win)
     win.show()
     return win
+
+
+def quick_visit(qtbot, window) -> None:
+    """A whole visit of the one service without card or fields (job vacancies): confirm,
+    then wait for the done screen and the receipt's outcome (printed or not)."""
+    touch(qtbot, window, "category:employment")
+    touch(qtbot, window, "tile:job-vacancies")
+    touch(qtbot, window, "btn:confirm")
+    wait_screen(qtbot, window, "done")
+    qtbot.waitUntil(lambda: window.ctl.session.visit.printed is not None, timeout=5000)

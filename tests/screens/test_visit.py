@@ -6,6 +6,7 @@ import pytest
 from kiosk_helpers import (
     current_screen,
     find,
+    quick_visit,
     touch,
     type_keys,
     wait_find,
@@ -232,11 +233,8 @@ def test_printer_out_of_paper_still_shows_the_reference(qtbot, window):
     from drivers.base import DeviceState, DeviceStatus, Paper
 
     window.printer.fault = DeviceStatus(DeviceState.ONLINE, "sim", Paper.OUT)
-    touch(qtbot, window, "category:employment")
-    touch(qtbot, window, "tile:job-vacancies")
-    touch(qtbot, window, "btn:confirm")
-    wait_screen(qtbot, window, "done")
-    qtbot.waitUntil(lambda: window.ctl.session.visit.printed is False, timeout=5000)
+    quick_visit(qtbot, window)
+    assert window.ctl.session.visit.printed is False
     assert find(window, "label:reference", QLabel).text()
     assert "没能打印" in find(window, "label:print", QLabel).text()
     assert window.ctl.device_status["printer"].paper == Paper.OUT
@@ -247,11 +245,8 @@ def test_failed_receipt_is_kept_and_printed_again(qtbot, window):
     from drivers.base import DeviceState, DeviceStatus, Paper
 
     window.printer.fault = DeviceStatus(DeviceState.USERERROR, "sim", Paper.OUT)
-    touch(qtbot, window, "category:employment")
-    touch(qtbot, window, "tile:job-vacancies")
-    touch(qtbot, window, "btn:confirm")
-    wait_screen(qtbot, window, "done")
-    qtbot.waitUntil(lambda: window.ctl.session.visit.printed is False, timeout=5000)
+    quick_visit(qtbot, window)
+    assert window.ctl.session.visit.printed is False
     tx_id = window.ctl.session.visit.transaction_id
     assert window.ctl.reprints.pending() == [tx_id]
     window.printer.fault = None  # paper loaded
@@ -268,10 +263,6 @@ def test_paper_low_prints_and_warns_technicians(qtbot, window, caplog):
 
     window.printer.fault = DeviceStatus(DeviceState.ONLINE, "sim", Paper.LOW)
     with caplog.at_level(logging.WARNING, logger="kiosk.controller"):
-        touch(qtbot, window, "category:employment")
-        touch(qtbot, window, "tile:job-vacancies")
-        touch(qtbot, window, "btn:confirm")
-        wait_screen(qtbot, window, "done")
-        qtbot.waitUntil(lambda: window.ctl.session.visit.printed is not None, timeout=5000)
+        quick_visit(qtbot, window)
     assert window.ctl.session.visit.printed is True
     assert any("paper low" in r.getMessage() for r in caplog.records)
