@@ -239,12 +239,11 @@ def _token(args: argparse.Namespace) -> str:
 
 def _write_text(path: Path, text: str) -> None:
     """Write ``text`` whole or not at all: a half-written bundle is never left behind."""
-    tmp = path.with_name(f".{path.name}.tmp")
+    from kiosk.atomic import write_atomic
+
     try:
-        tmp.write_text(text, "utf-8")
-        os.replace(tmp, path)
+        write_atomic(path, text.encode("utf-8"))
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise AdminError(f"{path}: cannot write ({exc.strerror})") from None
 
 

@@ -10,10 +10,9 @@ from typing import Any
 
 from kiosk.menu import MAX_MENU_BYTES
 from kiosk.menu import validate as validate_menu
+from kiosk.menu_signature import BUNDLE_KEYS
 
 from .errors import AdminError
-
-BUNDLE_KEYS = frozenset({"menu", "key_id", "signature"})
 
 
 @dataclass(frozen=True)

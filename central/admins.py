@@ -6,21 +6,18 @@ tokens never on admin ones, and no token may be both (``check_disjoint``).
 
 from __future__ import annotations
 
-import base64
-import binascii
-import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kiosk.menu_signature import decode_b64
+
 from .errors import ConfigError
-from .kiosks import KioskRegistry
+from .kiosks import KIOSK_ID, KioskRegistry, read_tables, read_toml
 from .tokens import TokenIndex, basic_password, bearer_token, valid_token
 
-ADMIN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-KEY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+ADMIN_NAME = KEY_ID = KIOSK_ID  # one syntax for kiosk ids, admin names and key ids
 MIN_ADMIN_TOKEN = 16  # an admin token changes what every kiosk offers: no short ones
 
 
@@ -46,15 +43,7 @@ class AdminRegistry:
     @classmethod
     def from_toml(cls, path: str | Path) -> AdminRegistry:
         """Read ``[admins.<name>]`` tables with a ``token``."""
-        doc = _read_toml(path, "admins file")
-        unknown = sorted(set(doc) - {"admins"})
-        if unknown:
-            raise ConfigError(f"{path}: unknown table or key {unknown[0]!r} "
-                              "(expected [admins.<name>] tables)")
-        admins = doc.get("admins", {})
-        if not isinstance(admins, dict) or not admins:
-            raise ConfigError(f"{path}: no admins (expected [admins.<name>] tables with a token)")
-        return cls(admins, str(path))
+        return cls(read_tables(path, "admins", "<name>"), str(path))
 
     def __len__(self) -> int:
         return len(self._by_name)
@@ -83,7 +72,7 @@ class AdminRegistry:
 def read_menu_keys(path: str | Path) -> dict[str, str]:
     """Trusted menu keys from TOML: a ``[menu_keys]`` table, or ``[central.menu_keys]`` as in
     a kiosk configuration, of ``key_id = "<base64 raw Ed25519 public key>"``."""
-    doc = _read_toml(path, "menu keys file")
+    doc = read_toml(path, "menu keys file")
     keys = doc.get("menu_keys")
     if keys is None and isinstance(doc.get("central"), dict):
         keys = doc["central"].get("menu_keys")
@@ -100,24 +89,14 @@ def check_menu_keys(keys: Mapping[str, Any], source: str = "menu_keys") -> dict[
             raise ConfigError(f"{source}: key id {key_id!r}: expected letters, digits, '.', '_'"
                               " or '-', at most 64")
         try:
-            raw = base64.b64decode(value.strip(), validate=True) if isinstance(value, str) else b""
-        except (binascii.Error, ValueError):
+            raw = decode_b64(value, key_id) if isinstance(value, str) else b""
+        except ValueError:
             raw = b""
         if len(raw) != 32:
             raise ConfigError(f"{source}: {key_id}: expected base64 of a raw 32-byte Ed25519 "
                               "public key")
         checked[key_id] = value.strip()
     return checked
-
-
-def _read_toml(path: str | Path, what: str) -> dict[str, Any]:
-    try:
-        with open(path, "rb") as f:
-            return tomllib.load(f)
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the {what} ({exc.strerror})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
 
 
 def _admin(name: Any, entry: Any, source: str) -> Admin:

@@ -58,7 +58,6 @@ class Publication:
 
     record: dict[str, Any]
     menu: PublishedMenu
-    target: MenuTarget
     reaches: list[str]
     #: kiosk id -> (the version it keeps getting, where that comes from)
     shadowed: dict[str, tuple[int, str]] = field(default_factory=dict)
@@ -147,7 +146,7 @@ class MenuCatalog:
                 shadowed[kiosk.id] = (gets.version, str(source or "the server-signed menu"))
         log.info("admin %s published menu version %d for %s (key %s); it reaches %d of %d "
                  "kiosks", admin, version, target, bundle["key_id"], len(reaches), len(covered))
-        return Publication(record, served, target, reaches, shadowed)
+        return Publication(record, served, reaches, shadowed)
 
     def _check_target(self, target: MenuTarget) -> list[Kiosk]:
         if target.kind not in TARGET_KINDS:

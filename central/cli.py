@@ -92,8 +92,9 @@ def _serve(args: argparse.Namespace) -> int:
         raise ConfigError("--max-body-bytes: expected at least 1024")
     kiosks = KioskRegistry.from_toml(args.kiosks)
     _warn_if_readable(Path(args.kiosks), "kiosks file (it holds tokens)")
-    admins = AdminRegistry.from_toml(args.admins) if args.admins else None
+    admins = None
     if args.admins:
+        admins = AdminRegistry.from_toml(args.admins)
         _warn_if_readable(Path(args.admins), "admins file (it holds tokens)")
     if args.signing_key:
         _warn_if_readable(Path(args.signing_key), "signing key")

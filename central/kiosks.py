@@ -40,21 +40,7 @@ class KioskRegistry:
     @classmethod
     def from_toml(cls, path: str | Path) -> KioskRegistry:
         """Read ``[kiosks.<id>]`` tables with ``token`` and optional ``group``."""
-        try:
-            with open(path, "rb") as f:
-                doc = tomllib.load(f)
-        except OSError as exc:
-            raise ConfigError(f"{path}: cannot read the kiosks file ({exc.strerror})") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path}: not valid TOML ({exc})") from None
-        unknown = sorted(set(doc) - {"kiosks"})
-        if unknown:
-            raise ConfigError(f"{path}: unknown table or key {unknown[0]!r} "
-                              "(expected [kiosks.<id>] tables)")
-        kiosks = doc.get("kiosks", {})
-        if not isinstance(kiosks, dict) or not kiosks:
-            raise ConfigError(f"{path}: no kiosks (expected [kiosks.<id>] tables with a token)")
-        return cls(kiosks, str(path))
+        return cls(read_tables(path, "kiosks", "<id>"), str(path))
 
     def __len__(self) -> int:
         return len(self._by_id)
@@ -85,6 +71,32 @@ class KioskRegistry:
     def authenticate(self, authorization: str | None) -> Kiosk | None:
         """The kiosk whose token an ``Authorization: Bearer <token>`` header carries, or None."""
         return self._tokens.find(bearer_token(authorization))
+
+
+def read_toml(path: str | Path, what: str) -> dict[str, Any]:
+    """A TOML file (the kiosks, admins or menu keys file); ``ConfigError`` naming ``what``."""
+    try:
+        with open(path, "rb") as f:
+            return tomllib.load(f)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the {what} ({exc.strerror})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+
+
+def read_tables(path: str | Path, name: str, placeholder: str) -> dict[str, Any]:
+    """The ``[<name>.<placeholder>]`` tables of a TOML file that holds nothing else and at
+    least one of them (the kiosks file, the admins file)."""
+    doc = read_toml(path, f"{name} file")
+    unknown = sorted(set(doc) - {name})
+    if unknown:
+        raise ConfigError(f"{path}: unknown table or key {unknown[0]!r} "
+                          f"(expected [{name}.{placeholder}] tables)")
+    tables = doc.get(name, {})
+    if not isinstance(tables, dict) or not tables:
+        raise ConfigError(f"{path}: no {name} (expected [{name}.{placeholder}] tables with a "
+                          "token)")
+    return tables
 
 
 def _kiosk(kiosk_id: Any, entry: Any, source: str) -> Kiosk:

@@ -8,7 +8,6 @@ may also be PEM (PKCS#8, as ``openssl genpkey -algorithm ed25519`` writes it).
 from __future__ import annotations
 
 import base64
-import binascii
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -95,6 +94,6 @@ def verify_bundle(bundle: Any, public_keys: Mapping[str, str]) -> dict[str, Any]
 
 def _b64(text: str, what: str) -> bytes:
     try:
-        return base64.b64decode(text.strip(), validate=True)
-    except (binascii.Error, ValueError):
-        raise ConfigError(f"{what} is not valid base64") from None
+        return _kiosk_signature.decode_b64(text, what)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None

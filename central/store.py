@@ -222,21 +222,14 @@ class CentralStore:
     def heartbeats(self, kiosk_id: str, limit: int = 100) -> list[tuple[float, dict[str, Any]]]:
         """``(received_at, body)`` of the kiosk's heartbeats, newest first."""
         with self._db() as db:
-            rows = db.execute("SELECT received_at, body FROM heartbeats WHERE kiosk_id = ? "
-                              "ORDER BY seq DESC LIMIT ?", (kiosk_id, limit)).fetchall()
-        return [(r[0], json.loads(r[1])) for r in rows]
+            return _heartbeats(db, kiosk_id, limit)
 
     def recent_heartbeats(self, kiosk_ids: Iterable[str], per_kiosk: int = 2
                           ) -> dict[str, list[tuple[float, dict[str, Any]]]]:
         """``(received_at, body)`` of each kiosk's last heartbeats, newest first; one indexed
         query a kiosk under one lock (the fleet page)."""
-        found: dict[str, list[tuple[float, dict[str, Any]]]] = {}
         with self._db() as db:
-            for kiosk_id in kiosk_ids:
-                rows = db.execute("SELECT received_at, body FROM heartbeats WHERE kiosk_id = ? "
-                                  "ORDER BY seq DESC LIMIT ?", (kiosk_id, per_kiosk)).fetchall()
-                found[kiosk_id] = [(r[0], json.loads(r[1])) for r in rows]
-        return found
+            return {kiosk_id: _heartbeats(db, kiosk_id, per_kiosk) for kiosk_id in kiosk_ids}
 
     # -- published menus -------------------------------------------------------------------
 
@@ -250,14 +243,13 @@ class CentralStore:
                              (version, target_kind, target, key_id, etag, body, admin,
                               published_at))
             seq = cur.lastrowid
-        return {"seq": seq, "version": version, "target_kind": target_kind, "target": target,
-                "key_id": key_id, "etag": etag, "admin": admin, "published_at": published_at}
+        return _menu_record((seq, version, target_kind, target, key_id, etag, admin,
+                             published_at))
 
-    def menu_records(self, limit: int | None = None) -> list[dict[str, Any]]:
+    def menu_records(self) -> list[dict[str, Any]]:
         """Every published bundle's record, newest publication first (no bodies)."""
         with self._db() as db:
-            rows = db.execute(f"SELECT {_MENU_COLUMNS} FROM menus ORDER BY seq DESC LIMIT ?",
-                              (-1 if limit is None else limit,)).fetchall()
+            rows = db.execute(f"SELECT {_MENU_COLUMNS} FROM menus ORDER BY seq DESC").fetchall()
         return [_menu_record(r) for r in rows]
 
     def newest_menus(self) -> list[tuple[dict[str, Any], bytes]]:
@@ -295,5 +287,12 @@ class CentralStore:
 
 
 def _menu_record(row: tuple) -> dict[str, Any]:
-    keys = ("seq", "version", "target_kind", "target", "key_id", "etag", "admin", "published_at")
-    return dict(zip(keys, row, strict=True))
+    """A ``menus`` row of ``_MENU_COLUMNS`` as a dict keyed by the column names."""
+    return dict(zip(_MENU_COLUMNS.split(", "), row, strict=True))
+
+
+def _heartbeats(db: sqlite3.Connection, kiosk_id: str,
+                limit: int) -> list[tuple[float, dict[str, Any]]]:
+    rows = db.execute("SELECT received_at, body FROM heartbeats WHERE kiosk_id = ? "
+                      "ORDER BY seq DESC LIMIT ?", (kiosk_id, limit)).fetchall()
+    return [(r[0], json.loads(r[1])) for r in rows]

@@ -10,7 +10,6 @@ import base64
 import binascii
 import hashlib
 import hmac
-from collections.abc import Iterable
 from typing import Generic, Protocol, TypeVar
 
 
@@ -79,6 +78,3 @@ class TokenIndex(Generic[T]):
         if owner is None or not hmac.compare_digest(owner.token.encode(), token.encode()):
             return None
         return owner
-
-    def owners(self) -> Iterable[T]:
-        return self._by_hash.values()
