@@ -121,7 +121,7 @@ def run(runs: int) -> dict:
     from kiosk.menu_signature import verify_bundle
     from kiosk.menu_store import MenuStore
     from kiosk.menu_updates import MenuUpdater, Result
-    from kiosk.uplink import StatusBoard
+    from kiosk.status_board import StatusBoard
 
     private, public = generate_keypair()
     keys = {KEY_ID: public}

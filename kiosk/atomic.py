@@ -1,13 +1,14 @@
 """Replacing a small file so that a power cut leaves the old or the new content. Qt-free.
 
-Used for the last known good menu, the menu rejection, the PIN lock-out state and the status
-snapshot. The content goes to a temporary file beside the target (named ``TEMP_PREFIX...``,
-so an interrupted write can be recognised and removed), is fsynced, renamed over the target,
-and the folder is fsynced so the rename itself survives.
+Used for the last known good menu, the menu rejection, the PIN lock-out state, the status
+snapshot and the diagnostics bundle. The content goes to a temporary file beside the target
+(named ``TEMP_PREFIX...``, so an interrupted write can be recognised and removed), is fsynced,
+renamed over the target, and the folder is fsynced so the rename itself survives.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import secrets
@@ -51,6 +52,7 @@ def write_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
             os.close(fd)
         os.replace(tmp, path)
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # e.g. a USB stick already gone: report the cause
+            tmp.unlink(missing_ok=True)
         raise
     fsync_dir(path.parent)

@@ -4,15 +4,15 @@ It holds the status, the recent logs, the audit log and the configuration, and n
 personal data or secrets: the config's ``pin_hash`` and any token value are removed (the
 token file is never read into it), and every member's text is scanned for ID and mobile
 numbers, the PIN hash and the token, which are masked or removed before it is written.
-The zip is written under a temporary name, fsynced and renamed, so a stick pulled mid-way
-leaves no file that looks complete.
+The zip is put together in memory and written with ``atomic.write_atomic`` (a temporary
+name, fsync, rename), so a stick pulled mid-way leaves no file that looks complete.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import glob
+import io
 import json
 import logging
 import os
@@ -22,7 +22,7 @@ import zipfile
 from pathlib import Path
 
 from kiosk import __version__
-from kiosk.atomic import fsync_dir
+from kiosk.atomic import write_atomic
 from kiosk.audit import AuditLog
 from kiosk.config import SCHEMA, Config
 from kiosk.logs import mask_text, recent_log_lines
@@ -64,24 +64,18 @@ def export_bundle(dest_dir: Path, *, config: Config, status: dict, audit: AuditL
     members = _members(config, status, audit, log_lines)
     scrub = _scrubber(config, personal or {})
     path = dest_dir / bundle_name(config.kiosk.id, now)
-    tmp = dest_dir / f".{path.name}.part"
     try:
         dest_dir.mkdir(parents=True, exist_ok=True)
         stamp = dt.datetime.fromtimestamp(now, dt.UTC).timetuple()[:6]
-        with open(tmp, "wb") as raw:
-            with zipfile.ZipFile(raw, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-                for name, text in members:
-                    info = zipfile.ZipInfo(name, date_time=stamp)
-                    info.compress_type = zipfile.ZIP_DEFLATED
-                    info.external_attr = 0o644 << 16
-                    zf.writestr(info, scrub(text).encode("utf-8"))
-            raw.flush()
-            os.fsync(raw.fileno())
-        os.replace(tmp, path)
-        fsync_dir(dest_dir)
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            for name, text in members:
+                info = zipfile.ZipInfo(name, date_time=stamp)
+                info.compress_type = zipfile.ZIP_DEFLATED
+                info.external_attr = 0o644 << 16
+                zf.writestr(info, scrub(text).encode("utf-8"))
+        write_atomic(path, buffer.getvalue())
     except OSError as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)  # the stick may be gone already
         raise BundleError(f"the bundle could not be written to {dest_dir}: "
                           f"{exc.strerror or exc}") from None
     log.info("diagnostics bundle written: %s", path)

@@ -217,16 +217,15 @@ def _diag_hash_pin() -> int:
 
     from kiosk.pin import PIN_DIGITS, hash_pin, valid_pin
 
-    rule = f"a PIN is {PIN_DIGITS[0]} to {PIN_DIGITS[1]} digits (0-9)"
-    if sys.stdin.isatty():
+    terminal = sys.stdin.isatty()
+    if terminal:
         pin = getpass.getpass(f"Technician PIN ({PIN_DIGITS[0]}-{PIN_DIGITS[1]} digits): ")
-        if not valid_pin(pin):
-            raise CliError(f"{rule}; no hash was made")
-        if getpass.getpass("The same PIN again: ") != pin:
-            raise CliError("the two PINs differ; no hash was made")
     else:
         pin = sys.stdin.readline().rstrip("\r\n")
-        if not valid_pin(pin):
-            raise CliError(f"{rule}; no hash was made")
+    if not valid_pin(pin):
+        raise CliError(f"a PIN is {PIN_DIGITS[0]} to {PIN_DIGITS[1]} digits (0-9); "
+                       "no hash was made")
+    if terminal and getpass.getpass("The same PIN again: ") != pin:
+        raise CliError("the two PINs differ; no hash was made")
     print(f'pin_hash = "{hash_pin(pin)}"')
     return 0

@@ -12,9 +12,9 @@ import contextlib
 import json
 import logging
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from kiosk.audit import AuditLog
 from kiosk.cli import CliError
@@ -22,6 +22,7 @@ from kiosk.cli_status import gather_status, quiet_logs
 from kiosk.config import Config, load_config
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 APP_OWNS_PRINTER = ("the kiosk app is running and owns the printer: use Reprint on its "
                     "diagnostics screen")
@@ -117,9 +118,9 @@ def sync_once(config_path: str | None) -> int:
                 audit.record("sync-now", "offline-only", pending=pending)
                 print(f"offline-only (no central.url): {pending} pending", file=sys.stderr)
                 return 0 if pending == 0 else 1
-            queue.retry_now()  # a technician asked for it: back-offs of earlier runs do not hold
             uploader = make_uploader(config, queue)
             try:
+                uploader.release_hold()  # a technician asked: earlier back-offs do not hold
                 report = uploader.sync_once()
             finally:
                 uploader.client.close()
@@ -140,20 +141,13 @@ def sync_once(config_path: str | None) -> int:
 def diag_rejected(config_path: str | None, as_json: bool, limit: int) -> int:
     """The newest ``limit`` transactions the central platform rejected, masked."""
     from kiosk.rejections import rejected_transactions
-    from offline_queue import OfflineQueue, QueueError
 
     quiet_logs()
     config = load_config(config_path)
     audit = CliAudit(config)
     with audit.failures("rejected"):
-        items: list[dict] = []
-        if config.queue_path.exists():  # no queue yet: nothing was ever rejected
-            try:
-                with OfflineQueue(config.queue_path,
-                                  key_file=config.kiosk.queue_key_file) as queue:
-                    items = rejected_transactions(queue, limit)
-            except (QueueError, OSError) as exc:
-                raise CliError(f"the queue {config.queue_path} cannot be read: {exc}") from None
+        items = _read_queue(config, lambda queue: rejected_transactions(queue, limit), [],
+                            "the queue {path} cannot be read: {exc}")
     audit.record("rejected", "ok", count=len(items))
     if as_json:
         _print_json({"count": len(items), "limit": limit, "rejected": items})
@@ -222,16 +216,25 @@ def _personal_values(config: Config) -> dict[str, str]:
     """The names and numbers the queue holds, for the bundle to mask wherever they occur.
     A queue that cannot be read stops the export: without it a name could slip through."""
     from kiosk.rejections import personal_values
+
+    return _read_queue(config, personal_values, {},
+                       "the queue {path} cannot be read to mask the names it holds ({exc}); "
+                       "no bundle was written")
+
+
+def _read_queue(config: Config, read: Callable[[Any], T], empty: T, failure: str) -> T:
+    """``read(queue)`` on the kiosk's queue; ``empty`` when there is no queue yet (nothing was
+    ever stored). A queue that cannot be read raises CliError with ``failure``, formatted
+    with ``path`` and ``exc``."""
     from offline_queue import OfflineQueue, QueueError
 
     if not config.queue_path.exists():
-        return {}
+        return empty
     try:
         with OfflineQueue(config.queue_path, key_file=config.kiosk.queue_key_file) as queue:
-            return personal_values(queue)
+            return read(queue)
     except (QueueError, OSError) as exc:
-        raise CliError(f"the queue {config.queue_path} cannot be read to mask the names it "
-                       f"holds ({exc}); no bundle was written") from None
+        raise CliError(failure.format(path=config.queue_path, exc=exc)) from None
 
 
 # --- reprints -----------------------------------------------------------------------------

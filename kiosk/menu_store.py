@@ -51,9 +51,14 @@ class StoredBundle:
 
     @property
     def version(self) -> int | None:
-        menu = self.bundle.get("menu")
-        version = menu.get("version") if isinstance(menu, dict) else None
-        return version if isinstance(version, int) and not isinstance(version, bool) else None
+        return bundle_version(self.bundle)
+
+
+def bundle_version(bundle: Any) -> int | None:
+    """The version a bundle's menu claims, unverified (for reports and comparisons only)."""
+    menu = bundle.get("menu") if isinstance(bundle, dict) else None
+    version = menu.get("version") if isinstance(menu, dict) else None
+    return version if isinstance(version, int) and not isinstance(version, bool) else None
 
 
 @functools.cache

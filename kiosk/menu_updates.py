@@ -19,11 +19,11 @@ import logging
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from kiosk import menu as menu_mod
 from kiosk.menu_signature import SignatureError, verify_bundle
-from kiosk.menu_store import MenuStore, MenuStoreError
+from kiosk.menu_store import MenuStore, MenuStoreError, bundle_version
 
 if TYPE_CHECKING:
     from kiosk.config import Config
@@ -56,7 +56,7 @@ class Outcome:
 
 
 class MenuBoard(Protocol):
-    """What the updater needs of ``kiosk.uplink.StatusBoard``."""
+    """What the updater needs of ``kiosk.status_board.StatusBoard``."""
 
     def set_menu(self, version: int, rejected: dict | None = None) -> None: ...
 
@@ -136,7 +136,7 @@ class MenuUpdater:
             return self._reject(None, NOT_JSON, str(exc), etag)
         except RecursionError:
             return self._reject(None, NOT_JSON, "nested too deeply", etag)
-        version = _peek_version(bundle)
+        version = bundle_version(bundle)  # for the report, before anything is verified
         try:
             doc = verify_bundle(bundle, self.public_keys)
             menu = menu_mod.parse(doc, "menu")
@@ -193,13 +193,6 @@ class MenuUpdater:
             log.error("the old menu rejection could not be removed: %s", exc)
 
 
-def _peek_version(bundle: Any) -> int | None:
-    """The version a bundle claims, before anything is verified (for the report only)."""
-    menu = bundle.get("menu") if isinstance(bundle, dict) else None
-    version = menu.get("version") if isinstance(menu, dict) else None
-    return version if isinstance(version, int) and not isinstance(version, bool) else None
-
-
 class MenuPoller(threading.Thread):
     """Runs ``updater.check`` on its own daemon thread: once at start, then every
     ``poll_s`` seconds, or at once after ``wake()``. Closes the updater's client at the end."""
@@ -246,11 +239,9 @@ class MenuPoller(threading.Thread):
 def make_client(config: Config) -> CentralClient:
     """A client of its own for the poller, reading answers up to 2 MiB + 1 byte (more is a
     rejection, "over 2 MiB")."""
-    from offline_queue.client import CentralClient
+    from kiosk.uplink import make_client as central_client
 
-    c = config.central
-    return CentralClient(c.url, config.kiosk.id, c.token_file, c.ca_file,
-                         max_body_bytes=MAX_MENU_BYTES + 1)
+    return central_client(config, max_body_bytes=MAX_MENU_BYTES + 1)
 
 
 def make_poller(config: Config, board: MenuBoard, running_version: int,

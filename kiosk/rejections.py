@@ -35,7 +35,7 @@ def masked_identity(identity: dict | None) -> dict | None:
 
 def rejected_transactions(queue: OfflineQueue, limit: int = 50) -> list[dict]:
     """The newest ``limit`` rejected transactions, described by ``describe_rejected``."""
-    return [describe_rejected(tx) for tx in queue.rejected(limit)]
+    return [describe_rejected(tx) for tx in queue.latest("rejected", limit)]
 
 
 def personal_values(queue: OfflineQueue, limit: int = 1000) -> dict[str, str]:

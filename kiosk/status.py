@@ -69,13 +69,12 @@ def probe_central(config: Config, timeout_s: float = 5.0) -> dict:
                               "error": None}
     if not config.central.url:
         return result
-    from offline_queue.client import CentralClient, SyncError, TokenError
+    from kiosk.uplink import make_client
+    from offline_queue.client import SyncError, TokenError
 
-    c = config.central
     try:
-        client = CentralClient(c.url, config.kiosk.id, c.token_file, c.ca_file,
-                               connect_timeout=timeout_s, read_timeout=timeout_s,
-                               max_body_bytes=PROBE_BODY_BYTES, body_timeout=timeout_s)
+        client = make_client(config, connect_timeout=timeout_s, read_timeout=timeout_s,
+                             max_body_bytes=PROBE_BODY_BYTES, body_timeout=timeout_s)
     except Exception as exc:  # noqa: BLE001 - a probe reports, it never raises
         return {**result, "reachable": False, "error": f"{type(exc).__name__}: {exc}"}
     start = time.monotonic()
@@ -267,7 +266,7 @@ def read_snapshot(path: Path, max_age_s: float = SNAPSHOT_MAX_AGE_S,
 
 
 def board_inputs(board) -> dict:
-    """What the running app knows, from its ``uplink.StatusBoard``, as ``collect_status``
+    """What the running app knows, from its ``status_board.StatusBoard``, as ``collect_status``
     keyword arguments (the app adds queue, central_probe and now)."""
     devices, menu_version, menu_rejected = board.snapshot()
     return {"devices": devices, "device_since": board.devices_since(), "sync": board.sync(),

@@ -17,9 +17,11 @@ from offline_queue.sync import SyncStatus, Uploader
 from offline_queue.worker import SyncWorker
 
 
-def make_client(config: Config) -> CentralClient:
+def make_client(config: Config, **options) -> CentralClient:
+    """A client for ``config``'s central platform; ``options`` (timeouts, body limits) go to
+    ``CentralClient``. The uploader, the menu poller and the diagnostics probe each make one."""
     c = config.central
-    return CentralClient(c.url, config.kiosk.id, c.token_file, c.ca_file)
+    return CentralClient(c.url, config.kiosk.id, c.token_file, c.ca_file, **options)
 
 
 def make_uploader(config: Config, queue: OfflineQueue) -> Uploader:

@@ -243,10 +243,6 @@ class OfflineQueue:
             ).fetchone()[0]
         return None if oldest is None else max(0.0, now - oldest)
 
-    def rejected(self, limit: int = 50) -> list[Transaction]:
-        """Up to ``limit`` rejected transactions, newest first, for technicians."""
-        return self.latest("rejected", limit)
-
     def latest(self, state: str, limit: int = 50) -> list[Transaction]:
         """Up to ``limit`` transactions in ``state``, newest first (diagnostics). One whose
         personal data cannot be decrypted comes back with identity None and fields {}."""

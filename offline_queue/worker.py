@@ -91,8 +91,7 @@ class SyncWorker(threading.Thread):
             forced = self._force.is_set()
             if forced:
                 self._force.clear()
-                self.uploader.release_hold()
-            self._sync()
+            self._sync(release_hold=forced)
             if self._stopping.is_set():
                 break
             now = time.monotonic()
@@ -117,8 +116,10 @@ class SyncWorker(threading.Thread):
         # wall-clock jump from putting the worker to sleep for hours.
         return min(self.sync_interval_s, max(0.0, held - self.uploader.now()))
 
-    def _sync(self) -> None:
+    def _sync(self, release_hold: bool = False) -> None:
         try:
+            if release_hold:
+                self.uploader.release_hold()
             report = self.uploader.sync_once(should_stop=self._stopping.is_set)
         except Exception:  # a queue or disk error must not end the thread
             log.exception("upload round failed")

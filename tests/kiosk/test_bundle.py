@@ -24,18 +24,6 @@ NOW = 1_800_000_000.0
 
 
 @pytest.fixture
-def clean_root():
-    root = logging.getLogger()
-    saved = list(root.handlers), root.level
-    yield root
-    for handler in root.handlers[:]:
-        if handler not in saved[0]:
-            root.removeHandler(handler)
-            handler.close()
-    root.setLevel(saved[1])
-
-
-@pytest.fixture
 def kiosk(tmp_path):
     pin_hash = hash_pin("2468")
     (tmp_path / "token").write_text(TOKEN + "\n")

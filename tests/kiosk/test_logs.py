@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import logging
 
-import pytest
-
 from kiosk.logs import LOG_BYTES, mask_text, setup_logging
 
 
@@ -18,18 +16,6 @@ def test_mask_text_masks_id_and_phone_numbers_only():
     assert "330106195503120016" not in masked and "13912345678" not in masked
     assert "3f1c7a52-8a7e-4f7e-9a55-0d1f4f3b2c11" in masked  # ids stay readable
     assert "17955126600000" in masked and "123456" in masked
-
-
-@pytest.fixture
-def clean_root():
-    root = logging.getLogger()
-    saved = list(root.handlers), root.level
-    yield root
-    for handler in root.handlers[:]:
-        if handler not in saved[0]:
-            root.removeHandler(handler)
-            handler.close()
-    root.setLevel(saved[1])
 
 
 def test_files_hold_masked_text_and_rotate(tmp_path, clean_root):

@@ -22,7 +22,7 @@ from kiosk.menu_updates import (
     MenuUpdater,
     Result,
 )
-from kiosk.uplink import StatusBoard
+from kiosk.status_board import StatusBoard
 from offline_queue.client import ClientResponse, TokenError, TransportError
 
 KEY_ID = "admin-2026"

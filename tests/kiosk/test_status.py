@@ -12,8 +12,8 @@ from drivers.base import DeviceState, DeviceStatus, Paper
 from kiosk import status as st
 from kiosk.config import demo_config, parse_config
 from kiosk.rejections import personal_values, rejected_transactions
+from kiosk.status_board import StatusBoard
 from kiosk.status_text import WIDTH, display_width
-from kiosk.uplink import StatusBoard
 from offline_queue import OfflineQueue
 from offline_queue.sync import SyncStatus
 
