@@ -15,9 +15,19 @@ def describe_rejected(tx: Transaction) -> dict:
         "reference": short_reference(tx.id),
         "service_id": tx.service_id,
         "created_at": tx.created_at,
-        "reason": mask_text(tx.reason or ""),
+        "reason": _masked_reason(tx),
         "identity": masked_identity(tx.identity),
     }
+
+
+def _masked_reason(tx: Transaction) -> str:
+    """The central's reason with ID and mobile numbers masked, and the resident's own name
+    too (a reason like "张三丰 is not insured here" would otherwise show it whole)."""
+    reason = mask_text(tx.reason or "")
+    name = str((tx.identity or {}).get("name") or "").strip()
+    if len(name) >= 2:
+        reason = reason.replace(name, mask_name(name))
+    return reason
 
 
 def masked_identity(identity: dict | None) -> dict | None:

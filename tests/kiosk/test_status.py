@@ -287,6 +287,13 @@ def test_rejected_transactions_are_masked_newest_first(queue):
     assert len(rejected_transactions(queue, 1)) == 1
 
 
+def test_a_rejection_reason_naming_the_resident_is_masked(queue):
+    tx = queue.enqueue("hpf-withdraw", {}, IDENTITY)
+    queue.mark_rejected(tx, "张三丰 is not insured in this county")
+    (row,) = rejected_transactions(queue, 10)
+    assert row["reason"] == "张** is not insured in this county"
+
+
 def test_rejected_with_undecryptable_data_still_listed(tmp_path):
     path = tmp_path / "q.db"
     with OfflineQueue(path) as q:
