@@ -35,6 +35,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench_common import cpu_model
+
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -94,13 +96,9 @@ def stats(ms: list[float]) -> dict:
 
 
 def machine() -> dict:
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next((ln.split(":", 1)[1].strip() for ln in f
-                        if ln.startswith("model name")), cpu)
-    except OSError:
-        pass
+    cpu = cpu_model()
+    if cpu == "?":
+        cpu = platform.processor() or platform.machine()
     import PySide6
     from PySide6 import QtCore
 
