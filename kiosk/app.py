@@ -142,7 +142,6 @@ class KioskWindow(QMainWindow):
         self.ctl.go_home()
         self._closed = False
         self.sync_worker = None
-        self.sync_status = None
         self._sync_bridge = _SyncBridge(self)
         self._sync_bridge.statusChanged.connect(self._on_sync_status)
         self.menu_poller = None
@@ -227,7 +226,6 @@ class KioskWindow(QMainWindow):
     def _on_sync_status(self, status) -> None:
         from kiosk.uplink import is_online
 
-        self.sync_status = status
         self.ctl.board.set_sync(status)
         self.ctl.online = is_online(status)
         self.topbar.show_network(self.ctl.online)
@@ -239,6 +237,11 @@ class KioskWindow(QMainWindow):
                              lambda: self._queue.get().purge_personal(retention_s),
                              lambda n: n and log.info("purged personal data of %d", n),
                              lambda exc: log.error("purge failed: %s", exc))
+
+    @property
+    def sync_status(self):
+        """The sync worker's latest status (``offline_queue.sync.SyncStatus``), or None."""
+        return self.ctl.board.sync()
 
     @property
     def queue(self):

@@ -57,8 +57,12 @@ class Controller(QObject):
         return i18n.tr(self.locale, key, **params)
 
     def _show(self, step: Step) -> None:
-        self.router.show(step.value)
-        self.screenChanged.emit(step.value)
+        self.show_screen(step.value)
+
+    def show_screen(self, name: str) -> None:
+        """Show the screen ``name`` (a step's, or "diagnostics") and tell the top bar."""
+        self.router.show(name)
+        self.screenChanged.emit(name)
 
     # -- resident actions ---------------------------------------------------------------------
     def toggle_language(self) -> None:

@@ -9,7 +9,6 @@ pad, the mode itself and the audit log.
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import logging
 import math
@@ -17,7 +16,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-from PySide6.QtCore import QEvent, QObject, QPoint, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QPoint, QTimer
 from PySide6.QtWidgets import QApplication, QWidget
 
 log = logging.getLogger(__name__)
@@ -113,9 +112,6 @@ class TechMode(QObject):
     single worker of its own, never on the GUI thread or the queue's.
     """
 
-    entered = Signal()
-    left = Signal(str)  # the audit event that ended it: "leave", "auto-leave" or "restart"
-
     def __init__(self, window):
         super().__init__(window)
         self.window = window
@@ -187,6 +183,8 @@ class TechMode(QObject):
             self.collector.stop()
         if self._pad is not None:
             self._pad.close_pad()
+        if self.active:  # closed in diagnostics: its screen stops refreshing and wipes itself
+            self.ctl.router.current.leave()
         self._closed = True
         self.executor.shutdown(wait=True)
 
@@ -237,34 +235,38 @@ class TechMode(QObject):
         return self.ctl.tr("pin.locked", m=minutes)
 
     def _check_pin(self, pin: str) -> None:
-        pin_hash = self.window.config.diagnostics.pin_hash
-        self.pad.set_busy(True)
+        pin_hash = self.window.config.diagnostics.pin_hash  # the pad is busy until answered
         self.ctl.jobs.submit(self.executor, lambda: self.gate.check(pin, pin_hash),
                              self._pin_checked, self._pin_error)
 
     def _pin_checked(self, result) -> None:
-        if not self.pad_open:
-            return  # cancelled (or timed out) while the PIN was checked
+        """Audit the answer (the gate counted it, even if the pad was cancelled meanwhile),
+        then show it, or enter."""
+        from kiosk.heartbeat import rfc3339
+
         tr = self.ctl.tr
         if result.ok:
-            self.enter()
+            if self.pad_open:
+                self.enter()
             return
         if result.reason == "wrong":
             self.record("pin-failed", "wrong", attempts_left=result.attempts_left)
             if result.newly_locked:
-                self.record("lockout", "locked", until=_iso(result.locked_until))
-                self.pad.show_message(self._locked_text(result.locked_until), locked=True)
+                self.record("lockout", "locked", until=rfc3339(result.locked_until))
+                text, locked = self._locked_text(result.locked_until), True
             else:
-                self.pad.show_message(tr("pin.wrong", n=result.attempts_left))
+                text, locked = tr("pin.wrong", n=result.attempts_left), False
         elif result.reason == "locked":
-            self.record("pin-failed", "locked", until=_iso(result.locked_until))
-            self.pad.show_message(self._locked_text(result.locked_until), locked=True)
+            self.record("pin-failed", "locked", until=rfc3339(result.locked_until))
+            text, locked = self._locked_text(result.locked_until), True
         elif result.reason == "not-configured":
             self.record("entry", "not-configured")
-            self.pad.show_message(tr("pin.not_configured"), locked=True)
+            text, locked = tr("pin.not_configured"), True
         else:
             self.record("entry", result.reason)
-            self.pad.show_message(tr("pin.bad_hash"), locked=True)
+            text, locked = tr("pin.bad_hash"), True
+        if self.pad_open:
+            self.pad.show_message(text, locked=locked)
 
     def _pin_error(self, exc: BaseException) -> None:
         log.error("PIN check failed: %s", exc)
@@ -290,9 +292,7 @@ class TechMode(QObject):
         self.window.topbar.setStyleSheet(TECH_BAR_STYLE)
         self.record("entry", "ok")
         log.info("diagnostics mode entered")
-        self.ctl.router.show("diagnostics")
-        self.ctl.screenChanged.emit("diagnostics")
-        self.entered.emit()
+        self.ctl.show_screen("diagnostics")
 
     def leave(self, event: str = "leave") -> None:
         """Back to the resident's home screen; ``event`` goes to the audit log."""
@@ -308,7 +308,6 @@ class TechMode(QObject):
         self.window.idle.paused = False
         self.window.idle.touch()
         self.ctl.go_home()
-        self.left.emit(event)
 
     def restart(self) -> None:
         """Leave and end the event loop with RESTART_EXIT_CODE: ``kiosk run`` exits with it
@@ -320,9 +319,3 @@ class TechMode(QObject):
     def _touched(self) -> None:
         if self.active:
             self._auto.start(int(self.auto_leave_s * 1000))
-
-
-def _iso(ts: float | None) -> str | None:
-    if ts is None:
-        return None
-    return dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,15 +1,16 @@
 """The running app's status, collected off the GUI thread, for the diagnostics screen and
 ``<data_dir>/status.json`` (what ``kiosk diag status`` reads).
 
-The inputs only the GUI thread holds (device states, the sync status, the menu) are copied
-there; ``collect_status`` itself runs on the queue's executor, since it reads the queue. The
-live probe of the central platform runs on the diagnostics executor and only its last answer
-is used, so a slow network never holds up the queue or the screen.
+``collect_status`` runs on the queue's executor, since it reads the queue; what the app knows
+(devices, sync, menu, notices) comes from the thread-safe ``StatusBoard`` there too. The live
+probe of the central platform runs on the diagnostics executor and only its last answer is
+used, so a slow network never holds up the queue or the screen.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -61,11 +62,12 @@ class StatusCollector(QObject):
         self.ctl.jobs.submit(self.ctl.jobs.queue_executor, job, lambda _: None,
                              lambda exc: log.warning("status snapshot not written: %s", exc))
 
-    def probe_soon(self, now: float, force: bool = False) -> None:
+    def probe_soon(self, force: bool = False) -> None:
         """Probe the central platform on the diagnostics executor unless a probe is under way
         or the last one is recent; the answer is used by the next ``collect``."""
         if not self.window.config.central.url or self._probing:
             return
+        now = time.time()
         if not force and now - self._probed_at < PROBE_EVERY_S:
             return
         self._probing, self._probed_at = True, now
@@ -84,16 +86,8 @@ class StatusCollector(QObject):
                              done, failed)
 
     def _collector(self) -> Callable[[], dict]:
-        """A function for the queue's executor, with the GUI thread's state copied now."""
-        window, ctl = self.window, self.ctl
-        board = ctl.board
-        devices = dict(ctl.device_status)
-        since = board.devices_since()
-        _devices, menu_version, menu_rejected = board.snapshot()
-        kwargs = dict(devices=devices, device_since=since, sync=window.sync_status,
-                      menu_version=menu_version, menu_rejected=menu_rejected,
-                      started_at=board.started_at, central_probe=self.probe_result,
-                      notices=board.notices())
+        """A function for the queue's executor, with the probe's last answer taken now."""
+        window, board, probe = self.window, self.ctl.board, self.probe_result
         config = window.config
 
         def collect() -> dict:
@@ -102,6 +96,7 @@ class StatusCollector(QObject):
             except Exception as exc:  # noqa: BLE001 - the overview says so instead
                 log.warning("queue not open for the status: %s", exc)
                 queue = None
-            return status_mod.collect_status(config, queue=queue, **kwargs)
+            return status_mod.collect_status(config, queue=queue, central_probe=probe,
+                                             **status_mod.board_inputs(board))
 
         return collect

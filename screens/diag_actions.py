@@ -17,7 +17,8 @@ from PySide6.QtCore import QObject, QTimer
 from drivers.base import CardEvent, CardEventKind, Paper
 from kiosk import bundle
 from kiosk.diag import describe_identity, print_self_test
-from kiosk.rejections import personal_values
+from kiosk.logs import recent_log_lines
+from kiosk.rejections import personal_values, rejected_transactions
 from kiosk.session import short_reference
 
 log = logging.getLogger(__name__)
@@ -104,10 +105,6 @@ class DiagActions(QObject):
         self.ctl.card_listener = self._card_event
         self._read_timer.start(int(self.read_timeout_s * 1000))
 
-    @property
-    def reading(self) -> bool:
-        return self._read_done is not None
-
     def _card_event(self, event: CardEvent) -> None:
         done = self._read_done
         if done is None or event.kind == CardEventKind.REMOVED:
@@ -157,9 +154,10 @@ class DiagActions(QObject):
         window = self.window
 
         def woken(_held: int) -> None:
-            self._sync_done = done
-            self._sync_timer.start(int(self.sync_timeout_s * 1000))
             worker.sync_now()  # also through a back-off or an auth hold: it was fixed
+            if self.tech.active:  # left meanwhile: wait for nothing
+                self._sync_done = done
+                self._sync_timer.start(int(self.sync_timeout_s * 1000))
 
         self.ctl.jobs.submit(self.ctl.jobs.queue_executor, lambda: window.queue.retry_now(),
                              woken, lambda exc: self._failed("sync-now", exc, done))
@@ -231,8 +229,6 @@ class DiagActions(QObject):
     # -- lists -------------------------------------------------------------------------------
     def rejected(self, done: Done) -> None:
         """The transactions the central platform rejected, masked, with their reasons."""
-        from kiosk.rejections import rejected_transactions
-
         window = self.window
 
         def listed(items: list[dict]) -> None:
@@ -249,8 +245,6 @@ class DiagActions(QObject):
 
     def logs(self, done: Done) -> None:
         """The most recent log lines, masked, newest last."""
-        from kiosk.logs import recent_log_lines
-
         data_dir = self.window.config.kiosk.data_dir
 
         def listed(lines: list[str]) -> None:
@@ -290,8 +284,7 @@ class DiagActions(QObject):
             done(Outcome("ok", self.tr("diag.export_ok", name=path.name)))
 
         def failed(exc: BaseException) -> None:
-            self.tech.record("export", "failed", folder=str(folder), error=str(exc))
-            done(Outcome("fault", str(exc)))
+            self._failed("export", exc, done, folder=str(folder))
 
         def write(personal: dict[str, str]) -> None:
             self.ctl.jobs.submit(
@@ -306,9 +299,9 @@ class DiagActions(QObject):
                              lambda: personal_values(self.window.queue), write, failed)
 
     # -- helpers -----------------------------------------------------------------------------
-    def _failed(self, event: str, exc: BaseException, done: Done) -> None:
+    def _failed(self, event: str, exc: BaseException, done: Done, **detail) -> None:
         log.error("diagnostics %s failed: %s", event, exc)
-        self.tech.record(event, "failed", error=str(exc))
+        self.tech.record(event, "failed", error=str(exc), **detail)
         done(Outcome("fault", str(exc) or type(exc).__name__))
 
 

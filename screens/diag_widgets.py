@@ -11,7 +11,6 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
-    QPushButton,
     QScrollArea,
     QScroller,
     QSizePolicy,
@@ -196,9 +195,6 @@ class ListPanel(QWidget):
     def lines(self) -> list[str]:
         return [w.text() for w in self._content.findChildren(QLabel, "label:diag-line")
                 if not w.isHidden()]  # cleared ones wait hidden for deletion
-
-    def choices(self) -> list[QPushButton]:
-        return [w for w in self._content.findChildren(QPushButton) if not w.isHidden()]
 
     def page(self, direction: int) -> None:
         bar = self.scroll.verticalScrollBar()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import time
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
@@ -33,7 +32,7 @@ log = logging.getLogger(__name__)
 REFRESH_MS = 2500
 SIDE_W = 500  # the actions' column in landscape: two buttons side by side
 SECTIONS = ("card_reader", "printer", "central", "queue", "menu", "disk", "kiosk")
-# (objectName, translation key, method of DiagActions or of the screen)
+# (objectName, translation key); what each does is in DiagnosticsScreen._run
 ACTIONS = (
     ("btn:diag-test-print", "diag.test_print"),
     ("btn:diag-test-read", "diag.test_read"),
@@ -118,7 +117,7 @@ class DiagnosticsScreen(Screen):
         self._arrange()
         self.views.setCurrentWidget(self._overview)
         self._timer.start()
-        self.collector.probe_soon(time.time(), force=True)
+        self.collector.probe_soon(force=True)
         self.collect()
         super().enter()
 
@@ -199,7 +198,7 @@ class DiagnosticsScreen(Screen):
         if self._collecting:
             return
         self._collecting = True
-        self.collector.probe_soon(time.time())
+        self.collector.probe_soon()
         self.collector.collect(self._collected, self._collect_failed)
 
     def _collected(self, status: dict) -> None:
@@ -303,23 +302,25 @@ class DiagnosticsScreen(Screen):
             self._show_feedback(Outcome("", self.tr("diag.restarting")))
             self.tech.restart()
             return
-        action = dict(ACTIONS)[name]
-        self._running.add(name)
-        self.buttons[name].setEnabled(False)
-        self._show_feedback(Outcome("", self.tr("diag.running", action=self.tr(action))))
+        a = self.actions
+        wait = self.tr("diag.read_wait", s=f"{a.read_timeout_s:g}") \
+            if name == "btn:diag-test-read" else ""
+        self._begin(name, wait)
 
         def done(outcome: Outcome) -> None:
             self._finished(name, outcome)
 
-        a = self.actions
-        if name == "btn:diag-test-read":
-            self._show_feedback(Outcome("", self.tr("diag.running", action=self.tr(action))
-                                        + "\n" + self.tr("diag.read_wait",
-                                                         s=f"{a.read_timeout_s:g}")))
         {"btn:diag-test-print": a.test_print, "btn:diag-test-read": a.test_read,
          "btn:diag-sync": a.sync_now, "btn:diag-reprint": a.reprint,
          "btn:diag-rejected": a.rejected, "btn:diag-logs": a.logs,
          "btn:diag-export": a.export_folders}[name](done)
+
+    def _begin(self, name: str, extra: str = "") -> None:
+        """``name`` is running: its button waits, the feedback says so (and ``extra``)."""
+        self._running.add(name)
+        self.buttons[name].setEnabled(False)
+        text = self.tr("diag.running", action=self.tr(dict(ACTIONS)[name]))
+        self._show_feedback(Outcome("", f"{text}\n{extra}" if extra else text))
 
     def _finished(self, name: str, outcome: Outcome) -> None:
         self._running.discard(name)
@@ -330,7 +331,7 @@ class DiagnosticsScreen(Screen):
         if name == "btn:diag-export" and outcome.paths:
             self.panel.show_choices(outcome.text, outcome.paths, self._export_to)
             self.views.setCurrentWidget(self.panel)
-            self._show_feedback(Outcome(outcome.level, outcome.text))
+            self._show_feedback(outcome)
             return
         mark = {"ok": "✓", "warn": "!", "fault": "✗"}.get(outcome.level, "")
         self._show_feedback(Outcome(outcome.level, self.tr("diag.outcome", mark=mark,
@@ -343,10 +344,7 @@ class DiagnosticsScreen(Screen):
     def _export_to(self, folder: Path) -> None:
         name = "btn:diag-export"
         self.close_panel()
-        self._running.add(name)
-        self.buttons[name].setEnabled(False)
-        action = self.tr("diag.export")
-        self._show_feedback(Outcome("", self.tr("diag.running", action=action)))
+        self._begin(name)
         self.actions.export(folder, self.status, lambda outcome: self._finished(name, outcome))
 
     def close_panel(self) -> None:

@@ -19,7 +19,7 @@ MAX_DIGITS = 12
 
 
 class PinPad(QFrame):
-    submitted = Signal(str)  # the PIN typed; the pad keeps no copy
+    submitted = Signal(str)  # the PIN typed; the pad keeps no copy, OK waits for the answer
     cancelled = Signal(str)  # "cancel" (the button) or "timeout"
 
     def __init__(self, parent: QWidget, tr):
@@ -116,11 +116,6 @@ class PinPad(QFrame):
         self.message.setText(text)
         self.message.setVisible(bool(text))
         self.keypad.setEnabled(not locked)
-        self._update_ok()
-
-    def set_busy(self, busy: bool) -> None:
-        """While the PIN is being checked, OK waits."""
-        self._busy = busy
         self._update_ok()
 
     # -- internals ---------------------------------------------------------------------------

@@ -186,11 +186,8 @@ def test_sync_now_on_an_offline_only_kiosk_says_so(qtbot, window):
                                             for e in audit_entries(window)]
 
 
-def test_sync_now_uploads_a_held_back_transaction(qtbot, tmp_path):
-    from central.server import CentralServer
-
-    central = CentralServer(tmp_path / "central.db", kiosks={"DIAG-0001": {"token": "t0k3n-diag"}})
-    central.start()
+def test_sync_now_uploads_a_held_back_transaction(qtbot, tmp_path, start_central):
+    central = start_central({"DIAG-0001": {"token": "t0k3n-diag"}})
     (tmp_path / "token").write_text("t0k3n-diag")
     config = diag_toml(tmp_path, central=f'[central]\nurl = "{central.url}"\n'
                                           'token_file = "token"\nmax_backoff_s = 300\n')
@@ -215,14 +212,11 @@ def test_sync_now_uploads_a_held_back_transaction(qtbot, tmp_path):
         assert "令牌有效" in tile(win, "central").detail()
     finally:
         close_window(win)
-        central.stop()
 
 
-def test_sync_now_after_the_token_is_fixed_does_not_wait_out_the_auth_hold(qtbot, tmp_path):
-    from central.server import CentralServer
-
-    central = CentralServer(tmp_path / "central.db", kiosks={"DIAG-0001": {"token": "right"}})
-    central.start()
+def test_sync_now_after_the_token_is_fixed_does_not_wait_out_the_auth_hold(qtbot, tmp_path,
+                                                                          start_central):
+    central = start_central({"DIAG-0001": {"token": "right"}})
     (tmp_path / "token").write_text("wrong")
     config = diag_toml(tmp_path, central=f'[central]\nurl = "{central.url}"\n'
                                           'token_file = "token"\nauth_retry_s = 3600\n')
@@ -239,7 +233,6 @@ def test_sync_now_after_the_token_is_fixed_does_not_wait_out_the_auth_hold(qtbot
         assert central.store.transaction(tx) is not None
     finally:
         close_window(win)
-        central.stop()
 
 
 def test_reprint_of_a_receipt_that_failed_to_print(qtbot, window):
