@@ -105,12 +105,12 @@ def self_test_page(config: Config, uri: str, width_dots: int, before: DeviceStat
     )
 
 
-def print_self_test(config: Config, printer, uri: str) -> tuple[str, DeviceStatus]:
+def print_self_test(config: Config, printer) -> tuple[str, DeviceStatus]:
     """Print the test page on an open ``printer``: ``(error or "", status after)``. Used by
     ``kiosk diag test-print`` and by the diagnostics screen on the app's own printer."""
     from kiosk.receipt import render_receipt
 
-    page = self_test_page(config, uri, printer.width_dots, printer.status())
+    page = self_test_page(config, printer.uri, printer.width_dots, printer.status())
     error = ""
     try:
         printer.print_image(render_receipt(page, printer.width_dots), name=page.transaction_id)
@@ -124,7 +124,7 @@ def test_print(config: Config) -> dict:
     uri = config.devices.printer
     printer = open_printer(config)
     try:
-        error, after = print_self_test(config, printer, uri)
+        error, after = print_self_test(config, printer)
     finally:
         printer.close()
     result = {"printer": uri, "printed": not error, **after.as_dict()}

@@ -80,7 +80,7 @@ class DiagActions(QObject):
         printer, config = self.ctl.printer, self.window.config
 
         def job():
-            return print_self_test(config, printer, printer.uri)
+            return print_self_test(config, printer)
 
         def finished(result) -> None:
             error, status = result

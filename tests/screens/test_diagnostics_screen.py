@@ -428,3 +428,16 @@ def test_every_touch_target_is_large_enough(qtbot, window):
         for button in window.router.current.findChildren(QAbstractButton):
             if button.isVisible():
                 assert button.height() >= 90, (size, button.objectName(), button.height())
+
+
+def test_closing_the_window_in_diagnostics_stops_its_refresh_and_wipes_it(qtbot, tmp_path):
+    win = make_window(qtbot, diag_toml(tmp_path))
+    enter(qtbot, win)
+    screen = win.router.current
+    wait_tiles(qtbot, win)
+    run(qtbot, win, "btn:diag-logs", "最近")
+    close_window(win)  # e.g. SIGTERM while a technician is at the kiosk
+    assert not screen._timer.isActive()
+    assert all(not t.detail() for t in screen.tiles.values())
+    assert not screen.feedback.text()
+    qtbot.wait(3000)  # past one refresh period: nothing is submitted to the closed executors
