@@ -239,7 +239,7 @@ def _token(args: argparse.Namespace) -> str:
 
 def _write_text(path: Path, text: str) -> None:
     """Write ``text`` whole or not at all: a half-written bundle is never left behind."""
-    from kiosk.atomic import write_atomic
+    from contract.atomic import write_atomic
 
     try:
         write_atomic(path, text.encode("utf-8"))

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kiosk.menu import MAX_MENU_BYTES
-from kiosk.menu import validate as validate_menu
-from kiosk.menu_signature import BUNDLE_KEYS
+from contract.menu import MAX_MENU_BYTES
+from contract.menu import validate as validate_menu
+from contract.signing import BUNDLE_KEYS
 
 from .errors import AdminError
 

@@ -62,7 +62,7 @@ for _p in (ROOT, ROOT / "tests" / "drivers"):
 AIMS_S = {"ga467": 1.5, "pcsc": 1.0}
 BAUD = 115200
 MAX_PAUSE_S = 0.5
-STEP_S = 0.2  # what kiosk.workers.CardReaderThread passes to wait_event
+STEP_S = 0.2  # what kiosk.shell.workers.CardReaderThread passes to wait_event
 
 
 def _stats(values: list[float]) -> dict:
@@ -107,7 +107,7 @@ class Kiosk:
         QTest.mouseClick(self._visible(name)[0], Qt.MouseButton.LeftButton)
 
     def to_identify(self) -> None:
-        from kiosk.session import Step
+        from kiosk.visit.session import Step
 
         self.window.ctl.go_home()
         self.touch("category:housing-fund")
@@ -163,7 +163,7 @@ def wait_removed(reader, kind_removed, timeout: float = 5.0) -> None:
 # --- GA 467 -----------------------------------------------------------------------------------
 
 def ga467_split(emulator, placed: float, identity_at: float) -> dict:
-    from drivers.ga467_frames import FIND_CARD, READ_TEXT_PHOTO, SELECT_CARD
+    from drivers.ga467.frames import FIND_CARD, READ_TEXT_PHOTO, SELECT_CARD
 
     log = [(t, (c, p)) for t, c, p in list(emulator.log) if t >= placed - 1.0]
     select_at = next(t for t, cmd in log if cmd == SELECT_CARD and t >= placed)
@@ -175,7 +175,7 @@ def ga467_split(emulator, placed: float, identity_at: float) -> dict:
 
 
 def polls_since(emulator, since: float) -> int:
-    from drivers.ga467_frames import FIND_CARD
+    from drivers.ga467.frames import FIND_CARD
 
     return sum(1 for t, c, p in list(emulator.log) if t > since and (c, p) == FIND_CARD)
 
@@ -188,7 +188,7 @@ def run_ga467(app, folder: Path, reads: int, rng: random.Random) -> dict:
     from ga467_emulator import Ga467Emulator
 
     from drivers.base import CardEventKind
-    from drivers.ga467_reader import Ga467Reader
+    from drivers.ga467.reader import Ga467Reader
 
     app_emu = Ga467Emulator(folder / "ttyGA-app", baudrate=BAUD).start()
     drv_emu = Ga467Emulator(folder / "ttyGA-drv", baudrate=BAUD).start()
@@ -241,7 +241,7 @@ def pcsc_unusable() -> str | None:
         import pcsc_rig  # noqa: F401
         import vpcd_card  # noqa: F401
 
-        import drivers.pcsc_reader  # noqa: F401
+        import drivers.pcsc.reader  # noqa: F401
     except Exception as exc:  # noqa: BLE001 - any import failure means "not usable"
         return f"PC/SC modules not importable ({type(exc).__name__}: {exc})"
     from pcsc_rig import VPCD_LIB, pcscd_path, pcscd_socket_listening, running_pcscd_pids
@@ -281,7 +281,7 @@ def run_pcsc(app, folder: Path, reads: int, rng: random.Random) -> dict:
     from pcsc_rig import READER_0, READER_1, PcscdRig, pcscd_path, wait_readers
 
     from drivers.base import CardEventKind
-    from drivers.pcsc_reader import PcscReader
+    from drivers.pcsc.reader import PcscReader
 
     rig = PcscdRig(folder / "pcscd", pcscd_path())
     try:

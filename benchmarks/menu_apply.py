@@ -112,14 +112,14 @@ def run(runs: int) -> dict:
     from PySide6.QtWidgets import QApplication
 
     from central.signing import generate_keypair, sign_menu
-    from kiosk import menu as menu_mod
-    from kiosk import resources
+    from contract import menu as menu_mod
+    from contract import resources
+    from contract.signing import verify_bundle
     from kiosk.app import create_window
     from kiosk.config import demo_config
-    from kiosk.menu_signature import verify_bundle
-    from kiosk.menu_store import MenuStore
-    from kiosk.menu_updates import MenuUpdater, Result
-    from kiosk.status_board import StatusBoard
+    from uplink.menu_poller import MenuUpdater, Result
+    from uplink.menu_store import MenuStore
+    from uplink.status_board import StatusBoard
 
     private, public = generate_keypair()
     keys = {KEY_ID: public}
@@ -223,7 +223,7 @@ STARTUP_CHILD = r"""
 import json, sys, time
 import kiosk.app  # what the kiosk has imported when it picks its menu
 from kiosk.config import load_config_file
-from kiosk.menu_store import load_running_menu
+from uplink.menu_store import load_running_menu
 from pathlib import Path
 config = load_config_file(Path(sys.argv[1]))
 t0 = time.perf_counter()
@@ -240,8 +240,8 @@ def startup_load(runs: int) -> dict:
     import subprocess
 
     from central.signing import generate_keypair, sign_menu
-    from kiosk import resources
-    from kiosk.menu_store import MenuStore
+    from contract import resources
+    from uplink.menu_store import MenuStore
 
     private, public = generate_keypair()
     default_doc = json.loads(resources.default_menu_path().read_text("utf-8"))

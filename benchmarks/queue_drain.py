@@ -61,7 +61,7 @@ SERVICES = ("hpf-withdraw", "pension-certify", "medical-reimburse")
 
 def content(i: int) -> tuple[str, dict, dict]:
     """Service id, fields and identity of the ``i``-th transaction (deterministic)."""
-    from kiosk.personal import id_check_char
+    from contract.personal import id_check_char
 
     name = SURNAMES[i % len(SURNAMES)] + GIVEN[(i * 7) % len(GIVEN)]
     if i % 3:
@@ -140,8 +140,8 @@ def _proc_status() -> dict[str, int]:
 
 def child_drain(folder: Path, url: str) -> dict:
     from offline_queue import OfflineQueue
-    from offline_queue.client import CentralClient
-    from offline_queue.sync import Uploader
+    from uplink.client import CentralClient
+    from uplink.uploader import Uploader
 
     queue = OfflineQueue(folder / "queue.db")
     rss_start = _proc_status()["VmRSS"]

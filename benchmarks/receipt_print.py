@@ -6,7 +6,7 @@ Aims: a receipt renders in under 100 ms; the printer starts printing within 0.5 
 resident's confirm.
 
 1. Render. For each paper width (384, 512, 576 dots) and each of two Chinese receipts, a fresh
-   process imports ``kiosk.receipt`` (timed), calls ``render_receipt`` once (the first call
+   process imports ``kiosk.receipts.render`` (timed), calls ``render_receipt`` once (the first call
    loads the fonts, timed on its own), then ``--renders`` more times (median, p95). The job
    size is ``len(build_job(image, width))``, the bytes the driver sends. The receipts: "visit",
    the one the app printed for the benchmark's housing-fund visit (captured from the first
@@ -89,7 +89,7 @@ def _stats(values: list[float]) -> dict:
 
 def render_child(kind: str, width: int, n: int, data_file: str) -> dict:
     t0 = time.perf_counter()
-    from kiosk.receipt import render_receipt
+    from kiosk.receipts.render import render_receipt
     imported = time.perf_counter() - t0
     if kind == "long":
         from escpos_receipts import zh_receipt
@@ -104,7 +104,7 @@ def render_child(kind: str, width: int, n: int, data_file: str) -> dict:
         t0 = time.perf_counter()
         image = render_receipt(data, width)
         times.append(time.perf_counter() - t0)
-    from drivers.escpos_printer import build_job
+    from drivers.escpos.printer import build_job
     job = build_job(image, width)
     build = []
     for _ in range(10):
@@ -230,7 +230,7 @@ class AppRig:
         QTest.mouseClick(self._visible(name)[0], Qt.MouseButton.LeftButton)
 
     def visit(self) -> dict:
-        from kiosk.summary import receipt_data
+        from kiosk.visit.summary import receipt_data
 
         ctl, rec = self.window.ctl, self.receiver
         self.touch("category:housing-fund")
@@ -253,7 +253,7 @@ class AppRig:
         spin(self.app, lambda: rec.time_of(job_end) is not None, 10, "the job's last byte")
         render_end = render_s = None
         for t, name, msg, args in self.marks.marks[first_mark:]:
-            if name == "kiosk.receipt" and msg.startswith("rendered receipt"):
+            if name == "kiosk.receipts.render" and msg.startswith("rendered receipt"):
                 render_end, render_s = t, args[-1] / 1000
         data = receipt_data(ctl.session.visit, ctl.locale, ctl.config.kiosk.id,
                             ctl.config.kiosk.service_point)
@@ -334,8 +334,8 @@ def driver_alone(printer, receiver, image) -> dict:
 
 
 def run_transport(app, transport: str, runs: int, folder: Path, marks: _Marks) -> dict:
-    from drivers.escpos_printer import EscposPrinter
-    from kiosk.receipt import render_receipt
+    from drivers.escpos.printer import EscposPrinter
+    from kiosk.receipts.render import render_receipt
 
     rig = AppRig(app, transport, folder, marks)
     first = rig.visit()
@@ -468,7 +468,7 @@ def main() -> int:
     from PySide6.QtWidgets import QApplication
 
     marks = _Marks()
-    for name in ("kiosk.receipt", "drivers.escpos_printer"):
+    for name in ("kiosk.receipts.render", "drivers.escpos.printer"):
         lg = logging.getLogger(name)
         lg.setLevel(logging.DEBUG)
         lg.addHandler(marks)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kiosk.menu_signature import decode_b64
+from contract.signing import decode_b64
 
 from .errors import ConfigError
 from .kiosks import KIOSK_ID, KioskRegistry, read_tables, read_toml

@@ -52,7 +52,7 @@ def published(bundle: dict[str, Any]) -> PublishedMenu:
 
 def menu_problems(menu: Any) -> list[str]:
     """Problems kiosks would find in ``menu`` (the kiosk's own schema and rules)."""
-    from kiosk.menu import validate  # the same checks the kiosk applies before it switches
+    from contract.menu import validate  # the same checks the kiosk applies before it switches
 
     return validate(menu)
 

@@ -15,9 +15,9 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from kiosk import menu_signature as _kiosk_signature
-from kiosk.menu_signature import BUNDLE_KEYS as BUNDLE_KEYS  # re-exported
-from kiosk.menu_signature import canonical_bytes as canonical_bytes  # re-exported
+from contract import signing as _kiosk_signature
+from contract.signing import BUNDLE_KEYS as BUNDLE_KEYS  # re-exported
+from contract.signing import canonical_bytes as canonical_bytes  # re-exported
 
 from .errors import ConfigError, SignatureError
 
@@ -83,7 +83,7 @@ def sign_menu(menu: Mapping[str, Any], private_key: Ed25519PrivateKey | str,
 def verify_bundle(bundle: Any, public_keys: Mapping[str, str]) -> dict[str, Any]:
     """The menu of ``bundle`` if its signature verifies with the named trusted key.
 
-    The kiosk's own check (``kiosk.menu_signature.verify_bundle``), raising the central's
+    The kiosk's own check (``contract.signing.verify_bundle``), raising the central's
     ``SignatureError`` with the same message; it never returns an unverified menu.
     """
     try:

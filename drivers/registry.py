@@ -13,16 +13,16 @@ from drivers.base import CardReader, DeviceConfigError, Printer
 
 # scheme -> "module:Class"; a scheme missing here is a configuration error naming the URI.
 CARD_READERS = {
-    "sim": "drivers.sim_reader:SimCardReader",
-    "serial": "drivers.ga467_reader:Ga467Reader",  # serial:///dev/ttyUSB0?protocol=ga467
-    "pcsc": "drivers.pcsc_reader:PcscReader",  # pcsc:?reader=SUBSTRING&profile=uid|beid
+    "sim": "drivers.sim.reader:SimCardReader",
+    "serial": "drivers.ga467.reader:Ga467Reader",  # serial:///dev/ttyUSB0?protocol=ga467
+    "pcsc": "drivers.pcsc.reader:PcscReader",  # pcsc:?reader=SUBSTRING&profile=uid|beid
 }
 PRINTERS = {
-    "sim": "drivers.sim_printer:SimPrinter",
-    "socket": "drivers.escpos_printer:EscposPrinter",
-    "serial": "drivers.escpos_printer:EscposPrinter",
-    "usb": "drivers.escpos_printer:EscposPrinter",
-    "file": "drivers.escpos_printer:EscposPrinter",
+    "sim": "drivers.sim.printer:SimPrinter",
+    "socket": "drivers.escpos.printer:EscposPrinter",
+    "serial": "drivers.escpos.printer:EscposPrinter",
+    "usb": "drivers.escpos.printer:EscposPrinter",
+    "file": "drivers.escpos.printer:EscposPrinter",
 }
 
 

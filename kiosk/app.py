@@ -17,18 +17,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from contract import menu as menu_mod
 from drivers import registry
-from kiosk import menu as menu_mod
 from kiosk.config import Config, load_config
-from kiosk.controller import Controller
-from kiosk.idle import IdleOverlay, IdleWatcher
-from kiosk.menu_store import load_running_menu
-from kiosk.session import Step
-from kiosk.tech_entry import TechMode
-from kiosk.workers import CardReaderThread, LazyQueue
+from kiosk.shell.controller import Controller
+from kiosk.shell.idle import IdleOverlay, IdleWatcher
+from kiosk.shell.technician_mode import TechMode
+from kiosk.shell.workers import CardReaderThread, LazyQueue
+from kiosk.visit.session import Step
 from screens import theme
 from screens.router import Router
-from screens.widgets import button, label
+from screens.widgets.basic import button, label
+from uplink.menu_store import load_running_menu
 
 log = logging.getLogger(__name__)
 
@@ -187,7 +187,7 @@ class KioskWindow(QMainWindow):
         status reaches the GUI through a signal. Offline-only kiosks start none."""
         if not self.config.central.url:
             return
-        from kiosk.uplink import make_worker
+        from kiosk.central_link import make_worker
 
         def started(worker) -> None:
             if self._closed:
@@ -208,7 +208,7 @@ class KioskWindow(QMainWindow):
         home. Offline-only kiosks start none."""
         if not self.config.central.url:
             return
-        from kiosk.menu_updates import make_poller
+        from uplink.menu_poller import make_poller
 
         def started(poller) -> None:
             if self._closed:
@@ -224,7 +224,7 @@ class KioskWindow(QMainWindow):
             started, lambda exc: log.error("menu updates not started: %s", exc))
 
     def _on_sync_status(self, status) -> None:
-        from kiosk.uplink import is_online
+        from kiosk.central_link import is_online
 
         self.ctl.board.set_sync(status)
         self.ctl.online = is_online(status)
@@ -240,7 +240,7 @@ class KioskWindow(QMainWindow):
 
     @property
     def sync_status(self):
-        """The sync worker's latest status (``offline_queue.sync.SyncStatus``), or None."""
+        """The sync worker's latest status (``uplink.uploader.SyncStatus``), or None."""
         return self.ctl.board.sync()
 
     @property

@@ -6,7 +6,7 @@ import functools
 import json
 import logging
 
-from kiosk import resources
+from contract import resources
 
 log = logging.getLogger(__name__)
 

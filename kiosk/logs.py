@@ -11,7 +11,7 @@ import logging.handlers
 import re
 from pathlib import Path
 
-from kiosk.personal import mask_id_number, mask_phone
+from contract.personal import mask_id_number, mask_phone
 
 LOG_BYTES = 1_000_000  # per file
 LOG_FILES = 5  # kept besides the current one

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtWidgets import QWidget
 
 if TYPE_CHECKING:
-    from kiosk.controller import Controller
+    from kiosk.shell.controller import Controller
 
 # name -> "module:Class"; modules are imported the first time their screen is shown.
 REGISTRY: dict[str, str] = {
@@ -19,7 +19,7 @@ REGISTRY: dict[str, str] = {
     "confirm": "screens.confirm:ConfirmScreen",
     "done": "screens.done:DoneScreen",
     "error": "screens.error:ErrorScreen",
-    "diagnostics": "screens.diagnostics:DiagnosticsScreen",  # technicians only, not a Step
+    "diagnostics": "screens.diagnostics.screen:DiagnosticsScreen",  # technicians only, not a Step
 }
 
 
@@ -49,7 +49,7 @@ class Screen(QWidget):
         """The top bar's text: the service being done, else the kiosk's name."""
         visit = self.ctl.session.visit
         if visit is not None and visit.service is not None:
-            from kiosk.menu import text
+            from contract.menu import text
 
             return text(visit.service.title, self.ctl.locale)
         return self.tr("app.name")

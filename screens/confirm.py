@@ -5,9 +5,9 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QBoxLayout, QGridLayout, QVBoxLayout
 
-from kiosk.summary import summary_rows
+from kiosk.visit.summary import summary_rows
 from screens.base import Screen
-from screens.widgets import button, card_frame, clear_layout, label
+from screens.widgets.basic import button, card_frame, clear_layout, label
 
 
 class ConfirmScreen(Screen):

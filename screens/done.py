@@ -7,7 +7,7 @@ from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout
 
 from screens.base import Screen
-from screens.widgets import button, label, svg_pixmap
+from screens.widgets.basic import button, label, svg_pixmap
 
 COUNTDOWN_S = 30
 

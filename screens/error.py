@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout
 
 from screens.base import Screen
-from screens.widgets import button, label, svg_pixmap
+from screens.widgets.basic import button, label, svg_pixmap
 
 
 class ErrorScreen(Screen):

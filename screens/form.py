@@ -13,11 +13,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kiosk.menu import text
+from contract.menu import text
 from screens.base import Screen
-from screens.datepicker import DatePicker
-from screens.keypad import LetterKeyboard, NumericKeypad
-from screens.widgets import button, clear_layout, label
+from screens.widgets.basic import button, clear_layout, label
+from screens.widgets.datepicker import DatePicker
+from screens.widgets.keypad import LetterKeyboard, NumericKeypad
 
 # Longest input each keypad type allows, so a resident cannot type on forever.
 MAX_LEN = {"phone": 11, "id_number": 18, "number": 12, "date": 10}

@@ -5,10 +5,10 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from drivers.sim_reader import SAMPLE_RESIDENTS
-from kiosk.personal import mask_id_number, mask_name
+from contract.personal import mask_id_number, mask_name
+from drivers.sim.reader import SAMPLE_RESIDENTS
 from screens.base import Screen
-from screens.widgets import button, label, svg_pixmap
+from screens.widgets.basic import button, label, svg_pixmap
 
 
 class IdentifyScreen(Screen):

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QStackedWidget
 from screens.base import Screen, screen_class
 
 if TYPE_CHECKING:
-    from kiosk.controller import Controller
+    from kiosk.shell.controller import Controller
 
 log = logging.getLogger(__name__)
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QVBoxLayout
 
-from kiosk.menu import text
+from contract.menu import text
 from screens.base import Screen
-from screens.widgets import PagedGrid, Tile, label
+from screens.widgets.basic import PagedGrid, Tile, label
 
 
 class ServicesScreen(Screen):

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from pyzbar.pyzbar import decode
 
-from kiosk.receipt import ReceiptData
+from kiosk.receipts.render import ReceiptData
 
 TX_ID = "3f1c7a52-9b1e-4c55-8d2a-0e6f2b7c9a14"
 # Long enough that the 384-dot receipt is taller than python-escpos's 960-row fragments.

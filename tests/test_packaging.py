@@ -27,7 +27,7 @@ def test_wheel_ships_data_files(wheel):
     for required in ("kiosk_config/menu.default.json", "kiosk_config/menu.schema.json",
                      "kiosk_config/kiosk.example.toml", "kiosk_config/translations/zh_CN.json",
                      "kiosk_config/translations/en.json", "kiosk_config/icons/card-reader.svg",
-                     "kiosk/app.py", "screens/home.py", "drivers/sim_reader.py",
+                     "kiosk/app.py", "screens/home.py", "drivers/sim/reader.py",
                      "offline_queue/queue.py"):
         assert required in names, f"{required} missing from the wheel"
     assert not any(n.startswith("tests/") for n in names)
@@ -41,7 +41,7 @@ def test_installed_wheel_runs_the_demo_tour(wheel, tmp_path):
            "XDG_DATA_HOME": str(tmp_path / "xdg")}
     env.pop("KIOSK_CONFIG", None)
     probe = subprocess.run(
-        [sys.executable, "-c", "import kiosk, kiosk.resources as r; "
+        [sys.executable, "-c", "import kiosk, contract.resources as r; "
          "print(kiosk.__file__); print(r.config_dir())"],
         cwd=tmp_path, env=env, capture_output=True, text=True, check=True)
     kiosk_file, config_dir = probe.stdout.split()

@@ -16,7 +16,7 @@ import time
 import tty
 from pathlib import Path
 
-from drivers.ga467_frames import (
+from drivers.ga467.frames import (
     FIND_CARD,
     PHOTO_SIZE,
     PREAMBLE,

@@ -10,7 +10,7 @@ from escpos.printer import Dummy
 from escpos_receiver import EscposParser, TcpReceiver
 from PIL import Image
 
-from drivers.escpos_printer import build_job
+from drivers.escpos.printer import build_job
 
 
 def checker(width: int = 64, height: int = 40) -> Image.Image:

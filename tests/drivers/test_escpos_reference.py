@@ -27,8 +27,8 @@ def test_printed_receipt_matches_the_reference(tmp_path):
     from escpos_receipts import TX_ID, qr_texts, zh_receipt
     from escpos_receiver import TcpReceiver
 
-    from drivers.escpos_printer import EscposPrinter
-    from kiosk.receipt import render_receipt
+    from drivers.escpos.printer import EscposPrinter
+    from kiosk.receipts.render import render_receipt
 
     with TcpReceiver() as receiver, EscposPrinter(receiver.uri, timeout=1.0) as printer:
         printer.print_image(render_receipt(zh_receipt(), 384), name="reference")
@@ -52,7 +52,7 @@ def regenerate() -> None:
     sys.path[:0] = [str(here), str(here.parent), str(here.parents[1])]
     from escpos_receipts import zh_receipt
 
-    from kiosk.receipt import render_receipt
+    from kiosk.receipts.render import render_receipt
 
     REFERENCE.parent.mkdir(exist_ok=True)
     render_receipt(zh_receipt(), 384).save(REFERENCE, optimize=True)

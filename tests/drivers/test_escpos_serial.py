@@ -9,8 +9,8 @@ from escpos_receipts import TX_ID, qr_texts, zh_receipt
 from escpos_receiver import Behaviour, PtyReceiver
 
 from drivers.base import DeviceState, DeviceStatus, Paper, PrinterError
-from drivers.escpos_printer import EscposPrinter
-from kiosk.receipt import render_receipt
+from drivers.escpos.printer import EscposPrinter
+from kiosk.receipts.render import render_receipt
 
 
 @pytest.fixture(scope="module")

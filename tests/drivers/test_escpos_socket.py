@@ -11,9 +11,9 @@ from escpos_receiver import Behaviour, TcpReceiver
 from PIL import Image
 
 from drivers.base import DeviceState, DeviceStatus, Paper, PrinterError
-from drivers.escpos_printer import EscposPrinter
-from drivers.escpos_transport import SocketChannel
-from kiosk.receipt import render_receipt
+from drivers.escpos.printer import EscposPrinter
+from drivers.escpos.transport import SocketChannel
+from kiosk.receipts.render import render_receipt
 
 ON, OFF = DeviceState.ONLINE, DeviceState.OFFLINE
 USER, HW = DeviceState.USERERROR, DeviceState.HWERROR

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from drivers.base import DeviceState, DeviceStatus, Paper
-from drivers.escpos_status import (
+from drivers.escpos.status import (
     StatusReplies,
     ask,
     decide,

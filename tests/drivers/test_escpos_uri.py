@@ -10,8 +10,8 @@ from escpos_receiver import EscposParser
 from PIL import Image
 
 from drivers.base import DeviceConfigError, DeviceState, DeviceStatus, Paper, PrinterError
-from drivers.escpos_printer import EscposPrinter, build_job
-from drivers.escpos_transport import PrinterAddress, TransportError, UsbChannel, parse_printer_uri
+from drivers.escpos.printer import EscposPrinter, build_job
+from drivers.escpos.transport import PrinterAddress, TransportError, UsbChannel, parse_printer_uri
 
 
 @pytest.mark.parametrize(

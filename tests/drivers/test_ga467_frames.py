@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from drivers.ga467_frames import (
+from contract.personal import id_number_valid
+from drivers.ga467.frames import (
     FIND_CARD,
     MAX_FRAME_SIZE,
     MAX_LENGTH,
@@ -32,7 +33,6 @@ from drivers.ga467_frames import (
     parse_identity_text,
     xor_checksum,
 )
-from kiosk.personal import id_number_valid
 
 FIND_ANSWER = bytes.fromhex("AA AA AA 96 69 00 08 00 00 9F 00 00 00 00 97")
 

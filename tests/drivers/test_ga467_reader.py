@@ -11,10 +11,10 @@ import time
 import pytest
 from ga467_emulator import SAMPLE_CARD, Ga467Emulator
 
+from contract.personal import id_number_valid
 from drivers.base import CardEvent, CardEventKind, DeviceConfigError, DeviceError, DeviceState
-from drivers.ga467_frames import FIND_CARD, READ_TEXT_PHOTO, SAM_STATUS, SELECT_CARD
-from drivers.ga467_reader import Ga467Reader, SerialSettings, parse_uri
-from kiosk.personal import id_number_valid
+from drivers.ga467.frames import FIND_CARD, READ_TEXT_PHOTO, SAM_STATUS, SELECT_CARD
+from drivers.ga467.reader import Ga467Reader, SerialSettings, parse_uri
 
 MARGIN = 0.1
 STEP = 0.2  # what the app's CardReaderThread passes

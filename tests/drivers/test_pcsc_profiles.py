@@ -6,7 +6,7 @@ import pytest
 from vpcd_card import EmulatedCard, beid_identity_file, beid_tlv
 
 from drivers.base import DeviceConfigError, Identity
-from drivers.pcsc_profiles import (
+from drivers.pcsc.profiles import (
     CardUnreadable,
     beid_birth_date,
     beid_validity_date,
@@ -17,7 +17,7 @@ from drivers.pcsc_profiles import (
     read_beid,
     read_uid,
 )
-from drivers.pcsc_reader import PcscReader, parse_pcsc_uri
+from drivers.pcsc.reader import PcscReader, parse_pcsc_uri
 
 
 def transmit_to(card: EmulatedCard):

@@ -15,7 +15,7 @@ from smartcard import scard
 from vpcd_card import ATR_BEID, EmulatedCard, beid_identity_file
 
 from drivers.base import CardEvent, CardEventKind, DeviceError, DeviceState
-from drivers.pcsc_reader import PcscReader
+from drivers.pcsc.reader import PcscReader
 
 POLL_S = 0.2  # what the app's CardReaderThread passes to wait_event
 MARGIN_S = 0.25  # a wait may overrun its timeout by a card read at most

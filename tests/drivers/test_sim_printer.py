@@ -6,7 +6,7 @@ import pytest
 from PIL import Image
 
 from drivers.base import DeviceConfigError, DeviceState, DeviceStatus, Paper, PrinterError
-from drivers.sim_printer import SimPrinter
+from drivers.sim.printer import SimPrinter
 
 
 def receipt_image(width: int = 384) -> Image.Image:

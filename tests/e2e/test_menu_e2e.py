@@ -15,7 +15,7 @@ from kiosk_helpers import open_window, touch, wait_screen
 from PySide6.QtWidgets import QAbstractButton
 
 from central.signing import generate_keypair, sign_menu
-from kiosk import resources
+from contract import resources
 
 KIOSK, TOKEN, KEY_ID = "E2E-MENU-01", "menu-token-2468", "admin-2026"
 PRIVATE, PUBLIC = generate_keypair()
@@ -321,7 +321,7 @@ def test_a_damaged_stored_menu_falls_back_then_heals(qtbot, start, central, tmp_
                                       "stored_at": "2026-11-24T09:30:00Z", "bundle": bundle},
                                      ensure_ascii=False), encoding="utf-8")
     central.publish_menu(menu_doc(2))
-    with caplog.at_level(logging.ERROR, logger="kiosk.menu_store"):
+    with caplog.at_level(logging.ERROR, logger="uplink.menu_store"):
         window = start()
     assert window.ctl.session.menu.version == DEFAULT_VERSION
     assert "stored menu" in caplog.text

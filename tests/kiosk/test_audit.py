@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from kiosk.audit import AuditLog
+from kiosk.technician.audit import AuditLog
 
 DAY = 86400.0
 T0 = dt.datetime(2026, 11, 24, 9, 30, tzinfo=dt.UTC).timestamp()

@@ -9,13 +9,13 @@ import zipfile
 
 import pytest
 
-from kiosk import status as st
-from kiosk.audit import AuditLog
-from kiosk.bundle import BundleError, config_text, export_bundle, removable_folders
 from kiosk.config import demo_config, load_config_file
 from kiosk.logs import setup_logging
-from kiosk.pin import hash_pin
-from kiosk.rejections import personal_values
+from kiosk.technician import status as st
+from kiosk.technician.audit import AuditLog
+from kiosk.technician.export import BundleError, config_text, export_bundle, removable_folders
+from kiosk.technician.pin import hash_pin
+from kiosk.technician.rejections import personal_values
 from offline_queue import OfflineQueue
 
 TOKEN = "tok-5f2a9c7e1b3d4f60"
@@ -44,7 +44,7 @@ def planted_visit(config) -> dict[str, str]:
         tx = queue.enqueue("hpf-withdraw", {"phone": PHONE, "amount": 1200}, identity)
         queue.mark_rejected(queue.enqueue("hpf-withdraw", {"phone": PHONE}, identity),
                             f"identity {ID_NUMBER} / {PHONE} not eligible")
-        log = logging.getLogger("kiosk.controller")
+        log = logging.getLogger("kiosk.shell.controller")
         log.info("card read for %s %s, phone %s, transaction %s", NAME, ID_NUMBER, PHONE, tx)
         audit = AuditLog.for_data_dir(config.kiosk.data_dir, clock=lambda: NOW)
         audit.record("test-read", "ok", identity=f"{NAME} {ID_NUMBER}")

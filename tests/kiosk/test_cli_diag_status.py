@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from kiosk import status as st
 from kiosk.config import load_config_file
-from kiosk.status_text import WIDTH, display_width
+from kiosk.technician import status as st
+from kiosk.technician.status_text import WIDTH, display_width
 from offline_queue import OfflineQueue
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -158,7 +158,7 @@ def test_central_stopped_is_unreachable(tmp_path, central):
 def app_snapshot(cfg: Path, written: float) -> dict:
     """What a running app would write: a busy reader since a while, a sync, an uptime."""
     from drivers.base import DeviceState, DeviceStatus, Paper
-    from offline_queue.sync import SyncStatus
+    from uplink.uploader import SyncStatus
 
     config = load_config_file(cfg)
     status = st.collect_status(
@@ -200,7 +200,7 @@ def test_a_stale_snapshot_is_ignored(tmp_path):
 
 
 def test_without_the_app_the_menu_and_its_last_rejection_come_from_disk(tmp_path):
-    from kiosk.menu_store import MenuStore
+    from uplink.menu_store import MenuStore
 
     cfg = write_config(tmp_path)
     MenuStore.for_config(load_config_file(cfg)).set_rejection(42, "signature does not verify")

@@ -12,7 +12,7 @@ import termios
 import time
 from pathlib import Path
 
-from kiosk.pin import verify_pin
+from kiosk.technician.pin import verify_pin
 
 ROOT = Path(__file__).resolve().parents[2]
 LINE = re.compile(r'^pin_hash = "(scrypt\$[^"]+)"$')

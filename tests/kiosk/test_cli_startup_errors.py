@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk import resources
+from contract import resources
 from kiosk.config import load_config_file
 
 ROOT = Path(__file__).resolve().parents[2]

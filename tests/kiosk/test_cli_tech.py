@@ -17,12 +17,12 @@ from pathlib import Path
 import pytest
 
 from drivers.base import DeviceState, DeviceStatus, Paper
-from kiosk import status as st
-from kiosk.audit import AuditLog
 from kiosk.config import load_config_file
-from kiosk.receipt import ReceiptData
-from kiosk.reprints import ReprintStore
-from kiosk.session import short_reference
+from kiosk.receipts.render import ReceiptData
+from kiosk.receipts.reprints import ReprintStore
+from kiosk.technician import status as st
+from kiosk.technician.audit import AuditLog
+from kiosk.visit.session import short_reference
 from offline_queue import OfflineQueue
 
 ROOT = Path(__file__).resolve().parents[2]

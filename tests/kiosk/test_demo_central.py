@@ -9,13 +9,13 @@ import sys
 
 import pytest
 
+from contract.menu import load_default
+from contract.resources import config_dir
 from kiosk.config import demo_config
-from kiosk.demo import DEMO_PIN, admin_hints, with_demo_pin, with_local_central
-from kiosk.menu import load_default
-from kiosk.menu_updates import Result, make_poller
-from kiosk.pin import verify_pin
-from kiosk.resources import config_dir
-from kiosk.status_board import StatusBoard
+from kiosk.demo.run import DEMO_PIN, admin_hints, with_demo_pin, with_local_central
+from kiosk.technician.pin import verify_pin
+from uplink.menu_poller import Result, make_poller
+from uplink.status_board import StatusBoard
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from drivers.base import DeviceState, DeviceStatus, Paper
 from kiosk import __version__
-from kiosk.heartbeat import build_heartbeat
+from uplink.heartbeat import build_heartbeat
 
 
 def test_heartbeat_has_the_spec_shape():

@@ -34,7 +34,7 @@ def fresh_root():
 
 
 def log_everywhere() -> None:
-    for name in ("kiosk", "kiosk.controller", "offline_queue.queue", "central.server",
+    for name in ("kiosk", "kiosk.shell.controller", "offline_queue.queue", "central.server",
                  "urllib3.connectionpool", "some.library.deep.down", ""):
         logger = logging.getLogger(name)
         logger.info("id %s phone %s", ID_NUMBER, PHONE)
@@ -72,9 +72,9 @@ def test_mask_handlers_is_idempotent(fresh_root, tmp_path):
 
 def test_the_cli_stderr_handler_masks(tmp_path):
     script = (
-        "import logging, kiosk.cli as cli\n"
+        "import logging, kiosk.cli.commands as cli\n"
         "def dispatch(args):\n"
-        "    log = logging.getLogger('offline_queue.sync')\n"
+        "    log = logging.getLogger('uplink.uploader')\n"
         f"    log.warning('upload of %s failed', '{ID_NUMBER}')\n"
         f"    logging.getLogger('kiosk').info('phone {PHONE}')\n"
         "    return 0\n"

@@ -9,8 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from kiosk import menu, resources
-from kiosk.menu import FIELD_TYPES, MAX_MENU_BYTES, MenuError, load, load_default, parse, validate
+from contract import menu, resources
+from contract.menu import (
+    FIELD_TYPES,
+    MAX_MENU_BYTES,
+    MenuError,
+    load,
+    load_default,
+    parse,
+    validate,
+)
 
 LOCALES = ("zh_CN", "en")
 

@@ -1,4 +1,4 @@
-"""The last known good menu on disk (kiosk/menu_store.py): atomic replacement, what a start
+"""The last known good menu on disk (uplink/menu_store.py): atomic replacement, what a start
 picks, and processes killed at every step of a write."""
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from central.signing import generate_keypair, sign_menu
-from kiosk import resources
+from contract import resources
 from kiosk.config import load_config_file
-from kiosk.menu_store import (
+from uplink.menu_store import (
     MENU_NAME,
     TEMP_PREFIX,
     MenuStore,
@@ -195,7 +195,7 @@ def test_rejection_is_kept_across_instances_and_cleared(store):
 def test_a_damaged_rejection_file_counts_as_none(store, content, caplog):
     store.folder.mkdir(parents=True)
     store.rejection_path.write_bytes(content)
-    with caplog.at_level(logging.WARNING, logger="kiosk.menu_store"):
+    with caplog.at_level(logging.WARNING, logger="uplink.menu_store"):
         assert store.rejection() is None
     assert caplog.records
 
@@ -238,7 +238,7 @@ def test_a_stored_menu_that_cannot_be_used_falls_back_and_is_logged(tmp_path, da
         store.menu_path.write_bytes(raw.replace(b'"version":5', b'"version":6'))
     elif damage == "truncated":
         store.menu_path.write_bytes(raw[: len(raw) // 2])
-    with caplog.at_level(logging.ERROR, logger="kiosk.menu_store"):
+    with caplog.at_level(logging.ERROR, logger="uplink.menu_store"):
         assert load_running_menu(config).version == DEFAULT_DOC["version"]
     assert any("stored menu" in r.getMessage() for r in caplog.records)
 
@@ -248,7 +248,7 @@ def test_a_stored_menu_that_cannot_be_used_falls_back_and_is_logged(tmp_path, da
 KILL_CHILD = textwrap.dedent("""\
     import json, os, signal, sys
     from pathlib import Path
-    from kiosk.menu_store import MenuStore
+    from uplink.menu_store import MenuStore
 
     folder, step, bundle_path = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3])
     bundle = json.loads(bundle_path.read_text("utf-8"))

@@ -1,4 +1,4 @@
-"""Deciding about fetched menus (kiosk/menu_updates.py): every rejection keeps the running
+"""Deciding about fetched menus (uplink/menu_poller.py): every rejection keeps the running
 menu and is reported; only a verified, valid, newer menu is stored and handed over. The
 client is a fake here; tests/e2e/test_menu_e2e.py runs the same over real HTTP."""
 
@@ -14,16 +14,16 @@ import pytest
 from requests.structures import CaseInsensitiveDict
 
 from central.signing import generate_keypair, sign_menu
-from kiosk import resources
-from kiosk.menu_store import MENU_NAME, TEMP_PREFIX, MenuStore
-from kiosk.menu_updates import (
+from contract import resources
+from uplink.client import ClientResponse, TokenError, TransportError
+from uplink.menu_poller import (
     MAX_MENU_BYTES,
     MenuPoller,
     MenuUpdater,
     Result,
 )
-from kiosk.status_board import StatusBoard
-from offline_queue.client import ClientResponse, TokenError, TransportError
+from uplink.menu_store import MENU_NAME, TEMP_PREFIX, MenuStore
+from uplink.status_board import StatusBoard
 
 KEY_ID = "admin-2026"
 PRIVATE, PUBLIC = generate_keypair()
@@ -95,7 +95,7 @@ def test_a_newer_signed_menu_is_stored_and_handed_over(store, board, caplog):
     handed = []
     bundle = sign_menu(menu_doc(4), PRIVATE, KEY_ID)
     up = updater(store, board, ok(body_of(bundle), '"v4"'), handed=handed)
-    with caplog.at_level(logging.INFO, logger="kiosk.menu_updates"):
+    with caplog.at_level(logging.INFO, logger="uplink.menu_poller"):
         outcome = up.check()
     assert outcome.result == Result.APPLIED and outcome.version == 4
     assert [m.version for m in handed] == [4]
@@ -183,7 +183,7 @@ def test_every_rejection_keeps_the_running_menu_and_is_reported(store, board, ca
     make_body, version, reason = REJECTIONS[case]
     handed = []
     up = updater(store, board, ok(make_body(), '"bad"'), handed=handed)
-    with caplog.at_level(logging.WARNING, logger="kiosk.menu_updates"):
+    with caplog.at_level(logging.WARNING, logger="uplink.menu_poller"):
         outcome = up.check()
     assert outcome.result == Result.REJECTED
     assert outcome.reason.startswith(reason)
@@ -236,7 +236,7 @@ def test_network_and_http_failures_are_not_rejections(store, board, answer, capl
     store.set_rejection(9, "bad signature: earlier")
     board.set_menu(RUNNING, {"version": 9, "reason": "bad signature: earlier"})
     up = updater(store, board, answer)
-    with caplog.at_level(logging.INFO, logger="kiosk.menu_updates"):
+    with caplog.at_level(logging.INFO, logger="uplink.menu_poller"):
         outcome = up.check()
     assert outcome.result == Result.FAILED
     (record,) = [r for r in caplog.records if "trying again at the next poll" in r.message]
@@ -349,7 +349,7 @@ def test_poll_interval_must_be_positive(store, board):
 
 def test_make_poller_reads_menus_up_to_2_mib(tmp_path):
     from kiosk.config import load_config_file
-    from kiosk.menu_updates import make_poller
+    from uplink.menu_poller import make_poller
 
     cfg = tmp_path / "kiosk.toml"
     cfg.write_text('[kiosk]\ndata_dir = "data"\n[central]\nurl = "http://127.0.0.1:9"\n'
@@ -400,7 +400,7 @@ def _mutations(node, path=()):
 
 
 def test_the_fast_schema_check_is_never_more_lenient_than_jsonschema():
-    from kiosk import menu as menu_mod
+    from contract import menu as menu_mod
 
     fast, slow = menu_mod._fast_validator(), menu_mod._validator()
     assert fast is not None, "jsonschema-rs is a dependency (pyproject.toml)"
@@ -427,7 +427,7 @@ def test_the_fast_schema_check_is_never_more_lenient_than_jsonschema():
 
 @pytest.mark.parametrize("where", ["categories", "services", "fields", "choices"])
 def test_an_id_with_a_final_newline_is_refused(where):
-    from kiosk import menu as menu_mod
+    from contract import menu as menu_mod
 
     doc = _small_doc()
     svc = next(s for s in doc["services"] if any(f.get("choices") for f in s["fields"]))

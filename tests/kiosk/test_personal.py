@@ -6,7 +6,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from kiosk.personal import (
+from contract.personal import (
     PERSONAL_FIELD_TYPES,
     id_check_char,
     id_number_valid,

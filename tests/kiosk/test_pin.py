@@ -6,7 +6,7 @@ import base64
 
 import pytest
 
-from kiosk.pin import PinHashError, hash_pin, parse_pin_hash, valid_pin, verify_pin
+from kiosk.technician.pin import PinHashError, hash_pin, parse_pin_hash, valid_pin, verify_pin
 
 
 def test_hash_then_verify_right_and_wrong_pin():

@@ -8,8 +8,8 @@ import logging
 
 import pytest
 
-from kiosk.pin import hash_pin
-from kiosk.pin_gate import STATE_FILE, PinGate
+from kiosk.technician.pin import hash_pin
+from kiosk.technician.pin_gate import STATE_FILE, PinGate
 
 
 class Clock:
@@ -96,7 +96,7 @@ def test_a_damaged_state_file_locks_for_lock_s_from_now(tmp_path, clock, pin_has
     folder.mkdir()
     (folder / STATE_FILE).write_bytes(content)
     g = gate(tmp_path, clock)
-    with caplog.at_level(logging.ERROR, logger="kiosk.pin_gate"):
+    with caplog.at_level(logging.ERROR, logger="kiosk.technician.pin_gate"):
         result = g.check("2468", pin_hash)
     assert result.reason == "locked" and result.locked_until == clock.t + 300
     assert "damaged" in caplog.text
@@ -120,7 +120,7 @@ def test_a_clock_set_back_does_not_lengthen_the_lock(tmp_path, clock, pin_hash, 
     for _ in range(5):
         g.check("0000", pin_hash)
     clock.t -= 86400  # the clock went back a day: the stored end is a day and 5 min away
-    with caplog.at_level(logging.WARNING, logger="kiosk.pin_gate"):
+    with caplog.at_level(logging.WARNING, logger="kiosk.technician.pin_gate"):
         assert g.locked_until() == clock.t + 300
     assert "set back" in caplog.text
     clock.t += 300
@@ -137,7 +137,7 @@ def test_no_pin_hash_configured_refuses_without_counting(tmp_path, clock):
 
 def test_a_malformed_hash_refuses_without_counting(tmp_path, clock, caplog):
     g = gate(tmp_path, clock)
-    with caplog.at_level(logging.ERROR, logger="kiosk.pin_gate"):
+    with caplog.at_level(logging.ERROR, logger="kiosk.technician.pin_gate"):
         result = g.check("2468", "scrypt$n=3,r=8,p=1$AAAA$BBBB")
     assert (result.ok, result.reason, result.attempts_left) == (False, "bad-hash", 5)
     assert "power of 2" in caplog.text
@@ -151,9 +151,9 @@ def test_an_unwritable_folder_still_locks_in_memory(tmp_path, clock, pin_hash, c
         raise PermissionError(errno.EACCES, "Permission denied", str(path))
 
     # Tests run as root, which file modes do not stop: the write itself is refused.
-    monkeypatch.setattr("kiosk.pin_gate.write_atomic", refused)
+    monkeypatch.setattr("kiosk.technician.pin_gate.write_atomic", refused)
     g = PinGate(folder, clock=clock)
-    with caplog.at_level(logging.ERROR, logger="kiosk.pin_gate"):
+    with caplog.at_level(logging.ERROR, logger="kiosk.technician.pin_gate"):
         results = [g.check("0000", pin_hash) for _ in range(5)]
     assert [r.attempts_left for r in results] == [4, 3, 2, 1, 0]
     assert g.check("2468", pin_hash).reason == "locked"

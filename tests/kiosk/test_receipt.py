@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import pytest
 from escpos_receipts import TX_ID, ZH_LABELS, qr_texts
 
-from kiosk import receipt
-from kiosk.receipt import (
+from kiosk.receipts import render as receipt
+from kiosk.receipts.render import (
     ReceiptData,
     ReceiptError,
     find_cjk_font,

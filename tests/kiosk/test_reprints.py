@@ -7,8 +7,8 @@ import os
 import stat
 import time
 
-from kiosk.receipt import ReceiptData
-from kiosk.reprints import GIVE_UP_AFTER_S, ReprintStore
+from kiosk.receipts.render import ReceiptData
+from kiosk.receipts.reprints import GIVE_UP_AFTER_S, ReprintStore
 
 
 def receipt(tx: str = "3f1c7a52-8a7e-4f7e-9a55-0d1f4f3b2c11") -> ReceiptData:

@@ -1,4 +1,4 @@
-"""The visit state machine (kiosk/session.py) and the form field checks (kiosk/fields.py)."""
+"""The visit state machine (kiosk/visit/session.py) and the field checks (visit/fields.py)."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ import datetime as dt
 
 import pytest
 
+from contract.menu import Choice, Field, parse
+from contract.personal import id_check_char
 from drivers.base import Identity
-from kiosk import fields as field_checks
-from kiosk.fields import FieldError
-from kiosk.menu import Choice, Field, parse
-from kiosk.personal import id_check_char
-from kiosk.session import (
+from kiosk.visit import fields as field_checks
+from kiosk.visit.fields import FieldError
+from kiosk.visit.session import (
     Session,
     SessionError,
     Step,
@@ -598,6 +598,6 @@ def test_empty_optional_and_required(field, raw):
 
 
 def test_every_menu_field_type_has_a_checker():
-    from kiosk.menu import FIELD_TYPES
+    from contract.menu import FIELD_TYPES
 
     assert set(field_checks._CHECKERS) == set(FIELD_TYPES)

@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 
 from drivers.base import DeviceState, DeviceStatus, Paper
-from kiosk import status as st
 from kiosk.config import demo_config, parse_config
-from kiosk.rejections import personal_values, rejected_transactions
-from kiosk.status_board import StatusBoard
-from kiosk.status_text import WIDTH, display_width
+from kiosk.technician import status as st
+from kiosk.technician.rejections import personal_values, rejected_transactions
+from kiosk.technician.status_text import WIDTH, display_width
 from offline_queue import OfflineQueue
-from offline_queue.sync import SyncStatus
+from uplink.status_board import StatusBoard
+from uplink.uploader import SyncStatus
 
 NOW = 1_800_000_000.0
 KIOSK, TOKEN = "ZJ-HZ-0001", "token-one-0123456789"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sync_server import KIOSK_ID, TOKEN, Scripted, SyncServer, running
 
-from offline_queue.client import CentralClient, ClientResponse, TokenError, TransportError
+from uplink.client import CentralClient, ClientResponse, TokenError, TransportError
 
 WIRE_TX = {
     "id": "3f1c7a52-8a7e-4f7e-9a55-0d1f4f3b2c11",

@@ -12,8 +12,8 @@ import pytest
 from sync_server import KIOSK_ID, TOKEN, Scripted, SyncServer, running
 
 from offline_queue import OfflineQueue
-from offline_queue.client import CentralClient
-from offline_queue.sync import Uploader
+from uplink.client import CentralClient
+from uplink.uploader import Uploader
 
 IDENTITY = {"method": "ga467", "id_number": "330106199001011234", "name": "张三"}
 FIELDS = {"phone": "13800000000"}

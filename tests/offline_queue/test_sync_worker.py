@@ -12,9 +12,9 @@ import pytest
 from sync_server import KIOSK_ID, TOKEN, Scripted, SyncServer, running
 
 from offline_queue import OfflineQueue
-from offline_queue.client import CentralClient
-from offline_queue.sync import SyncStatus, Uploader
-from offline_queue.worker import SyncWorker
+from uplink.client import CentralClient
+from uplink.sync_worker import SyncWorker
+from uplink.uploader import SyncStatus, Uploader
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ CORNER = QPoint(20, 20)
 
 @functools.cache
 def pin_hash() -> str:
-    from kiosk.pin import hash_pin
+    from kiosk.technician.pin import hash_pin
 
     return hash_pin(PIN)
 

@@ -27,7 +27,7 @@ from kiosk_helpers import current_screen, find, touch, wait_find, wait_screen
 from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel
 
 from drivers.base import DeviceState, DeviceStatus, Paper
-from kiosk.receipt import ReceiptData
+from kiosk.receipts.render import ReceiptData
 from offline_queue import OfflineQueue
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -115,7 +115,7 @@ def test_status_snapshot_is_written_for_the_cli(qtbot, window):
     snapshot = json.loads(path.read_text("utf-8"))
     assert snapshot["kiosk"]["id"] == "DIAG-0001"
     assert snapshot["devices"]["printer"]["state"] == "online"
-    from kiosk.status import read_snapshot
+    from kiosk.technician.status import read_snapshot
 
     assert read_snapshot(path) is not None
 
@@ -387,7 +387,7 @@ RESTART_SCRIPT = textwrap.dedent("""\
     import sys
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication, QPushButton
-    from kiosk.cli import main
+    from kiosk.cli.commands import main
 
     app = QApplication(sys.argv[:1])
 

@@ -8,7 +8,7 @@ from PySide6.QtCore import QEvent, QPoint, Qt
 from PySide6.QtGui import QCloseEvent, QContextMenuEvent, QKeyEvent
 from PySide6.QtWidgets import QApplication, QLabel, QLineEdit
 
-from kiosk import idle
+from kiosk.shell import idle
 
 
 @pytest.fixture(autouse=True)

@@ -6,8 +6,8 @@ import pytest
 from PySide6.QtWidgets import QAbstractButton, QApplication
 
 from drivers.base import CardEvent, CardEventKind
-from drivers.sim_reader import SAMPLE_RESIDENTS
-from kiosk.demo import sample_value
+from drivers.sim.reader import SAMPLE_RESIDENTS
+from kiosk.demo.run import sample_value
 from screens import theme
 
 SIZES = [(1920, 1080), (1280, 800), (1080, 1920)]

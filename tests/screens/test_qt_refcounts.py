@@ -12,7 +12,7 @@ import sys
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QPushButton
 
-from screens.widgets import button
+from screens.widgets.basic import button
 
 ROUNDS = 3000
 

@@ -262,7 +262,7 @@ def test_paper_low_prints_and_warns_technicians(qtbot, window, caplog):
     from drivers.base import DeviceState, DeviceStatus, Paper
 
     window.printer.fault = DeviceStatus(DeviceState.ONLINE, "sim", Paper.LOW)
-    with caplog.at_level(logging.WARNING, logger="kiosk.controller"):
+    with caplog.at_level(logging.WARNING, logger="kiosk.shell.controller"):
         quick_visit(qtbot, window)
     assert window.ctl.session.visit.printed is True
     assert any("paper low" in r.getMessage() for r in caplog.records)

@@ -1,0 +1,151 @@
+"""Idle handling for the app shell.
+
+No touch for ``idle_timeout_s``: during a visit a "still there?" prompt counts down 10 s,
+then the visit ends and everything about the resident is wiped; on the home screen an
+attract overlay appears. While either is up, the first touch only wakes the screen: it is
+swallowed, never passed to the button under the finger.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
+
+from screens.widgets.basic import button, label, svg_pixmap
+
+PROMPT_S = 10
+
+_PRESS = {QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonDblClick, QEvent.Type.TouchBegin,
+          QEvent.Type.KeyPress}
+_RELEASE = {QEvent.Type.MouseButtonRelease, QEvent.Type.TouchEnd, QEvent.Type.KeyRelease,
+            QEvent.Type.MouseMove, QEvent.Type.TouchUpdate}
+
+
+class IdleOverlay(QFrame):
+    """Covers the whole window: either the "still there?" prompt or the attract screen."""
+
+    def __init__(self, parent: QWidget, tr):
+        super().__init__(parent)
+        self.setObjectName("overlay:idle")
+        self.setProperty("role", "overlay")
+        self._tr = tr
+        outer = QVBoxLayout(self)
+        outer.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.dialog = QFrame()
+        self.dialog.setProperty("role", "dialog")
+        self.dialog.setMinimumWidth(760)
+        col = QVBoxLayout(self.dialog)
+        col.setContentsMargins(56, 48, 56, 48)
+        col.setSpacing(24)
+        self.icon = QLabel()
+        self.icon.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        col.addWidget(self.icon)
+        self.heading = label(role="title")
+        self.heading.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        col.addWidget(self.heading)
+        self.body = label(role="subtitle", name="label:idle")
+        self.body.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        col.addWidget(self.body)
+        self.stay = button("", name="btn:stay", role="primary")
+        col.addWidget(self.stay)
+        outer.addWidget(self.dialog)
+        self.hide()
+
+    def show_prompt(self, seconds: int) -> None:
+        self.icon.setPixmap(svg_pixmap("clock", 120))
+        self.heading.setText(self._tr("idle.title"))
+        self.body.setText(self._tr("idle.body", s=seconds))
+        self.stay.setText(self._tr("idle.continue"))
+        self.stay.show()
+        self._cover()
+
+    def show_attract(self) -> None:
+        self.icon.setPixmap(svg_pixmap("hand-tap", 160))
+        self.heading.setText(self._tr("attract.touch"))
+        self.body.setText(self._tr("home.footer"))
+        self.stay.hide()
+        self._cover()
+
+    def _cover(self) -> None:
+        self.setGeometry(self.parentWidget().rect())
+        self.raise_()
+        self.show()
+
+
+class IdleWatcher(QObject):
+    """An application-wide event filter that tracks touches and runs the idle time-outs."""
+
+    timedOut = Signal()  # the prompt ran out: end the visit
+    woke = Signal()
+
+    def __init__(self, overlay: IdleOverlay, timeout_s: int, in_visit, parent=None):
+        super().__init__(parent)
+        self.overlay = overlay
+        self._in_visit = in_visit  # callable: is a resident in the middle of a visit?
+        self._idle = QTimer(self)
+        self._idle.setSingleShot(True)
+        self._idle.setInterval(timeout_s * 1000)
+        self._idle.timeout.connect(self._went_idle)
+        self._tick = QTimer(self)
+        self._tick.setInterval(1000)
+        self._tick.timeout.connect(self._count)
+        self._left = 0
+        self._swallowing = False
+        self.asleep = False
+        self.paused = False  # technician mode: no prompt, no attract screen
+
+    def start(self) -> None:
+        self._idle.start()
+
+    def stop(self) -> None:
+        self._idle.stop()
+        self._tick.stop()
+
+    def set_timeout(self, seconds: float) -> None:
+        self._idle.setInterval(int(seconds * 1000))
+
+    def touch(self) -> None:
+        """Any touch: restart the idle clock."""
+        self._idle.start()
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt API
+        kind = event.type()
+        if kind in _PRESS:
+            if self.asleep:
+                self._swallowing = True
+                self.wake()
+                return True
+            self.touch()
+        elif kind in _RELEASE and self._swallowing:
+            if kind in (QEvent.Type.MouseButtonRelease, QEvent.Type.TouchEnd,
+                        QEvent.Type.KeyRelease):
+                self._swallowing = False
+            return True
+        return False
+
+    def wake(self) -> None:
+        self.asleep = False
+        self._tick.stop()
+        self.overlay.hide()
+        self._idle.start()
+        self.woke.emit()
+
+    def _went_idle(self) -> None:
+        if self.paused:
+            return  # the next touch after the pause starts the clock again
+        self.asleep = True
+        if self._in_visit():
+            self._left = PROMPT_S
+            self.overlay.show_prompt(self._left)
+            self._tick.start()
+        else:
+            self.overlay.show_attract()
+
+    def _count(self) -> None:
+        self._left -= 1
+        if self._left > 0:
+            self.overlay.show_prompt(self._left)
+            return
+        self._tick.stop()
+        self.overlay.show_attract()  # stays asleep, now on the home screen
+        self.timedOut.emit()

@@ -1,0 +1,152 @@
+"""``SyncWorker``: the one background thread that uploads the queue and sends heartbeats."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import replace
+
+from uplink.client import SyncError
+from uplink.uploader import SyncStatus, Uploader
+
+log = logging.getLogger(__name__)
+
+
+class SyncWorker(threading.Thread):
+    """Runs ``uploader.sync_once`` in a loop on its own daemon thread.
+
+    A round runs at once after ``wake()`` (call it when a transaction was enqueued), else
+    every ``sync_interval_s``, or sooner when the uploader's back-off ends. A heartbeat
+    built by ``heartbeat_payload()`` is sent every ``heartbeat_s`` whatever the uploads do;
+    a failed one is not retried. ``on_status(SyncStatus)`` is called on this thread after
+    each round (the app turns it into a Qt signal). With no central URL nothing is sent.
+    The worker owns the uploader's client and closes it when it ends.
+    """
+
+    def __init__(
+        self,
+        uploader: Uploader,
+        *,
+        sync_interval_s: float = 30,
+        heartbeat_s: float = 60,
+        heartbeat_payload: Callable[[], dict] | None = None,
+        on_status: Callable[[SyncStatus], None] | None = None,
+        name: str = "sync-worker",
+    ) -> None:
+        super().__init__(name=name, daemon=True)
+        if not sync_interval_s > 0 or not heartbeat_s > 0:
+            raise ValueError("sync_interval_s and heartbeat_s must be positive")
+        self.uploader = uploader
+        self.sync_interval_s = float(sync_interval_s)
+        self.heartbeat_s = float(heartbeat_s)
+        self._heartbeat_payload = heartbeat_payload
+        self._on_status = on_status
+        self._wake = threading.Event()
+        self._force = threading.Event()  # sync_now(): lift the hold, heartbeat at once
+        self._stopping = threading.Event()
+        self._heartbeat_at: float | None = None
+        self._heartbeat_error: str | None = None
+
+    @property
+    def status(self) -> SyncStatus:
+        """The uploader's status with the heartbeat's added."""
+        return replace(self.uploader.status, last_heartbeat_at=self._heartbeat_at,
+                       heartbeat_error=self._heartbeat_error)
+
+    def wake(self) -> None:
+        """Upload now (unless a back-off holds uploads back); safe from any thread."""
+        self._wake.set()
+
+    def sync_now(self) -> None:
+        """Upload and send a heartbeat now, even during a back-off or an authentication
+        hold (a technician has fixed the network or the token); safe from any thread."""
+        self._force.set()
+        self._wake.set()
+
+    def stop(self, timeout: float | None = 5.0) -> bool:
+        """Ask the thread to end and wait up to ``timeout`` s; True when it has ended. It ends
+        between requests; a request in flight is bounded by the client's timeouts."""
+        self._stopping.set()
+        self._wake.set()
+        if self.is_alive():
+            self.join(timeout)
+        return not self.is_alive()
+
+    def run(self) -> None:
+        try:
+            if self.uploader.client.offline_only:
+                log.info("no central URL configured: offline-only, nothing is uploaded")
+                self._notify()
+                return
+            self._loop()
+        finally:
+            self.uploader.client.close()
+
+    def _loop(self) -> None:
+        next_heartbeat = time.monotonic()
+        while not self._stopping.is_set():
+            self._wake.clear()
+            forced = self._force.is_set()
+            if forced:
+                self._force.clear()
+            self._sync(release_hold=forced)
+            if self._stopping.is_set():
+                break
+            now = time.monotonic()
+            if forced:
+                next_heartbeat = min(next_heartbeat, now)
+            if self._heartbeat_payload is not None and now >= next_heartbeat:
+                self._heartbeat()
+                next_heartbeat += self.heartbeat_s
+                if next_heartbeat <= time.monotonic():  # fell behind: keep the period
+                    next_heartbeat = time.monotonic() + self.heartbeat_s
+            self._notify()
+            wait = self._until_next_round()
+            if self._heartbeat_payload is not None:
+                wait = min(wait, next_heartbeat - time.monotonic())
+            self._wake.wait(max(0.0, wait))
+
+    def _until_next_round(self) -> float:
+        held = self.uploader.next_attempt_at
+        if held is None:
+            return self.sync_interval_s
+        # Waking at sync_interval_s during a long hold is a cheap no-op round, and keeps a
+        # wall-clock jump from putting the worker to sleep for hours.
+        return min(self.sync_interval_s, max(0.0, held - self.uploader.now()))
+
+    def _sync(self, release_hold: bool = False) -> None:
+        try:
+            if release_hold:
+                self.uploader.release_hold()
+            report = self.uploader.sync_once(should_stop=self._stopping.is_set)
+        except Exception:  # a queue or disk error must not end the thread
+            log.exception("upload round failed")
+            return
+        if report.sent or report.duplicate or report.rejected or report.failed:
+            log.info("upload round: %s", report)
+
+    def _heartbeat(self) -> None:
+        try:
+            payload = self._heartbeat_payload()  # type: ignore[misc]
+            response = self.uploader.client.post_heartbeat(payload)
+        except SyncError as exc:
+            self._heartbeat_error = str(exc)
+        except Exception as exc:  # the app's payload builder failed
+            log.exception("building the heartbeat failed")
+            self._heartbeat_error = f"cannot build the heartbeat: {type(exc).__name__}"
+        else:
+            if 200 <= response.status < 300:
+                self._heartbeat_at, self._heartbeat_error = time.time(), None
+                return
+            self._heartbeat_error = f"HTTP {response.status}"
+        log.warning("heartbeat failed (%s); the next is sent on schedule", self._heartbeat_error)
+
+    def _notify(self) -> None:
+        if self._on_status is None:
+            return
+        try:
+            self._on_status(self.status)
+        except Exception:
+            log.exception("the sync status callback failed")
