@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from central.errors import CentralError
+from contract.errors import ContractError
 
 from .errors import AdminError, Refused
 
@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
         return 1
-    except (AdminError, CentralError) as exc:
+    except (AdminError, ContractError) as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -94,9 +94,15 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _keygen(args: argparse.Namespace) -> int:
-    from central.cli import keygen
+    """Write a new private key (mode 0600, never over a file without --force) and print the
+    ``key_id = "<public key>"`` line for kiosk and central configurations."""
+    from contract.keyfile import config_line, write_new_key
 
-    keygen(Path(args.out), args.key_id, args.force, prog=PROG)
+    out = Path(args.out)
+    public_b64 = write_new_key(out, force=args.force)
+    print(config_line(args.key_id or out.stem, public_b64))
+    print(f"{PROG}: private key written to {out} (mode 0600); put the line above under "
+          "[central.menu_keys] in each kiosk's configuration", file=sys.stderr)
     return 0
 
 
@@ -140,7 +146,7 @@ def _diff(args: argparse.Namespace) -> int:
 
 
 def _sign(args: argparse.Namespace) -> int:
-    from central.signing import public_key_b64, read_private_key, sign_menu, verify_bundle
+    from contract.signing import public_key_b64, read_private_key, sign_menu, verify_bundle
 
     from .menu_files import read_menu
 
@@ -155,7 +161,9 @@ def _sign(args: argparse.Namespace) -> int:
     key_id = args.key_id or key_path.stem
     bundle = sign_menu(found.menu, key, key_id)
     verify_bundle(bundle, {key_id: public_key_b64(key)})  # what kiosks will do, once here
-    text = json.dumps(bundle, ensure_ascii=False, indent=2) + "\n"
+    # Compact, as kiosks receive it: the file is then under the kiosks' size limit whenever
+    # the menu is, and `menu validate` and `menu publish` read it back.
+    text = json.dumps(bundle, ensure_ascii=False, separators=(",", ":")) + "\n"
     if args.out:
         _write_text(Path(args.out), text)
         where = args.out

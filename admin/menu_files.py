@@ -1,16 +1,17 @@
 """Reading menu and bundle files the way a kiosk would judge them, every problem with its
-JSON path. A signed bundle is accepted wherever a menu is read: its ``menu`` is used."""
+JSON path. A signed bundle is accepted wherever a menu is read: its ``menu`` is used. Files
+are read by ``contract.menu.read_json``, with the kiosk's one size limit."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from contract.menu import MAX_MENU_BYTES
+from contract import menu as contract_menu
+from contract.menu import MenuError, MenuUnreadable
 from contract.menu import validate as validate_menu
-from contract.signing import BUNDLE_KEYS
+from contract.signing import BUNDLE_KEYS, canonical_bytes
 
 from .errors import AdminError
 
@@ -44,22 +45,14 @@ def _object(pairs: list[tuple[str, Any]]) -> _Object:
 
 
 def read_json(path: Path) -> Any:
-    """A JSON file; ``AdminError`` when it cannot be read, ``ValueError`` saying why it is
-    not JSON."""
+    """A menu or bundle file's JSON; ``AdminError`` when it cannot be read, ``ValueError``
+    saying why it is not JSON (or is over the kiosks' size limit)."""
     try:
-        size = path.stat().st_size
-        if size > MAX_MENU_BYTES + 64 * 1024:
-            raise ValueError(f"the file is {size} bytes, over the {MAX_MENU_BYTES} byte limit")
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise AdminError(f"{path}: cannot read ({exc.strerror})") from None
-    try:
-        return json.loads(raw.decode("utf-8-sig"), object_pairs_hook=_object)
-    except UnicodeDecodeError:
-        raise ValueError("not UTF-8 text") from None
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"not valid JSON ({exc.msg} at line {exc.lineno} column "
-                         f"{exc.colno})") from None
+        return contract_menu.read_json(path, object_pairs_hook=_object)
+    except MenuUnreadable as exc:
+        raise AdminError(f"{path}: cannot read ({exc.reason})") from None
+    except MenuError as exc:
+        raise ValueError(exc.problems[0].removeprefix("$: ")) from None
 
 
 def read_menu(path: str | Path) -> MenuFile:
@@ -75,9 +68,10 @@ def read_menu(path: str | Path) -> MenuFile:
     problems = [f"{where}: key {key!r} is given more than once"
                 for where, key in _duplicates(doc)]
     problems += validate_menu(doc)
-    size = len(json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
-    if size > MAX_MENU_BYTES:
-        problems.append(f"$: the menu is {size} bytes, over the {MAX_MENU_BYTES} byte limit")
+    size = len(canonical_bytes(doc))
+    if size > contract_menu.MAX_MENU_BYTES:
+        problems.append(f"$: the menu is {size} bytes, over the {contract_menu.MAX_MENU_TEXT} "
+                        f"limit ({contract_menu.MAX_MENU_BYTES} bytes)")
     return MenuFile(path, doc, problems, bundle)
 
 

@@ -14,9 +14,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from contract.menu import MAX_MENU_BYTES
+
 from .errors import CentralError, SignatureError
 from .kiosks import Kiosk, KioskRegistry
-from .menus import MAX_MENU_BYTES, PublishedMenu, menu_problems, published
+from .menus import PublishedMenu, menu_problems, published
 from .signing import BUNDLE_KEYS, verify_bundle
 from .store import CentralStore
 

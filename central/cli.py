@@ -132,11 +132,15 @@ def _keygen(args: argparse.Namespace) -> int:
 def keygen(out: Path, key_id: str | None, force: bool, prog: str) -> None:
     """Write a new private key to ``out`` (mode 0600, never over a file without ``force``)
     and print the ``key_id = "<public key>"`` line for kiosk configurations."""
-    from .keyfile import write_new_key
+    from contract.keyfile import config_line, write_new_key
+    from contract.signing import SigningKeyError
 
     key_id = key_id or out.stem
-    public_b64 = write_new_key(out, force=force)
-    print(f'{key_id} = "{public_b64}"')
+    try:
+        public_b64 = write_new_key(out, force=force)
+    except SigningKeyError as exc:
+        raise ConfigError(str(exc)) from None
+    print(config_line(key_id, public_b64))
     print(f"{prog}: private key written to {out} (mode 0600); put the line above "
           "under [central.menu_keys] in each kiosk's configuration", file=sys.stderr)
 

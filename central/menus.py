@@ -13,12 +13,12 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from contract import menu as contract_menu
+
 from .errors import ConfigError
-from .signing import sign_menu
+from .signing import bundle_version, sign_menu
 
 log = logging.getLogger(__name__)
-
-MAX_MENU_BYTES = 2 * 1024 * 1024  # the kiosk's own limit for a menu file
 
 
 @dataclass(frozen=True)
@@ -42,34 +42,25 @@ class PublishedMenu:
 
 def published(bundle: dict[str, Any]) -> PublishedMenu:
     body = json.dumps(bundle, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    menu = bundle.get("menu")
-    version = menu.get("version") if isinstance(menu, dict) else None
-    if not isinstance(version, int) or isinstance(version, bool):
-        version = None
+    version = bundle_version(bundle)
     digest = hashlib.sha256(body).hexdigest()[:16]
     return PublishedMenu(version, body, f'"v{version if version is not None else 0}-{digest}"')
 
 
 def menu_problems(menu: Any) -> list[str]:
     """Problems kiosks would find in ``menu`` (the kiosk's own schema and rules)."""
-    from contract.menu import validate  # the same checks the kiosk applies before it switches
-
-    return validate(menu)
+    return contract_menu.validate(menu)  # the same checks the kiosk applies before it switches
 
 
 def read_menu_file(path: Path) -> dict[str, Any]:
-    """A menu document from a JSON file, checked as a kiosk would check it."""
+    """A menu document from a JSON file, read and checked as a kiosk would (one reader, one
+    size limit: ``contract.menu.read_json``)."""
     try:
-        size = path.stat().st_size
-        if size > MAX_MENU_BYTES:
-            raise ConfigError(f"{path}: the menu is {size} bytes, over the 2 MiB limit")
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the menu ({exc.strerror})") from None
-    try:
-        menu = json.loads(raw.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ConfigError(f"{path}: the menu is not valid JSON ({exc})") from None
+        menu = contract_menu.read_json(path)
+    except contract_menu.MenuUnreadable as exc:
+        raise ConfigError(f"{path}: cannot read the menu ({exc.reason})") from None
+    except contract_menu.MenuError as exc:
+        raise ConfigError(f"{path}: {exc.problems[0].removeprefix('$: ')}") from None
     problems = menu_problems(menu)
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""

@@ -1,6 +1,9 @@
-"""The service menu: validation against the schema and the rules of menu.md, and a read model.
+"""The service menu: the one reader of menu files, validation against the schema and the
+rules of menu.md, and a read model.
 
-Screens render a ``Menu``; they never hard-code a service.
+Screens render a ``Menu``; they never hard-code a service. The kiosk, the central and the
+admin tool read menu and bundle files with ``read_json`` and its one size limit,
+``MAX_MENU_BYTES``: the most a kiosk takes, as a file or as a fetched bundle.
 """
 
 from __future__ import annotations
@@ -13,14 +16,16 @@ from pathlib import Path
 from typing import Any
 
 from contract import resources
+from contract.errors import ContractError
 
 MAX_MENU_BYTES = 2 * 1024 * 1024
+MAX_MENU_TEXT = "2 MiB"
 FIELD_TYPES = ("text", "number", "phone", "date", "choice", "id_number")
 # menu.md; checked here too: the schema's "$" lets a final newline through in jsonschema.
 ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{0,47}")
 
 
-class MenuError(Exception):
+class MenuError(ContractError):
     """A menu document that cannot be used. ``problems`` lists "path: message" lines."""
 
     def __init__(self, source: str, problems: list[str]):
@@ -29,6 +34,15 @@ class MenuError(Exception):
         first = problems[0] if problems else "invalid"
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         super().__init__(f"{source}: {first}{more}")
+
+
+class MenuUnreadable(MenuError):
+    """The file cannot be read at all (missing, no permission): there is no document to
+    judge. ``reason`` is the system's word for why."""
+
+    def __init__(self, source: str, reason: str):
+        self.reason = reason
+        super().__init__(source, [f"$: cannot be read ({reason})"])
 
 
 @dataclass(frozen=True)
@@ -224,25 +238,50 @@ def parse(doc: Any, source: str = "menu") -> Menu:
     return _build(doc)
 
 
+def read_json(path: str | Path, *, object_pairs_hook: Any = None) -> Any:
+    """The JSON document in a menu or bundle file of at most ``MAX_MENU_BYTES``, not yet
+    validated. Raises ``MenuUnreadable`` when the file cannot be read and ``MenuError`` when
+    it is too big or not JSON; a BOM from a Windows editor is harmless."""
+    source = str(path)
+    try:
+        size = Path(path).stat().st_size
+        if size > MAX_MENU_BYTES:
+            raise MenuError(source, [f"$: the file is {size} bytes, over the {MAX_MENU_TEXT} "
+                                     f"limit ({MAX_MENU_BYTES} bytes)"])
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise MenuUnreadable(source, exc.strerror or type(exc).__name__) from None
+    return decode_json(raw, source, object_pairs_hook=object_pairs_hook)
+
+
+def decode_json(raw: bytes, source: str = "menu", *, object_pairs_hook: Any = None) -> Any:
+    """The JSON document in ``raw`` (a menu or a bundle), at most ``MAX_MENU_BYTES``; raises
+    ``MenuError`` saying why it is not one."""
+    if len(raw) > MAX_MENU_BYTES:
+        raise MenuError(source, [f"$: {len(raw)} bytes, over the {MAX_MENU_TEXT} limit "
+                                 f"({MAX_MENU_BYTES} bytes)"])
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise MenuError(source, [f"$: not UTF-8 text ({exc.reason} at byte {exc.start})"]
+                        ) from None
+    try:
+        return json.loads(text, object_pairs_hook=object_pairs_hook)
+    except json.JSONDecodeError as exc:
+        raise MenuError(source, [f"$: not valid JSON ({exc.msg} at line {exc.lineno} column "
+                                 f"{exc.colno})"]) from None
+    except RecursionError:
+        raise MenuError(source, ["$: not valid JSON (nested too deeply)"]) from None
+
+
 def load(path: Path) -> Menu:
     """Read and validate a menu file."""
-    try:
-        size = path.stat().st_size
-        if size > MAX_MENU_BYTES:
-            raise MenuError(str(path), [f"$: the file is {size} bytes, over the 2 MiB limit"])
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise MenuError(str(path), [f"$: cannot be read ({exc.strerror})"]) from None
-    try:
-        doc = json.loads(raw.decode("utf-8-sig"))  # a BOM from a Windows editor is harmless
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise MenuError(str(path), [f"$: not valid JSON ({exc})"]) from None
-    return parse(doc, str(path))
+    return parse(read_json(path), str(path))
 
 
 def load_default() -> Menu:
     """The menu shipped with the kiosk. CI validates it against the schema
-    (tests/kiosk/test_menu.py); start-up only checks the rules, which is fast, and skips
+    (tests/contract/test_menu.py); start-up only checks the rules, which is fast, and skips
     loading jsonschema."""
     path = resources.default_menu_path()
     return parse_schema_checked(json.loads(path.read_text("utf-8")), str(path))

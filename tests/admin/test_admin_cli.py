@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from central.signing import public_key_b64, read_private_key, verify_bundle
+from contract.signing import public_key_b64, read_private_key, verify_bundle
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
