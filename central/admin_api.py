@@ -11,13 +11,15 @@ import logging
 import re
 from typing import TYPE_CHECKING, Any
 
+from contract.times import rfc3339
+
 from .admins import Admin
 from .catalog import ALL, MenuTarget, PublishRefused
 from .fleet import fleet_report
 from .fleet_page import render_fleet
 from .kiosks import KIOSK_ID
 from .replies import HttpError, Reply
-from .wire import BodyError, parse_json, rfc3339
+from .wire import BodyError, parse_json
 
 if TYPE_CHECKING:
     from .server import CentralServer

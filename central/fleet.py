@@ -1,15 +1,19 @@
 """The state of every kiosk at a glance, from its last heartbeats (the admins' fleet page).
 
 A kiosk is stale when its last heartbeat is older than three heartbeat intervals; the
-interval is the gap between its last two heartbeats (60 s while there is only one).
+interval is the gap between its last two heartbeats (60 s while there is only one). Devices
+and paper are judged by ``contract.health``, the table the kiosk's own diagnostics use, so
+the fleet page and the kiosk never disagree (a kiosk's "fault" is the page's "bad").
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from contract import health
+from contract.times import rfc3339
+
 from .kiosks import Kiosk
-from .wire import rfc3339
 
 if TYPE_CHECKING:
     from .server import CentralServer
@@ -22,9 +26,17 @@ OLD_PENDING_S = 3600  # a queue that has not drained for an hour needs a look
 
 OK, WARN, BAD, NEVER = "ok", "warn", "bad", "never"
 _RANK = {BAD: 0, WARN: 1, OK: 2, NEVER: 3}
-DEVICE_LEVEL = {"online": OK, "busy": OK, "offline": BAD, "hwerror": BAD, "nodevice": BAD,
-                 "usererror": BAD}  # as the kiosk itself judges them (busy is brief)
-PAPER_LEVEL = {"full": OK, "unknown": OK, "low": WARN, "out": BAD, "jammed": BAD}
+_FROM_HEALTH = {health.OK: OK, health.WARN: WARN, health.FAULT: BAD}
+
+
+def device_level(state: str) -> str:
+    """The fleet level of a device state, as the kiosk itself judges it."""
+    return _FROM_HEALTH[health.device_level(state)]
+
+
+def paper_level(paper: str | None) -> str:
+    """The fleet level of a printer's paper state (None: not reported, so unknown)."""
+    return _FROM_HEALTH[health.paper_level(paper)]
 
 
 def fleet_report(central: CentralServer, now: float) -> dict[str, Any]:
@@ -122,12 +134,13 @@ def _problems(row: dict[str, Any]) -> list[tuple[str, str]]:
         device = row[name]
         if device is None:
             continue
-        level = DEVICE_LEVEL.get(device["state"], WARN)
+        level = device_level(device["state"])
         if level != OK:
             found.append((level, f"{label} {device['state']}"))
-        paper_level = PAPER_LEVEL.get(device.get("paper") or "unknown", WARN)
-        if paper_level != OK:
-            found.append((paper_level, f"paper {device['paper']}"))
+        if name == "printer":  # as the kiosk does: a printer that reports no paper is unknown
+            paper = device.get("paper") or "unknown"
+            if paper_level(paper) != OK:
+                found.append((paper_level(paper), f"paper {paper}"))
     return found
 
 

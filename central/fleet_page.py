@@ -9,7 +9,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from .fleet import BAD, DEVICE_LEVEL, NEVER, OK, PAPER_LEVEL, WARN, duration
+from .fleet import BAD, NEVER, OK, WARN, device_level, duration, paper_level
 
 _LEVEL_LABEL = {OK: ("正常", "OK"), WARN: ("注意", "Check"), BAD: ("故障", "Problem"),
                 NEVER: ("未连接", "Never heard")}
@@ -191,13 +191,12 @@ def _device(device: dict[str, Any] | None) -> str:
     if device is None:
         return '<span class="muted">—</span>'
     state = device["state"]
-    level = DEVICE_LEVEL.get(state, WARN)
+    level = device_level(state)
     title = f' title="{escape(device["detail"])}"' if device.get("detail") else ""
     out = f'<span{title}><span class="dot {level}"></span>{escape(state)}</span>'
     if "paper" in device:
         paper = device["paper"] or "unknown"
-        paper_level = NEVER if paper == "unknown" else PAPER_LEVEL.get(paper, WARN)
-        css = {OK: "t-ok", WARN: "t-warn", BAD: "t-bad"}.get(paper_level, "muted")
+        css = {OK: "t-ok", WARN: "t-warn", BAD: "t-bad"}[paper_level(paper)]
         out += f'<span class="sub {css}">纸 paper {escape(paper)}</span>'
     return out
 

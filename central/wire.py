@@ -7,12 +7,13 @@ rest of the batch is still stored.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
+
+from contract.times import is_rfc3339_z
 
 from .errors import CentralError
 
@@ -22,7 +23,6 @@ PAPER_STATES = frozenset({"full", "low", "out", "jammed", "unknown"})
 
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 _MENU_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,47}$")
-_RFC3339_Z = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?Z$")
 _ID_NUMBER = re.compile(r"^\d{17}[\dX]$")
 _UPPER_HEX = re.compile(r"^(?:[0-9A-F]{2})+$")
 
@@ -185,24 +185,6 @@ def check_heartbeat(doc: Any) -> dict[str, Any]:
     return doc
 
 
-def is_rfc3339_z(value: Any) -> bool:
-    """True for an RFC 3339 UTC time with a ``Z`` suffix naming a real instant."""
-    if not isinstance(value, str):
-        return False
-    m = _RFC3339_Z.match(value)
-    if not m:
-        return False
-    try:
-        dt.datetime(*(int(g) for g in m.groups()[:6]))
-    except ValueError:
-        return False
-    return True
-
-
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
-
-def rfc3339(epoch_s: float) -> str:
-    """``epoch_s`` as RFC 3339 UTC with a ``Z`` suffix, to the second."""
-    return dt.datetime.fromtimestamp(epoch_s, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
-
-def rfc3339(ts: float) -> str:
-    """``ts`` (epoch seconds) as RFC 3339 UTC with a ``Z`` suffix, as the central API wants."""
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+from contract.times import rfc3339 as rfc3339  # re-exported for queue.py and the uploader
 
 
 @dataclass(frozen=True)

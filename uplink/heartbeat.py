@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 
+from contract.times import rfc3339 as rfc3339  # re-exported for its importers
 from drivers.base import DeviceState, DeviceStatus, Paper
 from kiosk import __version__
 
 UNKNOWN_READER = DeviceStatus(DeviceState.OFFLINE, "no status yet")
 UNKNOWN_PRINTER = DeviceStatus(DeviceState.OFFLINE, "no status yet", Paper.UNKNOWN)
-
-
-def rfc3339(ts: float) -> str:
-    return dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def build_heartbeat(*, kiosk_id: str, menu_version: int, counts: dict[str, int],

@@ -11,7 +11,6 @@ the heartbeat goes on reporting it until a fetched menu is applied.
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import hashlib
 import json
@@ -23,6 +22,8 @@ from typing import TYPE_CHECKING, Any
 from contract import menu as menu_mod
 from contract import resources
 from contract.atomic import TEMP_PREFIX, fsync_dir, write_atomic
+from contract.signing import bundle_version as bundle_version  # re-exported for menu_poller
+from contract.times import utc_now
 
 if TYPE_CHECKING:
     from kiosk.config import Config
@@ -54,21 +55,10 @@ class StoredBundle:
         return bundle_version(self.bundle)
 
 
-def bundle_version(bundle: Any) -> int | None:
-    """The version a bundle's menu claims, unverified (for reports and comparisons only)."""
-    menu = bundle.get("menu") if isinstance(bundle, dict) else None
-    version = menu.get("version") if isinstance(menu, dict) else None
-    return version if isinstance(version, int) and not isinstance(version, bool) else None
-
-
 @functools.cache
 def schema_digest() -> str:
     """A digest of the menu schema this kiosk validates with (it changes with the software)."""
     return hashlib.sha256(resources.menu_schema_path().read_bytes()).hexdigest()[:32]
-
-
-def utc_now() -> str:
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class MenuStore:

@@ -64,9 +64,9 @@ def with_local_central(config):
     """
     import dataclasses
 
-    from central.keyfile import write_new_key
     from central.server import CentralServer
-    from central.signing import public_key_b64, read_private_key
+    from contract.keyfile import write_new_key
+    from contract.signing import public_key_b64, read_private_key
 
     data = config.kiosk.data_dir
     data.mkdir(parents=True, exist_ok=True)

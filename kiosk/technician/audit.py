@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from contract.times import rfc3339
 from kiosk.logs import mask_text
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,7 @@ class AuditLog:
             log.debug("audit event %r is not one of the documented ones", event)
         now = self._clock()
         when = dt.datetime.fromtimestamp(now, dt.UTC)
-        entry = {"time": when.strftime("%Y-%m-%dT%H:%M:%SZ"), "event": event,
+        entry = {"time": rfc3339(when), "event": event,
                  "outcome": mask_text(str(outcome)), "detail": _masked(detail)}
         line = json.dumps(entry, ensure_ascii=False, default=str) + "\n"
         day = when.strftime("%Y-%m-%d")

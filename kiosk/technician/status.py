@@ -9,7 +9,6 @@ knows (its devices, uptime, sync), since it cannot open a serial port the app ho
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import logging
 import shutil
@@ -17,12 +16,15 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from contract import health
 from contract.atomic import write_atomic
+from contract.health import worst
+from contract.times import parse_rfc3339, rfc3339
 from drivers.base import DeviceState, DeviceStatus, Paper
 from kiosk import __version__
 from kiosk.config import Config
 from kiosk.technician.status_text import status_lines
-from uplink.heartbeat import UNKNOWN_PRINTER, UNKNOWN_READER, rfc3339
+from uplink.heartbeat import UNKNOWN_PRINTER, UNKNOWN_READER
 
 if TYPE_CHECKING:  # the HTTP stack stays unloaded in an offline-only kiosk
     from uplink.uploader import SyncStatus
@@ -32,7 +34,7 @@ log = logging.getLogger(__name__)
 __all__ = ["board_inputs", "collect_status", "device_faults", "probe_central", "read_snapshot",
            "snapshot_inputs", "status_lines", "write_snapshot"]
 
-LEVELS = ("ok", "warn", "fault")
+LEVELS = health.LEVELS  # "ok", "warn", "fault"
 # Thresholds (documented in README's diagnostics section).
 QUEUE_OLD_S = 3600  # a pending transaction older than this: warn (uploads are not getting out)
 QUEUE_STUCK_S = 24 * 3600  # older than this: fault
@@ -42,18 +44,6 @@ SNAPSHOT_FILE = "status.json"
 SNAPSHOT_EVERY_S = 30  # how often the app writes it
 SNAPSHOT_MAX_AGE_S = 90  # older than this, the CLI does not trust it (the app is not running)
 PROBE_BODY_BYTES = 64 * 1024
-
-DEVICE_LEVELS = {
-    DeviceState.ONLINE: "ok", DeviceState.BUSY: "warn", DeviceState.OFFLINE: "fault",
-    DeviceState.HWERROR: "fault", DeviceState.NODEVICE: "fault", DeviceState.USERERROR: "fault",
-}
-PAPER_LEVELS = {Paper.FULL: "ok", Paper.LOW: "warn", Paper.UNKNOWN: "warn", Paper.OUT: "fault",
-                Paper.JAMMED: "fault"}
-
-
-def worst(*levels: str) -> str:
-    return max(levels, key=LEVELS.index, default="ok")
-
 
 # --- the central platform, live ---------------------------------------------------------
 
@@ -155,11 +145,11 @@ def _kiosk(config: Config, started_at: float | None, notices: list[str], now: fl
 def _device(uri: str, status: DeviceStatus, since: float | None, printer: bool = False) -> dict:
     out = {"uri": uri, "state": str(status.state), "detail": status.detail,
            "since": None if since is None else rfc3339(since)}
-    level = DEVICE_LEVELS.get(status.state, "fault")
+    level = health.device_level(status.state)  # one table with the central's fleet page
     if printer:
         paper = status.paper or Paper.UNKNOWN
         out["paper"] = str(paper)
-        level = worst(level, PAPER_LEVELS.get(paper, "warn"))
+        level = worst(level, health.paper_level(paper))
     out["level"] = level
     return out
 
@@ -311,7 +301,7 @@ def snapshot_inputs(snapshot: dict) -> dict:
 
 
 def _parse_time(text: str) -> float:
-    return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+    return parse_rfc3339(text)
 
 
 def _maybe_time(text: str | None) -> float | None:

@@ -123,8 +123,10 @@ def test_fleet_json(fleet):
 
     behind = rows["ZJ-NB-0002"]
     assert behind["level"] == "warn" and behind["app_version"] == "0.3.9"
+    # A busy printer is a warning, as the kiosk itself judges it (contract.health); this set
+    # once left "printer busy" out, asserting the fleet page's old, different judgement.
     assert {p["text"] for p in behind["problems"]} == {
-        "menu behind: runs v2, v3 is published", "paper low"}
+        "menu behind: runs v2, v3 is published", "printer busy", "paper low"}
 
     never = rows["ZJ-WZ-0001"]
     assert never["last_heartbeat_at"] is None and never["menu_serving"] == 3
