@@ -260,3 +260,14 @@ def test_a_heartbeat_of_odd_shapes_is_shown_not_trusted():
     assert {p["text"] for p in row["problems"]} == {
         "the central refuses its token", "printer melted", "paper ??"}
     assert row["level"] == "bad"
+
+
+def test_busy_and_unknown_paper_are_warnings_as_on_the_kiosk():
+    """The kiosk's diagnostics rate a busy device and paper it cannot report as "warn"
+    (contract.health); the fleet page once rated both OK."""
+    body = {"kiosk_id": "K", "devices": {
+        "card_reader": {"state": "busy"}, "printer": {"state": "online", "paper": "unknown"}}}
+    row = kiosk_status(Kiosk("K", "t"), [(100.0, body)], None, 100.0)
+    assert row["level"] == "warn"
+    assert row["problems"] == [{"level": "warn", "text": "card reader busy"},
+                               {"level": "warn", "text": "paper unknown"}]
