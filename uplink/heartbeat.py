@@ -6,7 +6,6 @@ import datetime as dt
 import time
 
 from drivers.base import DeviceState, DeviceStatus, Paper
-from kiosk import __version__
 
 UNKNOWN_READER = DeviceStatus(DeviceState.OFFLINE, "no status yet")
 UNKNOWN_PRINTER = DeviceStatus(DeviceState.OFFLINE, "no status yet", Paper.UNKNOWN)
@@ -16,7 +15,8 @@ def rfc3339(ts: float) -> str:
     return dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def build_heartbeat(*, kiosk_id: str, menu_version: int, counts: dict[str, int],
+def build_heartbeat(*, kiosk_id: str, app_version: str, menu_version: int,
+                    counts: dict[str, int],
                     oldest_pending_s: float | None, devices: dict[str, DeviceStatus],
                     menu_rejected: dict | None = None, sync: dict | None = None,
                     now: float | None = None) -> dict:
@@ -27,7 +27,7 @@ def build_heartbeat(*, kiosk_id: str, menu_version: int, counts: dict[str, int],
     body = {
         "kiosk_id": kiosk_id,
         "time": rfc3339(time.time() if now is None else now),
-        "app_version": __version__,
+        "app_version": app_version,
         "menu_version": menu_version,
         "menu_rejected": menu_rejected,
         "queue": {
