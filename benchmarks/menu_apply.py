@@ -223,7 +223,7 @@ STARTUP_CHILD = r"""
 import json, sys, time
 import kiosk.app  # what the kiosk has imported when it picks its menu
 from kiosk.config import load_config_file
-from uplink.menu_store import load_running_menu
+from kiosk.central_link import load_running_menu
 from pathlib import Path
 config = load_config_file(Path(sys.argv[1]))
 t0 = time.perf_counter()

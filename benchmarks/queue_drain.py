@@ -103,10 +103,11 @@ def child_baseline(folder: Path, url: str) -> dict:
     import requests
 
     from offline_queue import OfflineQueue
+    from uplink.uploader import wire_transaction
 
     t0 = time.perf_counter()
     with OfflineQueue(folder / "queue.db") as queue:
-        wire = [tx.to_wire() for tx in queue.due_batch(limit=10**9)]
+        wire = [wire_transaction(tx) for tx in queue.due_batch(limit=10**9)]
     read_s = time.perf_counter() - t0
     bodies = [{"kiosk_id": KIOSK, "transactions": wire[i:i + BATCH]}
               for i in range(0, len(wire), BATCH)]

@@ -28,7 +28,6 @@ from kiosk.visit.session import Step
 from screens import theme
 from screens.router import Router
 from screens.widgets.basic import button, label
-from uplink.menu_store import load_running_menu
 
 log = logging.getLogger(__name__)
 
@@ -208,7 +207,7 @@ class KioskWindow(QMainWindow):
         home. Offline-only kiosks start none."""
         if not self.config.central.url:
             return
-        from uplink.menu_poller import make_poller
+        from kiosk.central_link import make_poller
 
         def started(poller) -> None:
             if self._closed:
@@ -377,6 +376,8 @@ def create_window(config_path: str | None = None, config: Config | None = None) 
     app = QApplication.instance()
     if app is None:
         raise RuntimeError("create_window needs a QApplication")
+    from kiosk.central_link import load_running_menu
+
     config = config or load_config(config_path)
     menu = load_running_menu(config)
     setup_application(app)

@@ -1,30 +1,45 @@
-"""Wiring the kiosk to the central platform: client, uploader, worker and heartbeat. Qt-free.
+"""Wiring the kiosk to the central platform: the one place a kiosk ``Config`` becomes uplink
+objects (client, uploader, sync worker and heartbeat, menu store and poller). Qt-free.
 
-Used by the app (a background ``SyncWorker``) and by ``kiosk sync --once``.
+Used by the app (background ``SyncWorker`` and ``MenuPoller``), ``kiosk sync --once``,
+``kiosk status`` and diagnostics. Light to import: the HTTP and queue modules are imported
+by the functions that build their objects, so the window can read its menu through this
+module before its first frame, and an offline-only kiosk never loads the HTTP stack.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
+from kiosk import __version__
 from kiosk.config import Config
-from offline_queue import OfflineQueue
-from uplink.client import CentralClient
-from uplink.heartbeat import build_heartbeat
-from uplink.status_board import StatusBoard
-from uplink.sync_worker import SyncWorker
-from uplink.uploader import SyncStatus, Uploader
+from uplink import menu_store as menu_store_mod
+from uplink.menu_store import MenuStore
+
+if TYPE_CHECKING:
+    from contract.menu import Menu
+    from offline_queue import OfflineQueue
+    from uplink.client import CentralClient
+    from uplink.menu_poller import MenuBoard, MenuPoller
+    from uplink.status_board import StatusBoard
+    from uplink.sync_worker import SyncWorker
+    from uplink.uploader import SyncStatus, Uploader
 
 
 def make_client(config: Config, **options) -> CentralClient:
     """A client for ``config``'s central platform; ``options`` (timeouts, body limits) go to
     ``CentralClient``. The uploader, the menu poller and the diagnostics probe each make one."""
+    from uplink.client import CentralClient
+
     c = config.central
     return CentralClient(c.url, config.kiosk.id, c.token_file, c.ca_file, **options)
 
 
 def make_uploader(config: Config, queue: OfflineQueue) -> Uploader:
+    from uplink.uploader import Uploader
+
     c = config.central
     return Uploader(queue, make_client(config), max_backoff_s=c.max_backoff_s,
                     auth_retry_s=c.auth_retry_s)
@@ -32,6 +47,9 @@ def make_uploader(config: Config, queue: OfflineQueue) -> Uploader:
 
 def make_worker(config: Config, queue: OfflineQueue, board: StatusBoard,
                 on_status: Callable[[SyncStatus], None] | None = None) -> SyncWorker:
+    from uplink.heartbeat import build_heartbeat
+    from uplink.sync_worker import SyncWorker
+
     uploader = make_uploader(config, queue)
     holder: dict[str, SyncWorker] = {}
     if queue.recovered_from:
@@ -44,9 +62,9 @@ def make_worker(config: Config, queue: OfflineQueue, board: StatusBoard,
         if sync is not None and board.notices():
             sync["notices"] = board.notices()
         return build_heartbeat(
-            kiosk_id=config.kiosk.id, menu_version=menu_version, counts=queue.counts(),
-            oldest_pending_s=queue.oldest_pending_age_s(time.time()), devices=devices,
-            menu_rejected=rejected, sync=sync)
+            kiosk_id=config.kiosk.id, app_version=__version__, menu_version=menu_version,
+            counts=queue.counts(), oldest_pending_s=queue.oldest_pending_age_s(time.time()),
+            devices=devices, menu_rejected=rejected, sync=sync)
 
     worker = SyncWorker(uploader, sync_interval_s=config.central.sync_interval_s,
                         heartbeat_s=config.central.heartbeat_s, heartbeat_payload=heartbeat,
@@ -60,3 +78,28 @@ def is_online(status: SyncStatus) -> bool:
     if status.auth_failed or status.heartbeat_error or status.state == "offline":
         return False
     return status.online or status.last_heartbeat_at is not None
+
+
+# --- menus --------------------------------------------------------------------------------
+
+def menu_store(config: Config) -> MenuStore:
+    """The folder of the last known good menu, ``<data_dir>/menu``."""
+    return MenuStore(config.kiosk.data_dir / "menu")
+
+
+def load_running_menu(config: Config) -> Menu:
+    """The menu the kiosk starts with (``uplink.menu_store.load_running_menu``)."""
+    return menu_store_mod.load_running_menu(menu_store(config), config.kiosk.menu_file,
+                                            config.central.menu_keys)
+
+
+def make_poller(config: Config, board: MenuBoard, running_version: int,
+                on_menu: Callable[[Menu], None] | None = None) -> MenuPoller:
+    """The menu poller, with a client of its own that reads answers up to 2 MiB + 1 byte
+    (more is a rejection, "over 2 MiB")."""
+    from uplink.menu_poller import MAX_MENU_BYTES, MenuPoller, MenuUpdater
+
+    client = make_client(config, max_body_bytes=MAX_MENU_BYTES + 1)
+    updater = MenuUpdater(client, menu_store(config), board, config.central.menu_keys,
+                          running_version, on_menu)
+    return MenuPoller(updater, config.central.menu_poll_s)

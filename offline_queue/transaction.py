@@ -1,4 +1,5 @@
-"""One queued transaction as read back from the queue, and its central API wire form."""
+"""One queued transaction as read back from the queue (its wire form is the uplink's:
+``uplink.uploader.wire_transaction``)."""
 
 from __future__ import annotations
 
@@ -47,14 +48,3 @@ class Transaction:
             reason=row["reason"],
             purged_at=row["purged_at"],
         )
-
-    def to_wire(self) -> dict[str, Any]:
-        """The transaction object of ``POST /api/v1/transactions`` (central API section 1)."""
-        return {
-            "id": self.id,
-            "service_id": self.service_id,
-            "menu_version": self.menu_version,
-            "created_at": self.created_at,
-            "identity": self.identity,
-            "fields": self.fields,
-        }

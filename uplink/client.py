@@ -1,7 +1,7 @@
 """HTTP client for the central platform API, version 1 (Qt-free).
 
 ``CentralClient`` speaks the wire: headers, bearer token, timeouts, capped response bodies.
-It decides nothing about retries; ``sync.Uploader`` reads its ``ClientResponse`` against
+It decides nothing about retries; ``uplink.uploader.Uploader`` reads its ``ClientResponse`` against
 the spec's table of responses.
 """
 
@@ -23,25 +23,15 @@ import requests
 import urllib3
 from requests.structures import CaseInsensitiveDict
 
+from uplink.errors import SyncError, TokenError, TransportError
+
+__all__ = ["CentralClient", "ClientResponse", "SyncError", "TokenError", "TransportError"]
+
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1024 * 1024  # what we read of any answer; more is cut off (``truncated``)
 _CHUNK = 16 * 1024
 USER_AGENT = "village-kiosk"
-
-
-class SyncError(Exception):
-    """Base of the errors of talking to the central platform; messages are short and for
-    technicians and logs, and never hold the token or personal data."""
-
-
-class TransportError(SyncError):
-    """No usable HTTP answer: connection refused or reset, DNS, timeout, TLS, broken framing."""
-
-
-class TokenError(SyncError):
-    """The bearer token cannot be read from the token file (missing, unreadable, empty or
-    malformed). The uploader treats it as an authentication failure."""
 
 
 @dataclass(frozen=True)

@@ -6,13 +6,13 @@ import time
 
 from contract.times import rfc3339 as rfc3339  # re-exported for its importers
 from drivers.base import DeviceState, DeviceStatus, Paper
-from kiosk import __version__
 
 UNKNOWN_READER = DeviceStatus(DeviceState.OFFLINE, "no status yet")
 UNKNOWN_PRINTER = DeviceStatus(DeviceState.OFFLINE, "no status yet", Paper.UNKNOWN)
 
 
-def build_heartbeat(*, kiosk_id: str, menu_version: int, counts: dict[str, int],
+def build_heartbeat(*, kiosk_id: str, app_version: str, menu_version: int,
+                    counts: dict[str, int],
                     oldest_pending_s: float | None, devices: dict[str, DeviceStatus],
                     menu_rejected: dict | None = None, sync: dict | None = None,
                     now: float | None = None) -> dict:
@@ -23,7 +23,7 @@ def build_heartbeat(*, kiosk_id: str, menu_version: int, counts: dict[str, int],
     body = {
         "kiosk_id": kiosk_id,
         "time": rfc3339(time.time() if now is None else now),
-        "app_version": __version__,
+        "app_version": app_version,
         "menu_version": menu_version,
         "menu_rejected": menu_rejected,
         "queue": {

@@ -16,17 +16,17 @@ from __future__ import annotations
 import enum
 import json
 import logging
-import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from contract import menu as menu_mod
 from contract.signing import SignatureError, verify_bundle
-from uplink.menu_store import MenuStore, MenuStoreError, bundle_version
+from uplink.errors import MenuStoreError, SyncError
+from uplink.loop import BackgroundLoop
+from uplink.menu_store import MenuStore, bundle_version
 
 if TYPE_CHECKING:
-    from kiosk.config import Config
     from uplink.client import CentralClient
 
 log = logging.getLogger(__name__)
@@ -101,8 +101,6 @@ class MenuUpdater:
 
     def check(self) -> Outcome:
         """One poll: fetch, and apply or reject what came."""
-        from uplink.client import SyncError
-
         try:
             response = self.client.get_menu(self.etag)
         except SyncError as exc:
@@ -193,59 +191,26 @@ class MenuUpdater:
             log.error("the old menu rejection could not be removed: %s", exc)
 
 
-class MenuPoller(threading.Thread):
+class MenuPoller(BackgroundLoop):
     """Runs ``updater.check`` on its own daemon thread: once at start, then every
     ``poll_s`` seconds, or at once after ``wake()``. Closes the updater's client at the end."""
 
+    round_name = "menu check"
+
     def __init__(self, updater: MenuUpdater, poll_s: float, name: str = "menu-poller"):
-        super().__init__(name=name, daemon=True)
-        if not poll_s > 0:
-            raise ValueError("poll_s must be positive")
+        super().__init__(poll_s, name=name)
         self.updater = updater
-        self.poll_s = float(poll_s)
-        self._wake = threading.Event()
-        self._stopping = threading.Event()
 
-    def wake(self) -> None:
-        """Check now; safe from any thread."""
-        self._wake.set()
+    @property
+    def poll_s(self) -> float:
+        return self.interval_s
 
-    def stop(self, timeout: float | None = 5.0) -> bool:
-        """Ask the thread to end and wait up to ``timeout`` s; True when it has ended. A
-        request in flight is bounded by the client's timeouts."""
-        self._stopping.set()
-        self._wake.set()
-        if self.is_alive():
-            self.join(timeout)
-        return not self.is_alive()
+    def prepare(self) -> bool:
+        self.updater.prepare()
+        return True
 
-    def run(self) -> None:
-        try:
-            try:
-                self.updater.prepare()
-            except Exception:
-                log.exception("preparing the menu updates failed")
-            while not self._stopping.is_set():
-                self._wake.clear()
-                try:
-                    self.updater.check()
-                except Exception:  # a disk or programming error must not end the polling
-                    log.exception("menu check failed")
-                self._wake.wait(self.poll_s)
-        finally:
-            self.updater.close()
+    def run_round(self) -> None:
+        self.updater.check()
 
-
-def make_client(config: Config) -> CentralClient:
-    """A client of its own for the poller, reading answers up to 2 MiB + 1 byte (more is a
-    rejection, "over 2 MiB")."""
-    from kiosk.central_link import make_client as central_client
-
-    return central_client(config, max_body_bytes=MAX_MENU_BYTES + 1)
-
-
-def make_poller(config: Config, board: MenuBoard, running_version: int,
-                on_menu: Callable[[menu_mod.Menu], None] | None = None) -> MenuPoller:
-    updater = MenuUpdater(make_client(config), MenuStore.for_config(config), board,
-                          config.central.menu_keys, running_version, on_menu)
-    return MenuPoller(updater, config.central.menu_poll_s)
+    def finish(self) -> None:
+        self.updater.close()

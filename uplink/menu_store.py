@@ -15,18 +15,17 @@ import functools
 import hashlib
 import json
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from contract import menu as menu_mod
 from contract import resources
 from contract.atomic import TEMP_PREFIX, fsync_dir, write_atomic
 from contract.signing import bundle_version as bundle_version  # re-exported for menu_poller
 from contract.times import utc_now
-
-if TYPE_CHECKING:
-    from kiosk.config import Config
+from uplink.errors import MenuStoreError
 
 log = logging.getLogger(__name__)
 
@@ -35,10 +34,6 @@ REJECTION_NAME = "rejection.json"
 FORMAT = 1
 # The stored file is the bundle (at most 2 MiB as fetched) plus a few lines of our own.
 MAX_STORED_BYTES = menu_mod.MAX_MENU_BYTES + 64 * 1024
-
-
-class MenuStoreError(Exception):
-    """The stored menu cannot be used; the message is one line for a technician."""
 
 
 @dataclass(frozen=True)
@@ -66,10 +61,6 @@ class MenuStore:
 
     def __init__(self, folder: str | Path):
         self.folder = Path(folder)
-
-    @classmethod
-    def for_config(cls, config: Config) -> MenuStore:
-        return cls(config.kiosk.data_dir / "menu")
 
     @property
     def menu_path(self) -> Path:
@@ -116,7 +107,8 @@ class MenuStore:
         write_atomic(self.menu_path, data)
         return stored
 
-    def load_menu(self, stored: StoredBundle, public_keys: dict[str, str]) -> menu_mod.Menu:
+    def load_menu(self, stored: StoredBundle,
+                  public_keys: Mapping[str, str]) -> menu_mod.Menu:
         """The stored bundle's menu, its signature verified again with ``public_keys`` and
         validated; raises MenuStoreError saying why it cannot be used.
 
@@ -202,16 +194,16 @@ class MenuStore:
             fsync_dir(self.folder.parent)
 
 
-def load_running_menu(config: Config) -> menu_mod.Menu:
-    """The menu a kiosk starts with: the stored signed menu when it is newer than the local
-    one (``kiosk.menu_file``, else the shipped default) and still verifies and validates;
-    else the local one. A stored menu that cannot be used is logged, never fatal. A broken
-    ``menu_file`` raises MenuError, as it always did."""
-    if config.kiosk.menu_file is not None:
-        local, what = menu_mod.load(config.kiosk.menu_file), "menu file"
+def load_running_menu(store: MenuStore, menu_file: Path | None,
+                      public_keys: Mapping[str, str]) -> menu_mod.Menu:
+    """The menu a kiosk starts with: the menu in ``store`` when it is newer than the local
+    one (``menu_file``, else the shipped default) and still verifies with ``public_keys``
+    and validates; else the local one. A stored menu that cannot be used is logged, never
+    fatal. A broken ``menu_file`` raises MenuError, as it always did."""
+    if menu_file is not None:
+        local, what = menu_mod.load(menu_file), "menu file"
     else:
         local, what = menu_mod.load_default(), "shipped menu"
-    store = MenuStore.for_config(config)
     try:
         stored = store.read()
     except MenuStoreError as exc:
@@ -225,7 +217,7 @@ def load_running_menu(config: Config) -> menu_mod.Menu:
                  what, local.version, stored.version)
         return local
     try:
-        menu = store.load_menu(stored, config.central.menu_keys)
+        menu = store.load_menu(stored, public_keys)
     except MenuStoreError as exc:
         log.error("stored menu version %s not used: %s; starting with the %s, version %d",
                   stored.version, exc, what, local.version)

@@ -8,13 +8,14 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 
-from uplink.client import SyncError
+from uplink.errors import SyncError
+from uplink.loop import BackgroundLoop
 from uplink.uploader import SyncStatus, Uploader
 
 log = logging.getLogger(__name__)
 
 
-class SyncWorker(threading.Thread):
+class SyncWorker(BackgroundLoop):
     """Runs ``uploader.sync_once`` in a loop on its own daemon thread.
 
     A round runs at once after ``wake()`` (call it when a transaction was enqueued), else
@@ -24,6 +25,8 @@ class SyncWorker(threading.Thread):
     each round (the app turns it into a Qt signal). With no central URL nothing is sent.
     The worker owns the uploader's client and closes it when it ends.
     """
+
+    round_name = "upload round"
 
     def __init__(
         self,
@@ -35,19 +38,21 @@ class SyncWorker(threading.Thread):
         on_status: Callable[[SyncStatus], None] | None = None,
         name: str = "sync-worker",
     ) -> None:
-        super().__init__(name=name, daemon=True)
         if not sync_interval_s > 0 or not heartbeat_s > 0:
             raise ValueError("sync_interval_s and heartbeat_s must be positive")
+        super().__init__(sync_interval_s, name=name)
         self.uploader = uploader
-        self.sync_interval_s = float(sync_interval_s)
         self.heartbeat_s = float(heartbeat_s)
         self._heartbeat_payload = heartbeat_payload
         self._on_status = on_status
-        self._wake = threading.Event()
         self._force = threading.Event()  # sync_now(): lift the hold, heartbeat at once
-        self._stopping = threading.Event()
+        self._next_heartbeat = 0.0  # time.monotonic() of the next heartbeat
         self._heartbeat_at: float | None = None
         self._heartbeat_error: str | None = None
+
+    @property
+    def sync_interval_s(self) -> float:
+        return self.interval_s
 
     @property
     def status(self) -> SyncStatus:
@@ -55,58 +60,47 @@ class SyncWorker(threading.Thread):
         return replace(self.uploader.status, last_heartbeat_at=self._heartbeat_at,
                        heartbeat_error=self._heartbeat_error)
 
-    def wake(self) -> None:
-        """Upload now (unless a back-off holds uploads back); safe from any thread."""
-        self._wake.set()
-
     def sync_now(self) -> None:
         """Upload and send a heartbeat now, even during a back-off or an authentication
         hold (a technician has fixed the network or the token); safe from any thread."""
         self._force.set()
-        self._wake.set()
+        self.wake()
 
-    def stop(self, timeout: float | None = 5.0) -> bool:
-        """Ask the thread to end and wait up to ``timeout`` s; True when it has ended. It ends
-        between requests; a request in flight is bounded by the client's timeouts."""
-        self._stopping.set()
-        self._wake.set()
-        if self.is_alive():
-            self.join(timeout)
-        return not self.is_alive()
+    # -- the loop's steps ---------------------------------------------------------------
 
-    def run(self) -> None:
-        try:
-            if self.uploader.client.offline_only:
-                log.info("no central URL configured: offline-only, nothing is uploaded")
-                self._notify()
-                return
-            self._loop()
-        finally:
-            self.uploader.client.close()
-
-    def _loop(self) -> None:
-        next_heartbeat = time.monotonic()
-        while not self._stopping.is_set():
-            self._wake.clear()
-            forced = self._force.is_set()
-            if forced:
-                self._force.clear()
-            self._sync(release_hold=forced)
-            if self._stopping.is_set():
-                break
-            now = time.monotonic()
-            if forced:
-                next_heartbeat = min(next_heartbeat, now)
-            if self._heartbeat_payload is not None and now >= next_heartbeat:
-                self._heartbeat()
-                next_heartbeat += self.heartbeat_s
-                if next_heartbeat <= time.monotonic():  # fell behind: keep the period
-                    next_heartbeat = time.monotonic() + self.heartbeat_s
+    def prepare(self) -> bool:
+        if self.uploader.client.offline_only:
+            log.info("no central URL configured: offline-only, nothing is uploaded")
             self._notify()
-            wait = self._until_next_round()
-            if self._heartbeat_payload is not None:
-                wait = min(wait, next_heartbeat - time.monotonic())
-            self._wake.wait(max(0.0, wait))
+            return False
+        self._next_heartbeat = time.monotonic()
+        return True
+
+    def run_round(self) -> None:
+        forced = self._force.is_set()
+        if forced:
+            self._force.clear()
+        self._sync(release_hold=forced)
+        if self.stopping:
+            return
+        now = time.monotonic()
+        if forced:
+            self._next_heartbeat = min(self._next_heartbeat, now)
+        if self._heartbeat_payload is not None and now >= self._next_heartbeat:
+            self._heartbeat()
+            self._next_heartbeat += self.heartbeat_s
+            if self._next_heartbeat <= time.monotonic():  # fell behind: keep the period
+                self._next_heartbeat = time.monotonic() + self.heartbeat_s
+        self._notify()
+
+    def next_wait(self) -> float:
+        wait = self._until_next_round()
+        if self._heartbeat_payload is not None:
+            wait = min(wait, self._next_heartbeat - time.monotonic())
+        return wait
+
+    def finish(self) -> None:
+        self.uploader.client.close()
 
     def _until_next_round(self) -> float:
         held = self.uploader.next_attempt_at
@@ -120,7 +114,7 @@ class SyncWorker(threading.Thread):
         try:
             if release_hold:
                 self.uploader.release_hold()
-            report = self.uploader.sync_once(should_stop=self._stopping.is_set)
+            report = self.uploader.sync_once(should_stop=lambda: self.stopping)
         except Exception:  # a queue or disk error must not end the thread
             log.exception("upload round failed")
             return

@@ -27,6 +27,18 @@ RESULT_STATUSES = frozenset({"accepted", "duplicate", "rejected"})
 NO_REASON = "no reason given by the central platform"
 
 
+def wire_transaction(tx: Transaction) -> dict[str, Any]:
+    """The transaction object of ``POST /api/v1/transactions`` (central API section 1)."""
+    return {
+        "id": tx.id,
+        "service_id": tx.service_id,
+        "menu_version": tx.menu_version,
+        "created_at": tx.created_at,
+        "identity": tx.identity,
+        "fields": tx.fields,
+    }
+
+
 class SyncState(StrEnum):
     OK = "ok"  # requests were answered as the spec says
     IDLE = "idle"  # nothing was due; nothing was sent
@@ -172,7 +184,7 @@ class Uploader:
         self._set(last_attempt_at=now)
         ids = [tx.id for tx in batch]
         try:
-            response = self.client.post_transactions([tx.to_wire() for tx in batch])
+            response = self.client.post_transactions([wire_transaction(tx) for tx in batch])
         except TokenError as exc:
             self._auth_failed(str(exc))
         except TransportError as exc:

@@ -80,9 +80,9 @@ def running_menu(config: Config) -> tuple[int, dict | None]:
     """The menu version the kiosk would start with and its last rejected menu, read from
     disk (the app's snapshot says it better while the app runs)."""
     from contract.menu import MenuError
-    from uplink.menu_store import MenuStore, load_running_menu
+    from kiosk.central_link import load_running_menu, menu_store
 
-    rejected = MenuStore.for_config(config).rejection()
+    rejected = menu_store(config).rejection()
     try:
         return load_running_menu(config).version, rejected
     except MenuError as exc:

@@ -200,10 +200,10 @@ def test_a_stale_snapshot_is_ignored(tmp_path):
 
 
 def test_without_the_app_the_menu_and_its_last_rejection_come_from_disk(tmp_path):
-    from uplink.menu_store import MenuStore
+    from kiosk.central_link import menu_store
 
     cfg = write_config(tmp_path)
-    MenuStore.for_config(load_config_file(cfg)).set_rejection(42, "signature does not verify")
+    menu_store(load_config_file(cfg)).set_rejection(42, "signature does not verify")
     status = as_json(diag_status(cfg, "--json"))
     assert status["menu"]["last_rejected"]["version"] == 42
     assert status["menu"]["last_rejected"]["reason"] == "signature does not verify"

@@ -11,10 +11,11 @@ import pytest
 
 from contract.menu import load_default
 from contract.resources import config_dir
+from kiosk.central_link import make_poller
 from kiosk.config import demo_config
 from kiosk.demo.run import DEMO_PIN, admin_hints, with_demo_pin, with_local_central
 from kiosk.technician.pin import verify_pin
-from uplink.menu_poller import Result, make_poller
+from uplink.menu_poller import Result
 from uplink.status_board import StatusBoard
 
 

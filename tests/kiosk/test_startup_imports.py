@@ -12,7 +12,8 @@ import sys
 
 DEFERRED = ("sqlite_utils", "requests", "urllib3", "kiosk.receipts.render", "qrcode", "PIL",
             "offline_queue.queue", "kiosk.central_link", "kiosk.technician.status",
-            "kiosk.technician.export",
+            "kiosk.technician.export", "uplink.client", "uplink.uploader", "uplink.sync_worker",
+            "uplink.menu_poller",
             "jsonschema", "cryptography.hazmat.primitives.ciphers.aead")
 
 

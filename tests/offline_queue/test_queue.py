@@ -35,23 +35,9 @@ def test_enqueue_get_roundtrip_keeps_chinese_text(queue: OfflineQueue) -> None:
     assert tx.sent_at is None and tx.reason is None
 
 
-def test_to_wire_is_the_central_api_transaction(queue: OfflineQueue) -> None:
-    tx_id = queue.enqueue("hpf-withdraw", {"phone": "13800000000"}, IDENTITY, menu_version=12)
-
-    assert queue.get(tx_id).to_wire() == {
-        "id": tx_id,
-        "service_id": "hpf-withdraw",
-        "menu_version": 12,
-        "created_at": "2026-11-24T09:30:00Z",
-        "identity": IDENTITY,
-        "fields": {"phone": "13800000000"},
-    }
-
-
 def test_identity_is_optional(queue: OfflineQueue) -> None:
     tx = queue.get(queue.enqueue("library-renew", {"card": "A1"}))
     assert tx.identity is None
-    assert tx.to_wire()["identity"] is None
     assert tx.menu_version == 0
 
 

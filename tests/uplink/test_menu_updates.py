@@ -348,8 +348,8 @@ def test_poll_interval_must_be_positive(store, board):
 
 
 def test_make_poller_reads_menus_up_to_2_mib(tmp_path):
+    from kiosk.central_link import make_poller
     from kiosk.config import load_config_file
-    from uplink.menu_poller import make_poller
 
     cfg = tmp_path / "kiosk.toml"
     cfg.write_text('[kiosk]\ndata_dir = "data"\n[central]\nurl = "http://127.0.0.1:9"\n'

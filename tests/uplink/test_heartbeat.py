@@ -9,7 +9,7 @@ from uplink.heartbeat import build_heartbeat
 
 def test_heartbeat_has_the_spec_shape():
     body = build_heartbeat(
-        kiosk_id="ZJ-HZ-0001", menu_version=12, now=1795512660.0,
+        kiosk_id="ZJ-HZ-0001", app_version=__version__, menu_version=12, now=1795512660.0,
         counts={"pending": 3, "sent": 9, "rejected": 0}, oldest_pending_s=420.7,
         devices={"card_reader": DeviceStatus(DeviceState.ONLINE, "ACS ACR39U 00 00"),
                  "printer": DeviceStatus(DeviceState.ONLINE, "socket://10.0.0.5:9100",
@@ -30,8 +30,8 @@ def test_heartbeat_has_the_spec_shape():
 
 
 def test_unknown_devices_and_empty_queue():
-    body = build_heartbeat(kiosk_id="K", menu_version=1, counts={}, oldest_pending_s=None,
-                           devices={}, sync={"auth_failed": True})
+    body = build_heartbeat(kiosk_id="K", app_version="0.1", menu_version=1, counts={},
+                           oldest_pending_s=None, devices={}, sync={"auth_failed": True})
     assert body["queue"] == {"pending": 0, "oldest_pending_s": None, "rejected": 0}
     assert body["devices"]["printer"]["paper"] == "unknown"
     assert body["devices"]["card_reader"]["state"] in {"online", "offline", "busy", "hwerror",

@@ -13,7 +13,7 @@ from sync_server import KIOSK_ID, TOKEN, Scripted, SyncServer, running
 
 from offline_queue import OfflineQueue
 from uplink.client import CentralClient
-from uplink.uploader import Uploader
+from uplink.uploader import Uploader, wire_transaction
 
 IDENTITY = {"method": "ga467", "id_number": "330106199001011234", "name": "张三"}
 FIELDS = {"phone": "13800000000"}
@@ -59,6 +59,32 @@ def states(queue: OfflineQueue, ids: list[str]) -> list[str]:
     return [queue.get(i).state for i in ids]
 
 
+# --- the wire form ----------------------------------------------------------------------
+
+
+def test_wire_transaction_is_the_central_api_transaction(queue) -> None:
+    tx_id = queue.enqueue("hpf-withdraw", {"phone": "13800000000"}, IDENTITY, menu_version=12)
+
+    assert wire_transaction(queue.get(tx_id)) == {
+        "id": tx_id,
+        "service_id": "hpf-withdraw",
+        "menu_version": 12,
+        "created_at": "2026-11-24T09:30:00Z",
+        "identity": IDENTITY,
+        "fields": {"phone": "13800000000"},
+    }
+
+
+def test_the_wire_form_carries_decrypted_values_and_no_identity_as_null(queue) -> None:
+    fields = {"address": "浙江省杭州市西湖区文三路 90 号", "amount": 1200.5}
+    with_id = queue.enqueue("hpf-withdraw", fields, IDENTITY, menu_version=3)
+    without = queue.enqueue("library-renew", {"card": "A1"})
+
+    wire = wire_transaction(queue.get(with_id))
+    assert wire["identity"] == IDENTITY and wire["fields"] == fields
+    assert wire_transaction(queue.get(without))["identity"] is None
+
+
 # --- 200 with results -------------------------------------------------------------------
 
 
@@ -68,7 +94,7 @@ def test_accepted_transactions_are_marked_sent(t0, uploader, queue, server, cloc
     assert (report.sent, report.duplicate, report.failed, report.pending_left) == (3, 0, 0, 0)
     assert report.state == "ok" and report.next_attempt_at is None
     assert states(queue, ids) == ["sent"] * 3
-    assert server.stored[ids[0]] == queue.get(ids[0]).to_wire()
+    assert server.stored[ids[0]] == wire_transaction(queue.get(ids[0]))
     assert server.stored[ids[0]]["identity"] == IDENTITY
     status = uploader.status
     assert status.online and status.last_success_at == t0 and status.consecutive_failures == 0

@@ -17,13 +17,13 @@ import pytest
 
 from central.signing import generate_keypair, sign_menu
 from contract import resources
+from kiosk.central_link import load_running_menu, menu_store
 from kiosk.config import load_config_file
 from uplink.menu_store import (
     MENU_NAME,
     TEMP_PREFIX,
     MenuStore,
     MenuStoreError,
-    load_running_menu,
     schema_digest,
     write_atomic,
 )
@@ -210,7 +210,7 @@ def test_start_without_a_stored_menu_uses_the_default(tmp_path):
 
 def test_start_uses_a_newer_stored_menu(tmp_path):
     config = load_config_file(write_kiosk_config(tmp_path))
-    MenuStore.for_config(config).save(bundle(5, extra_service="new-subsidy"), '"v5"')
+    menu_store(config).save(bundle(5, extra_service="new-subsidy"), '"v5"')
     menu = load_running_menu(config)
     assert menu.version == 5 and menu.service("new-subsidy") is not None
 
@@ -219,9 +219,9 @@ def test_a_newer_menu_file_wins_over_an_older_stored_menu(tmp_path):
     menu_file = tmp_path / "local.json"
     menu_file.write_text(json.dumps(menu_doc(8)), encoding="utf-8")
     config = load_config_file(write_kiosk_config(tmp_path, menu_file=menu_file))
-    MenuStore.for_config(config).save(bundle(5), None)
+    menu_store(config).save(bundle(5), None)
     assert load_running_menu(config).version == 8
-    MenuStore.for_config(config).save(bundle(9), None)
+    menu_store(config).save(bundle(9), None)
     assert load_running_menu(config).version == 9
 
 
@@ -229,7 +229,7 @@ def test_a_newer_menu_file_wins_over_an_older_stored_menu(tmp_path):
 def test_a_stored_menu_that_cannot_be_used_falls_back_and_is_logged(tmp_path, damage, caplog):
     keys = {"other": generate_keypair()[1]} if damage == "key removed" else KEYS
     config = load_config_file(write_kiosk_config(tmp_path, keys=keys))
-    store = MenuStore.for_config(config)
+    store = menu_store(config)
     store.save(bundle(5), None)
     raw = store.menu_path.read_bytes()
     if damage == "garbage":
@@ -292,7 +292,7 @@ STEPS = {"mid-write": 5, "after-write": 5, "after-fsync": 5, "after-rename": 6,
 @pytest.mark.parametrize("first_store", [False, True], ids=["over-v5", "first-ever"])
 def test_killed_at_each_step_of_the_write_leaves_old_or_new(tmp_path, step, first_store):
     config = load_config_file(write_kiosk_config(tmp_path))
-    store = MenuStore.for_config(config)
+    store = menu_store(config)
     if first_store:
         store.folder.mkdir(parents=True)
     else:
