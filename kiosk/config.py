@@ -1,8 +1,10 @@
 """The kiosk's TOML configuration: lookup order, defaults, and strict validation.
 
-Every key is declared once in ``SCHEMA``; a file with an unknown key, a value of the
-wrong type, or a file that is not TOML raises ``ConfigError`` with one line naming the
-file, the key and what was expected.
+Every key is declared once, in ``SCHEMA`` (type, default, check, one-line meaning); the
+``*Settings`` classes are its typed view, and README's table and config/kiosk.example.toml
+are checked against it (tests/kiosk/test_config_declared.py). A file with an unknown key,
+a value of the wrong type, or a file that is not TOML raises ``ConfigError`` with one line
+naming the file, the key and what was expected.
 """
 
 from __future__ import annotations
@@ -14,22 +16,29 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kiosk.errors import KioskError
+
 SYSTEM_CONFIG = Path("/etc/kiosk/kiosk.toml")
 LOCALES = ("zh_CN", "en")
 PAPER_WIDTHS = (384, 512, 576)
 
 
-class ConfigError(Exception):
+class ConfigError(KioskError):
     """A configuration that cannot be used; the message is one line for a technician."""
 
 
 @dataclass(frozen=True)
 class Key:
+    """One configuration key: the single place it is declared (README's table and
+    config/kiosk.example.toml are checked against these, tests/kiosk/test_config_declared.py)."""
+
     type: type | tuple[type, ...]
     default: Any
     expected: str  # what a technician is told was expected
     check: Any = None  # optional predicate on the value
     path: bool = False  # a path, relative to the file's folder
+    meaning: str = ""  # one line for README's table and the example file
+    convert: Any = None  # optional normalisation of a valid value (e.g. drop a trailing /)
 
 
 def _positive(v: int) -> bool:
@@ -39,40 +48,73 @@ def _positive(v: int) -> bool:
 SCHEMA: dict[str, dict[str, Key]] = {
     "kiosk": {
         "id": Key(str, "ZJ-HZ-0001", "a kiosk id like \"ZJ-HZ-0001\"",
-                  lambda v: re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", v) is not None),
-        "locale": Key(str, "zh_CN", 'one of "zh_CN", "en"', lambda v: v in LOCALES),
+                  lambda v: re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", v) is not None,
+                  meaning="the kiosk's id, sent with every transaction and heartbeat"),
+        "locale": Key(str, "zh_CN", 'one of "zh_CN", "en"', lambda v: v in LOCALES,
+                      meaning='default UI language; `"en"` is also shipped'),
         "idle_timeout_s": Key(int, 60, "a whole number of seconds, at least 15",
-                              lambda v: v >= 15),
-        "data_dir": Key(str, "/var/lib/kiosk", "a folder path", path=True),
-        "menu_file": Key(str, "", "a menu JSON file path, or \"\"", path=True),
+                              lambda v: v >= 15,
+                              meaning='no touch for this long: "still there?", then home, '
+                                      "session wiped"),
+        "data_dir": Key(str, "/var/lib/kiosk", "a folder path", path=True,
+                        meaning="the queue, receipts, logs and diagnostics live here"),
+        "menu_file": Key(str, "", "a menu JSON file path, or \"\"", path=True,
+                         meaning="optional: a local menu document used until a newer signed "
+                                 "one arrives"),
         # Project additions (documented in README): cursor hiding, service point name.
-        "hide_cursor": Key(bool, True, "true or false"),
-        "service_point": Key(str, "", "the service point's name for receipts"),
+        "hide_cursor": Key(bool, True, "true or false",
+                           meaning="project addition: hide the mouse cursor in kiosk mode"),
+        "service_point": Key(str, "", "the service point's name for receipts",
+                             meaning="project addition: the service point's name, printed on "
+                                     "receipts"),
         "queue_key_file": Key(str, "", 'the queue\'s encryption key file, or "" for '
-                              '<data_dir>/queue.key', path=True),
+                              '<data_dir>/queue.key', path=True,
+                              meaning="project addition: the queue's AES key file; `\"\"` means "
+                                      "`<data_dir>/queue.key` (made with mode 0600)"),
         "retention_h": Key(int, 24, "whole hours, at least 1 (personal data kept after upload)",
-                           lambda v: v >= 1),
+                           lambda v: v >= 1,
+                           meaning="project addition: hours a transaction's personal data is "
+                                   "kept after the central platform accepted it"),
     },
     "central": {
         "url": Key(str, "", 'an http(s) URL, or "" for offline-only',
-                   lambda v: v == "" or re.match(r"^https?://[^\s/]+", v) is not None),
-        "token_file": Key(str, "/etc/kiosk/token", "a file path", path=True),
-        "ca_file": Key(str, "", 'a CA bundle path, or ""', path=True),
-        "sync_interval_s": Key(int, 30, "a positive whole number of seconds", _positive),
-        "menu_poll_s": Key(int, 300, "a positive whole number of seconds", _positive),
-        "heartbeat_s": Key(int, 60, "a positive whole number of seconds", _positive),
-        "max_backoff_s": Key(int, 300, "a positive whole number of seconds", _positive),
-        "auth_retry_s": Key(int, 300, "a positive whole number of seconds", _positive),
-        "menu_keys": Key(dict, {}, "a table of key_id = \"<base64 Ed25519 public key>\""),
+                   lambda v: v == "" or re.match(r"^https?://[^\s/]+", v) is not None,
+                   meaning="the central platform's base URL; `\"\"` = offline-only, nothing is "
+                           "ever sent",
+                   convert=lambda v: v.rstrip("/")),
+        "token_file": Key(str, "/etc/kiosk/token", "a file path", path=True,
+                          meaning="the file holding this kiosk's bearer token"),
+        "ca_file": Key(str, "", 'a CA bundle path, or ""', path=True,
+                       meaning='a CA bundle to trust for the central platform; `""` = the '
+                               "system's"),
+        "sync_interval_s": Key(int, 30, "a positive whole number of seconds", _positive,
+                               meaning="seconds between uploads of queued transactions"),
+        "menu_poll_s": Key(int, 300, "a positive whole number of seconds", _positive,
+                           meaning="seconds between checks for a newer signed menu"),
+        "heartbeat_s": Key(int, 60, "a positive whole number of seconds", _positive,
+                           meaning="seconds between heartbeats to the central platform"),
+        "max_backoff_s": Key(int, 300, "a positive whole number of seconds", _positive,
+                             meaning="longest wait between retries after a failed upload"),
+        "auth_retry_s": Key(int, 300, "a positive whole number of seconds", _positive,
+                            meaning="seconds before retrying after the token was refused"),
+        "menu_keys": Key(dict, {}, "a table of key_id = \"<base64 Ed25519 public key>\"",
+                         meaning="trusted Ed25519 public keys, key_id = base64 of the raw 32 "
+                                 "bytes"),
     },
     "devices": {
-        "card_reader": Key(str, "sim:", 'a device URI such as "sim:" or "pcsc:"'),
-        "printer": Key(str, "sim:", 'a device URI such as "sim:" or "socket://HOST:9100"'),
+        "card_reader": Key(str, "sim:", 'a device URI such as "sim:" or "pcsc:"',
+                           meaning="the ID card reader's device URI (see the table below)"),
+        "printer": Key(str, "sim:", 'a device URI such as "sim:" or "socket://HOST:9100"',
+                       meaning="the receipt printer's device URI (see the table below)"),
         "paper_width_dots": Key(int, 384, "384 (58 mm), 512 or 576 (80 mm)",
-                                lambda v: v in PAPER_WIDTHS),
+                                lambda v: v in PAPER_WIDTHS,
+                                meaning="project addition: receipt width, 384 (58 mm), 512 or "
+                                        "576 (80 mm)"),
     },
     "diagnostics": {
-        "pin_hash": Key(str, "", "a PIN hash made by `kiosk diag hash-pin`"),
+        "pin_hash": Key(str, "", "a PIN hash made by `kiosk diag hash-pin`",
+                        meaning="a salted slow hash of the technician PIN "
+                                "(`kiosk diag hash-pin`)"),
     },
 }
 
@@ -130,6 +172,15 @@ class Config:
     @property
     def is_demo(self) -> bool:
         return self.source is None
+
+
+# The typed view of each section; its fields are exactly the section's SCHEMA keys.
+SECTIONS: dict[str, type] = {
+    "kiosk": KioskSettings,
+    "central": CentralSettings,
+    "devices": DeviceSettings,
+    "diagnostics": DiagnosticsSettings,
+}
 
 
 def user_data_dir() -> Path:
@@ -237,24 +288,18 @@ def _resolve(value: str, base: Path | None) -> Path | None:
     return p
 
 
+def _value(spec: Key, value: Any, base: Path | None) -> Any:
+    if spec.path:
+        return _resolve(value, base)
+    if isinstance(value, dict):
+        return dict(value)
+    return spec.convert(value) if spec.convert is not None else value
+
+
 def _build(values: dict[str, dict[str, Any]], base: Path | None, source: Path | None) -> Config:
-    k, c, d = values["kiosk"], values["central"], values["devices"]
-    return Config(
-        kiosk=KioskSettings(
-            id=k["id"], locale=k["locale"], idle_timeout_s=k["idle_timeout_s"],
-            data_dir=_resolve(k["data_dir"], base), menu_file=_resolve(k["menu_file"], base),
-            hide_cursor=k["hide_cursor"], service_point=k["service_point"],
-            queue_key_file=_resolve(k["queue_key_file"], base), retention_h=k["retention_h"],
-        ),
-        central=CentralSettings(
-            url=c["url"].rstrip("/"), token_file=_resolve(c["token_file"], base),
-            ca_file=_resolve(c["ca_file"], base), sync_interval_s=c["sync_interval_s"],
-            menu_poll_s=c["menu_poll_s"], heartbeat_s=c["heartbeat_s"],
-            max_backoff_s=c["max_backoff_s"], auth_retry_s=c["auth_retry_s"],
-            menu_keys=dict(c["menu_keys"]),
-        ),
-        devices=DeviceSettings(card_reader=d["card_reader"], printer=d["printer"],
-                               paper_width_dots=d["paper_width_dots"]),
-        diagnostics=DiagnosticsSettings(pin_hash=values["diagnostics"]["pin_hash"]),
-        source=source,
-    )
+    settings = {
+        section: SECTIONS[section](**{key: _value(spec, values[section][key], base)
+                                      for key, spec in keys.items()})
+        for section, keys in SCHEMA.items()
+    }
+    return Config(**settings, source=source)

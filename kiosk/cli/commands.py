@@ -13,11 +13,12 @@ import sys
 import time
 
 from kiosk import __version__
+from kiosk.errors import KioskError
 
 log = logging.getLogger("kiosk")
 
 
-class CliError(Exception):
+class CliError(KioskError):
     """One clear line for stderr and a non-zero exit code."""
 
     def __init__(self, message: str, code: int = 1):
@@ -43,6 +44,23 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--tour", metavar="DIR",
                       help="save a PNG of every screen in both languages into DIR, no display")
 
+    _add_diag(sub, common, json_opt)
+
+    queue = sub.add_parser("queue", help="the offline transaction queue")
+    qsub = queue.add_subparsers(dest="queue_command", required=True)
+    qsub.add_parser("status", parents=[common, json_opt], help="counts by state")
+
+    sync = sub.add_parser(
+        "sync", parents=[common], help="upload queued transactions",
+        description="Uploads what can be uploaded now (back-offs of earlier runs do not "
+                    "hold) and writes a sync-now entry to the audit log. Exit status 0 when "
+                    "nothing is left pending, 1 otherwise.")
+    sync.add_argument("--once", action="store_true", required=True)
+    return p
+
+
+def _add_diag(sub, common: argparse.ArgumentParser, json_opt: argparse.ArgumentParser) -> None:
+    """The ``kiosk diag`` subcommands: the diagnostics screen's checks and actions."""
     diag = sub.add_parser(
         "diag", help="diagnostics for technicians",
         description="The checks and actions of the kiosk's diagnostics screen. Every action "
@@ -94,18 +112,6 @@ def _parser() -> argparse.ArgumentParser:
         description="Reads a PIN of 4 to 12 digits without echo (twice on a terminal, once "
                     "from a pipe) and prints the line pin_hash = \"...\" to paste under "
                     "[diagnostics] in the configuration file.")
-
-    queue = sub.add_parser("queue", help="the offline transaction queue")
-    qsub = queue.add_subparsers(dest="queue_command", required=True)
-    qsub.add_parser("status", parents=[common, json_opt], help="counts by state")
-
-    sync = sub.add_parser(
-        "sync", parents=[common], help="upload queued transactions",
-        description="Uploads what can be uploaded now (back-offs of earlier runs do not "
-                    "hold) and writes a sync-now entry to the audit log. Exit status 0 when "
-                    "nothing is left pending, 1 otherwise.")
-    sync.add_argument("--once", action="store_true", required=True)
-    return p
 
 
 def _positive_int(text: str) -> int:

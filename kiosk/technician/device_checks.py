@@ -23,11 +23,12 @@ from drivers.base import (
     Paper,
 )
 from kiosk.config import Config
+from kiosk.errors import KioskError
 
 log = logging.getLogger(__name__)
 
 
-class DiagError(Exception):
+class DiagError(KioskError):
     """A check that failed; the message is the one line a technician reads."""
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 from contract.atomic import write_atomic
 from kiosk import __version__
 from kiosk.config import SCHEMA, Config
+from kiosk.errors import KioskError
 from kiosk.logs import mask_text, recent_log_lines
 from kiosk.technician.audit import AuditLog
 
@@ -39,7 +40,7 @@ _SECRET_LINE = re.compile(
 _PIN_HASH = re.compile(r"scrypt\$[^\s\"']+")
 
 
-class BundleError(Exception):
+class BundleError(KioskError):
     """The bundle could not be written; one line for the technician."""
 
 

@@ -14,6 +14,8 @@ import hmac
 import re
 import secrets
 
+from kiosk.errors import KioskError
+
 SCHEME = "scrypt"
 N, R, P = 2**15, 8, 1
 SALT_BYTES = 16
@@ -28,7 +30,7 @@ _PARAMS = re.compile(r"n=(\d+),r=(\d+),p=(\d+)")
 _PIN = re.compile(rf"[0-9]{{{PIN_DIGITS[0]},{PIN_DIGITS[1]}}}")
 
 
-class PinHashError(ValueError):
+class PinHashError(KioskError, ValueError):
     """``diagnostics.pin_hash`` is not a hash this code can check; says what is wrong."""
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from contract.menu import Menu, Service
 from contract.personal import id_number_valid
 from drivers.base import Identity
+from kiosk.errors import KioskError
 from kiosk.visit import fields as field_checks
 
 
@@ -27,7 +28,7 @@ class Step(enum.StrEnum):
     ERROR = "error"
 
 
-class SessionError(Exception):
+class SessionError(KioskError):
     """A transition that is not allowed from the current step (a programming error)."""
 
 

@@ -7,8 +7,11 @@ from datetime import UTC, datetime
 
 import pytest
 from escpos_receipts import TX_ID, ZH_LABELS, qr_texts
+from PIL import ImageFont
 
+from kiosk.receipts import fonts
 from kiosk.receipts import render as receipt
+from kiosk.receipts.layout import _Text
 from kiosk.receipts.render import (
     ReceiptData,
     ReceiptError,
@@ -118,7 +121,7 @@ def test_long_values_wrap_inside_the_paper(width):
     image = layout.render()
     assert image.width == width
     for item in layout.items:
-        if isinstance(item, receipt._Text):
+        if isinstance(item, _Text):
             assert item.x >= 0
             assert item.x + item.font.getlength(item.text) <= width
     assert "".join(t for t in layout.texts() if t.startswith("X")) == unbroken
@@ -127,13 +130,13 @@ def test_long_values_wrap_inside_the_paper(width):
 
 def test_reference_is_the_largest_type():
     layout = layout_receipt(zh_receipt(), 384)
-    sizes = {item.text: item.font.size for item in layout.items if isinstance(item, receipt._Text)}
+    sizes = {item.text: item.font.size for item in layout.items if isinstance(item, _Text)}
     assert sizes["3F1C-7A52"] == max(sizes.values())
     assert sizes["3F1C-7A52"] >= 384 // 8
 
 
 def test_wrap_keeps_closing_punctuation_off_line_starts():
-    font = receipt._font(20)
+    font = fonts.font(20)
     text = "甲" * 17 + "，乙丙。"
     width = round(font.getlength("甲" * 17))
     lines = wrap_text(text, font, width)
@@ -142,7 +145,7 @@ def test_wrap_keeps_closing_punctuation_off_line_starts():
 
 
 def test_wrap_breaks_latin_at_spaces():
-    font = receipt._font(20)
+    font = fonts.font(20)
     width = max(font.getlength("alpha beta"), font.getlength("gamma delta"))
     lines = wrap_text("alpha beta gamma delta epsilon", font, width)
     assert lines == ["alpha beta", "gamma delta", "epsilon"]
@@ -150,9 +153,9 @@ def test_wrap_breaks_latin_at_spaces():
 
 def test_missing_font_names_the_debian_package(monkeypatch):
     monkeypatch.setattr(
-        receipt, "FONT_CANDIDATES", (("/nonexistent/a.ttc", "/nonexistent/b.ttc", 2),)
+        fonts, "FONT_CANDIDATES", (("/nonexistent/a.ttc", "/nonexistent/b.ttc", 2),)
     )
-    monkeypatch.setattr(receipt, "_fc_match", lambda bold: None)
+    monkeypatch.setattr(fonts, "_fc_match", lambda bold: None)
     find_cjk_font.cache_clear()
     try:
         with pytest.raises(ReceiptError, match="fonts-noto-cjk"):
@@ -163,5 +166,5 @@ def test_missing_font_names_the_debian_package(monkeypatch):
 
 def test_finds_simplified_chinese_face():
     path, index = find_cjk_font()
-    font = receipt.ImageFont.truetype(path, 20, index=index)
+    font = ImageFont.truetype(path, 20, index=index)
     assert "SC" in font.getname()[0]
