@@ -70,6 +70,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "printer": Key(str, "sim:", 'a device URI such as "sim:" or "socket://HOST:9100"'),
         "paper_width_dots": Key(int, 384, "384 (58 mm), 512 or 576 (80 mm)",
                                 lambda v: v in PAPER_WIDTHS),
+        "allow_simulated": Key(bool, False, "true or false"),
     },
     "diagnostics": {
         "pin_hash": Key(str, "", "a PIN hash made by `kiosk diag hash-pin`"),
@@ -108,6 +109,7 @@ class DeviceSettings:
     card_reader: str
     printer: str
     paper_width_dots: int
+    allow_simulated: bool = False  # `kiosk run` refuses sim: devices unless true
 
 
 @dataclass(frozen=True)
@@ -254,7 +256,8 @@ def _build(values: dict[str, dict[str, Any]], base: Path | None, source: Path | 
             menu_keys=dict(c["menu_keys"]),
         ),
         devices=DeviceSettings(card_reader=d["card_reader"], printer=d["printer"],
-                               paper_width_dots=d["paper_width_dots"]),
+                               paper_width_dots=d["paper_width_dots"],
+                               allow_simulated=d["allow_simulated"]),
         diagnostics=DiagnosticsSettings(pin_hash=values["diagnostics"]["pin_hash"]),
         source=source,
     )

@@ -63,3 +63,6 @@ class Screen(QWidget):
 
     def leave(self) -> None:
         """Called when another screen becomes current: drop any resident data shown."""
+
+    def show_field_error(self, text: str) -> None:
+        """The resident's answer was refused; only the form has answers to refuse."""
