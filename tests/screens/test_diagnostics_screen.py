@@ -408,6 +408,7 @@ def test_restart_ends_kiosk_run_with_exit_code_75(tmp_path):
     config = diag_toml(tmp_path)  # kiosk mode, locked down, as systemd runs it
     text = config.read_text("utf-8").replace('locale = "zh_CN"',
                                             'locale = "zh_CN"\nhide_cursor = false')
+    text = text.replace("[devices]\n", "[devices]\nallow_simulated = true\n")
     config.write_text(text, encoding="utf-8")
     script = tmp_path / "restart.py"
     script.write_text(RESTART_SCRIPT, encoding="utf-8")
