@@ -110,6 +110,9 @@ SCHEMA: dict[str, dict[str, Key]] = {
                                 lambda v: v in PAPER_WIDTHS,
                                 meaning="project addition: receipt width, 384 (58 mm), 512 or "
                                         "576 (80 mm)"),
+        "allow_simulated": Key(bool, False, "true or false",
+                               meaning="let `kiosk run` use simulated (`sim:`) devices; never on a "
+                                       "real kiosk"),
     },
     "diagnostics": {
         "pin_hash": Key(str, "", "a PIN hash made by `kiosk diag hash-pin`",
@@ -150,6 +153,7 @@ class DeviceSettings:
     card_reader: str
     printer: str
     paper_width_dots: int
+    allow_simulated: bool = False  # `kiosk run` refuses sim: devices unless true
 
 
 @dataclass(frozen=True)

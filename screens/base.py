@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from PySide6.QtWidgets import QWidget
 
-if TYPE_CHECKING:
-    from kiosk.shell.controller import Controller
+from kiosk.visit.session import Session
+
+
+class Controller(Protocol):
+    """What a screen needs of the shell's controller (``kiosk.shell.controller.Controller``):
+    screens sit below the shell and never import it; they get the controller passed in."""
+
+    session: Session
+    locale: str
+
+    def tr(self, key: str, **params: Any) -> str: ...
 
 # name -> "module:Class"; modules are imported the first time their screen is shown.
 REGISTRY: dict[str, str] = {
@@ -63,3 +72,6 @@ class Screen(QWidget):
 
     def leave(self) -> None:
         """Called when another screen becomes current: drop any resident data shown."""
+
+    def show_field_error(self, text: str) -> None:
+        """The resident's answer was refused; only the form has answers to refuse."""

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QPixmap
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from screens.base import Screen
 from screens.widgets.basic import button, label, svg_pixmap
@@ -51,15 +50,7 @@ class DoneScreen(Screen):
         row.addWidget(self.finish)
         col.addLayout(row)
         outer.addLayout(col, 3)
-        self.preview = QLabel()
-        self.preview.setObjectName("receipt-preview")
-        self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.preview.setStyleSheet("background: #ffffff; border: 2px solid #c9d6e6;"
-                                   " border-radius: 12px; padding: 12px;")
-        self.preview.setMinimumSize(1, 1)
-        self.preview.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Ignored)
-        self.preview.hide()
-        outer.addWidget(self.preview, 2)
+        self._outer = outer
         self._left = COUNTDOWN_S
         self._timer = QTimer(self)
         self._timer.setInterval(1000)
@@ -87,23 +78,17 @@ class DoneScreen(Screen):
         self.reprint.setText(self.tr("done.reprint"))
         self.reprint.setVisible(visit.printed is False)
         self.countdown.setText(self.tr("done.countdown", s=self._left))
-        path = self.ctl.receipt_preview_path
-        if path and visit.printed:
-            pix = QPixmap(str(path))
-            room = max(300, self.height() - 120)
-            self.preview.setPixmap(pix.scaledToHeight(min(pix.height(), room),
-                                                      Qt.TransformationMode.SmoothTransformation))
-            self.preview.show()
-        else:
-            self.preview.hide()
+
+    def add_side_panel(self, panel: QWidget) -> None:
+        """Show ``panel`` to the right of the reference (the demo's picture of the receipt
+        its simulated printer made)."""
+        self._outer.addWidget(panel, 2)
 
     def leave(self) -> None:
         self._timer.stop()
         self.reference.clear()
         self.reference.setToolTip("")
         self.print_msg.clear()
-        self.preview.clear()
-        self.preview.hide()
 
     def _reprint(self) -> None:
         visit = self.ctl.session.visit

@@ -5,8 +5,6 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from contract.personal import mask_id_number, mask_name
-from drivers.sim.reader import SAMPLE_RESIDENTS
 from screens.base import Screen
 from screens.widgets.basic import button, label, svg_pixmap
 
@@ -35,9 +33,8 @@ class IdentifyScreen(Screen):
         self.message.setAlignment(Qt.AlignmentFlag.AlignHCenter)
         self.message.hide()
         col.addWidget(self.message)
-        self.sim_panel = self._sim_panel() if ctl.reader_is_simulated else None
-        if self.sim_panel is not None:
-            col.addWidget(self.sim_panel)
+        self._extras = QVBoxLayout()  # panels added from outside (the demo's sample cards)
+        col.addLayout(self._extras)
         row = QHBoxLayout()
         row.addStretch(1)
         self.cancel = button("", name="btn:cancel", icon="home-nav", on_click=ctl.go_home)
@@ -46,23 +43,10 @@ class IdentifyScreen(Screen):
         row.addStretch(1)
         col.addLayout(row)
 
-    def _sim_panel(self) -> QWidget:
-        panel = QWidget()
-        panel.setObjectName("sim-reader")
-        panel.setStyleSheet("#sim-reader { background: #fff4e5; border: 2px dashed #f28c28;"
-                            " border-radius: 16px; }")
-        col = QVBoxLayout(panel)
-        self.sim_caption = label(role="muted")
-        col.addWidget(self.sim_caption)
-        row = QHBoxLayout()
-        for i, person in enumerate(SAMPLE_RESIDENTS):
-            text = f"{mask_name(person.name)}  {mask_id_number(person.id_number)}"
-            btn = button(text, name=f"sim:card:{i}", role="key-action",
-                         on_click=lambda i=i: self.ctl.simulate_card(i))
-            btn.setStyleSheet("font-size: 24px;")
-            row.addWidget(btn)
-        col.addLayout(row)
-        return panel
+    def add_panel(self, panel: QWidget) -> None:
+        """Show ``panel`` under the message, above the way out (the demo adds its sample
+        residents' cards here)."""
+        self._extras.addWidget(panel)
 
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
         super().resizeEvent(event)
@@ -74,8 +58,6 @@ class IdentifyScreen(Screen):
         self.heading.setText(self.tr("identify.title"))
         self.hint.setText(self.tr("identify.hint"))
         self.cancel.setText(self.tr("identify.cancel"))
-        if self.sim_panel is not None:
-            self.sim_caption.setText(self.tr("identify.sim"))
         key = self.ctl.identify_message
         self.message.setText(self.tr(key) if key else "")
         self.message.setVisible(bool(key))

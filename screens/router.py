@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 from PySide6.QtWidgets import QStackedWidget
 
-from screens.base import Screen, screen_class
-
-if TYPE_CHECKING:
-    from kiosk.shell.controller import Controller
+from screens.base import Screen
 
 log = logging.getLogger(__name__)
 
 
 class Router:
-    def __init__(self, ctl: Controller, stack: QStackedWidget):
-        self._ctl = ctl
+    """``build(name)`` makes the screen called ``name`` (the composition root knows what
+    each screen needs); the router builds each once, the first time it is shown."""
+
+    def __init__(self, stack: QStackedWidget, build: Callable[[str], Screen]):
         self.stack = stack
+        self._build = build
         self._screens: dict[str, Screen] = {}
 
     @property
@@ -30,7 +30,7 @@ class Router:
         """The screen called ``name``, built the first time it is needed."""
         screen = self._screens.get(name)
         if screen is None:
-            screen = screen_class(name)(self._ctl)
+            screen = self._build(name)
             self._screens[name] = screen
             self.stack.addWidget(screen)
         return screen
@@ -48,6 +48,11 @@ class Router:
     def refresh(self) -> None:
         if self.current is not None:
             self.current.refresh()
+
+    def show_field_error(self, text: str) -> None:
+        """The form's answer was refused (``Controller.fieldRejected``)."""
+        if self.current is not None:
+            self.current.show_field_error(text)
 
     def built(self) -> list[Screen]:
         return list(self._screens.values())

@@ -70,7 +70,10 @@ def open_window(qtbot, tmp_path: Path, toml: str):
 
     cfg = tmp_path / "kiosk.toml"
     cfg.write_text(textwrap.dedent(toml), encoding="utf-8")
+    from kiosk.demo.simulators import add_simulator_controls
+
     win = create_window(str(cfg))
+    add_simulator_controls(win)  # for simulated devices only, as in `kiosk demo`
     qtbot.addWidget(win)
     win.show()
     return win

@@ -15,15 +15,16 @@ from drivers.base import (
     Identity,
 )
 
-# Made-up residents with valid GB 11643 numbers; the last card has expired.
+# Made-up residents with valid GB 11643 numbers; the last card has expired. Their identities
+# say "sim": a simulated card is never mistaken for a real GA 467 read.
 SAMPLE_RESIDENTS: tuple[Identity, ...] = (
-    Identity(method="ga467", name="张建国", id_number="330106195503120016", gender="male",
+    Identity(method="sim", name="张建国", id_number="330106195503120016", gender="male",
              birth_date="19550312", valid_to="长期"),
-    Identity(method="ga467", name="李秀英", id_number="330682194807210028", gender="female",
+    Identity(method="sim", name="李秀英", id_number="330682194807210028", gender="female",
              birth_date="19480721", valid_to="长期"),
-    Identity(method="ga467", name="王小明", id_number="331081199008150035", gender="male",
+    Identity(method="sim", name="王小明", id_number="331081199008150035", gender="male",
              birth_date="19900815", valid_to="20350815"),
-    Identity(method="ga467", name="陈桂芳", id_number="330282195201010040", gender="female",
+    Identity(method="sim", name="陈桂芳", id_number="330282195201010040", gender="female",
              birth_date="19520101", valid_to="20200101"),
 )
 

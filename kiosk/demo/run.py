@@ -44,10 +44,11 @@ def demo(config_path: str | None, tour_dir: str | None) -> int:
     else:
         config, central = with_local_central(with_demo_pin(demo_config()))
         print(admin_hints(config, central), file=sys.stderr)
-    from kiosk.app import run_demo_window
+    from kiosk.app import run_window
+    from kiosk.demo.simulators import add_simulator_controls
 
     try:
-        return run_demo_window(config)
+        return run_window(config, windowed=True, prepare=add_simulator_controls)
     finally:
         if central is not None:
             central.stop()
@@ -150,9 +151,11 @@ def tour(out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="kiosk-tour-") as data:
         from kiosk.app import create_window
+        from kiosk.demo.simulators import add_simulator_controls
 
         config, central = with_local_central(with_demo_pin(demo_config(Path(data))))
         window = create_window(config=config)
+        add_simulator_controls(window)
         try:
             return _walk(app, window, out)
         finally:
@@ -173,11 +176,7 @@ def _pump(app, window, until=None, timeout_s: float = 5.0) -> None:
 
 
 def _walk(app, window, out: Path) -> list[Path]:
-    from drivers.sim.reader import SAMPLE_RESIDENTS
-    from kiosk.visit.session import Step
-
     ctl = window.ctl
-    menu = ctl.session.menu
     saved: list[Path] = []
 
     def shot(name: str, size: str = "landscape") -> None:
@@ -188,56 +187,70 @@ def _walk(app, window, out: Path) -> list[Path]:
         window.grab().save(str(path))
         saved.append(path)
 
-    # A service that needs a card and has the richest form, to show every input.
-    service = max((s for s in menu.services if s.enabled and s.requires_identity),
-                  key=lambda s: len({f.type for f in s.fields}))
     def home(locale: str) -> None:
         ctl.go_home()  # a new visit starts in the configured language
         if ctl.locale != locale:
             ctl.toggle_language()
 
+    # A service that needs a card and has the richest form, to show every input.
+    service = max((s for s in ctl.session.menu.services if s.enabled and s.requires_identity),
+                  key=lambda s: len({f.type for f in s.fields}))
     _pump(app, window, lambda: window.ctl.online, timeout_s=10)  # the first heartbeat
     for locale in ("zh_CN", "en"):
         home(locale)
-        for size in SIZES:
-            shot("01-home", size)
-        ctl.choose_category(service.category)
-        for size in SIZES:
-            shot("02-services", size)
-        ctl.choose_service(service.id)
-        shot("03-identify")
-        ctl.simulate_card(3)  # the expired sample card is refused
-        _pump(app, window, lambda: bool(ctl.identify_message))
-        shot("04-identify-refused")
-        ctl.on_card_event(_read_event(SAMPLE_RESIDENTS[0]))
-        for i, fld in enumerate(service.fields):
-            shot(f"05-form-{i + 1}-{fld.type}", "landscape")
-            if i == 0:
-                shot(f"05-form-{i + 1}-{fld.type}", "portrait")
-                ctl.submit_field("" if fld.required else "x" * 999)
-                shot(f"05-form-{i + 1}-{fld.type}-error")
-            ctl.submit_field(sample_value(fld))
-        assert ctl.session.step == Step.CONFIRM
-        shot("06-confirm")
-        ctl.confirm()
-        _pump(app, window, lambda: ctl.session.step == Step.DONE and
-              ctl.session.visit.printed is not None)
-        shot("07-done")
-        window.idle._went_idle()
-        shot("08-idle-prompt")
-        window.idle.wake()
-        home(locale)
-        ctl.session.failed("error.save_failed")
-        ctl._show(Step.ERROR)
-        shot("09-error")
-        home(locale)
-        window.idle._went_idle()
-        shot("10-attract")
-        window.idle.wake()
+        _shoot_visit(app, window, service, shot)
+        _shoot_idle_and_error(window, shot, lambda locale=locale: home(locale))
         _shoot_other_field_types(ctl, service, lambda name: shot(name), home, locale)
         _shoot_diagnostics(app, window, shot)
         home(locale)
     return saved
+
+
+def _shoot_visit(app, window, service, shot) -> None:
+    """One resident's whole visit of ``service``: every screen, a refused card, a field error."""
+    from drivers.sim.reader import SAMPLE_RESIDENTS
+    from kiosk.visit.session import Step
+
+    ctl = window.ctl
+    for size in SIZES:
+        shot("01-home", size)
+    ctl.choose_category(service.category)
+    for size in SIZES:
+        shot("02-services", size)
+    ctl.choose_service(service.id)
+    shot("03-identify")
+    window.reader_thread.reader.present_sample(3)  # the expired sample card is refused
+    _pump(app, window, lambda: bool(ctl.identify_message))
+    shot("04-identify-refused")
+    ctl.on_card_event(_read_event(SAMPLE_RESIDENTS[0]))
+    for i, fld in enumerate(service.fields):
+        shot(f"05-form-{i + 1}-{fld.type}", "landscape")
+        if i == 0:
+            shot(f"05-form-{i + 1}-{fld.type}", "portrait")
+            ctl.submit_field("" if fld.required else "x" * 999)
+            shot(f"05-form-{i + 1}-{fld.type}-error")
+        ctl.submit_field(sample_value(fld))
+    assert ctl.session.step == Step.CONFIRM
+    shot("06-confirm")
+    ctl.confirm()
+    _pump(app, window, lambda: ctl.session.step == Step.DONE and
+          ctl.session.visit.printed is not None)
+    shot("07-done")
+
+
+def _shoot_idle_and_error(window, shot, home) -> None:
+    """The idle prompt, the error screen and the attract screen."""
+    ctl = window.ctl
+    window.idle.went_idle()
+    shot("08-idle-prompt")
+    window.idle.wake()
+    home()
+    ctl.show_screen(ctl.session.failed("error.save_failed").value)
+    shot("09-error")
+    home()
+    window.idle.went_idle()
+    shot("10-attract")
+    window.idle.wake()
 
 
 def _shoot_diagnostics(app, window, shot) -> None:

@@ -1,14 +1,14 @@
 """The app shell's controller: turns touches and device events into session steps and screens.
 
-It owns no widgets; the router shows the screen for each step, and every slow thing
-(the queue write, printing) runs through ``Jobs`` off the GUI thread.
+It owns no widgets and knows no router: it says which screen to show (``screenChanged``)
+and when the current one must re-render (``refreshNeeded``); the window wires both to its
+router. Every slow thing (the queue write, printing) runs through ``Jobs`` off the GUI thread.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
@@ -25,32 +25,30 @@ log = logging.getLogger(__name__)
 
 
 class Controller(QObject):
-    screenChanged = Signal(str)
+    screenChanged = Signal(str)  # show this screen (a step's, or "diagnostics")
+    refreshNeeded = Signal()  # the current screen must render the state again
+    fieldRejected = Signal(str)  # the form's answer was refused: the message to show
     localeChanged = Signal(str)
     transactionStored = Signal(str)  # transaction id, for the sync worker and tests
+    receiptPrinted = Signal(str, bool)  # transaction id, printed or not
 
     def __init__(self, config: Config, menu: Menu, queue: LazyQueue, printer: Printer,
-                 reader_uri: str, parent: QObject | None = None):
+                 jobs: Jobs, parent: QObject | None = None):
         super().__init__(parent)
         self.config = config
         self.session = Session(menu)
         self.queue = queue
         self.printer = printer
-        self.reader_is_simulated = reader_uri.startswith("sim:")
-        self.simulated_reader = None  # set by the app when the reader is a simulator
-        self.jobs = Jobs(self)
+        self.jobs = jobs
         self.locale = config.kiosk.locale
-        self.router = None  # set by the window
         self.identify_message = ""
         self.submitting = False
-        self.receipt_preview_path: Path | None = None
         self.device_status: dict[str, DeviceStatus] = {}
         self.reprints = ReprintStore(config.kiosk.data_dir / "reprints")
         self.board = StatusBoard(menu.version)  # what the heartbeat reports
         self.online: bool | None = None  # None: no central configured
         # A technician's test read takes the next card event instead of the session.
         self.card_listener: Callable[[CardEvent], None] | None = None
-        self.tech = None  # TechMode (kiosk.shell.technician_mode), set by the window
 
     # -- helpers for screens ----------------------------------------------------------------
     def tr(self, key: str, **params) -> str:
@@ -60,14 +58,13 @@ class Controller(QObject):
         self.show_screen(step.value)
 
     def show_screen(self, name: str) -> None:
-        """Show the screen ``name`` (a step's, or "diagnostics") and tell the top bar."""
-        self.router.show(name)
+        """Show the screen ``name`` (a step's, or "diagnostics"): the router, then the top bar."""
         self.screenChanged.emit(name)
 
     # -- resident actions ---------------------------------------------------------------------
     def toggle_language(self) -> None:
         self.locale = i18n.other_locale(self.locale)
-        self.router.refresh()
+        self.refreshNeeded.emit()
         self.localeChanged.emit(self.locale)
 
     def choose_category(self, category_id: str) -> None:
@@ -89,7 +86,6 @@ class Controller(QObject):
             return
         self.session.go_home()
         self.identify_message = ""
-        self.receipt_preview_path = None
         if self.locale != self.config.kiosk.locale:
             self.locale = self.config.kiosk.locale
             self.localeChanged.emit(self.locale)
@@ -98,15 +94,11 @@ class Controller(QObject):
     def submit_field(self, raw: str) -> None:
         error = self.session.submit_field(raw)
         if error is not None:
-            self.router.current.show_field_error(self.tr(error.key, **error.params))
+            self.fieldRejected.emit(self.tr(error.key, **error.params))
             return
         self._show(self.session.step)
 
     # -- cards -------------------------------------------------------------------------------
-    def simulate_card(self, index: int) -> None:
-        if self.simulated_reader is not None:
-            self.simulated_reader.present_sample(index)
-
     def on_card_event(self, event: CardEvent) -> None:
         if self.card_listener is not None:
             self.card_listener(event)
@@ -126,7 +118,7 @@ class Controller(QObject):
                 return
         else:
             return
-        self.router.refresh()
+        self.refreshNeeded.emit()
 
     def on_device_status(self, device: str, status: DeviceStatus) -> None:
         """Record a device's state for screens and the heartbeat; changes are logged for
@@ -146,7 +138,7 @@ class Controller(QObject):
             return
         sub = self.session.submission()
         self.submitting = True
-        self.router.refresh()
+        self.refreshNeeded.emit()
         self.jobs.submit(
             self.jobs.queue_executor,
             lambda: self.queue.get().enqueue(sub.service_id, sub.fields, sub.identity,
@@ -186,12 +178,11 @@ class Controller(QObject):
             self.reprints.save(data)
             self.printer.print_image(render_receipt(data, width), name=transaction_id)
             self.reprints.remove(transaction_id)
-            return getattr(self.printer, "last_path", None), self.printer.status()
+            return self.printer.status()
 
-        def done(result) -> None:
-            path, status = result
+        def done(status: DeviceStatus) -> None:
             self.on_device_status("printer", status)
-            self._printed(transaction_id, True, path)
+            self._printed(transaction_id, True)
             if on_done is not None:
                 on_done("")
 
@@ -216,7 +207,7 @@ class Controller(QObject):
             visit = self.session.visit
             if visit is not None and visit.transaction_id == transaction_id:
                 visit.printed = None
-                self.router.refresh()
+                self.refreshNeeded.emit()
             self.print_receipt(data, on_done)
 
         def unreadable(exc: BaseException) -> None:
@@ -232,15 +223,15 @@ class Controller(QObject):
         status = getattr(exc, "status", None)
         if status is not None:
             self.on_device_status("printer", status)
-        self._printed(transaction_id, False, None)
+        self._printed(transaction_id, False)
 
-    def _printed(self, transaction_id: str, ok: bool, path) -> None:
+    def _printed(self, transaction_id: str, ok: bool) -> None:
+        self.receiptPrinted.emit(transaction_id, ok)
         visit = self.session.visit
         if visit is None or visit.transaction_id != transaction_id:
             return  # the resident has already left
         visit.printed = ok
-        self.receipt_preview_path = path if self.reader_is_simulated or path else None
-        self.router.refresh()
+        self.refreshNeeded.emit()
 
     # -- menu -------------------------------------------------------------------------------
     def offer_menu(self, menu: Menu) -> None:
@@ -248,5 +239,5 @@ class Controller(QObject):
         The heartbeat's menu state is the menu updater's to report (``board.set_menu``), on
         its own thread: a rejection it reports after this menu must not be reset here."""
         self.session.offer_menu(menu)
-        if self.session.step == Step.HOME and self.router is not None:
-            self.router.refresh()
+        if self.session.step == Step.HOME:
+            self.refreshNeeded.emit()

@@ -85,7 +85,7 @@ class IdleWatcher(QObject):
         self._idle = QTimer(self)
         self._idle.setSingleShot(True)
         self._idle.setInterval(timeout_s * 1000)
-        self._idle.timeout.connect(self._went_idle)
+        self._idle.timeout.connect(self.went_idle)
         self._tick = QTimer(self)
         self._tick.setInterval(1000)
         self._tick.timeout.connect(self._count)
@@ -130,7 +130,8 @@ class IdleWatcher(QObject):
         self._idle.start()
         self.woke.emit()
 
-    def _went_idle(self) -> None:
+    def went_idle(self) -> None:
+        """The idle time is up (or the tour says so): the prompt in a visit, else attract."""
         if self.paused:
             return  # the next touch after the pause starts the clock again
         self.asleep = True

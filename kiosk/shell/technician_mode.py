@@ -109,13 +109,17 @@ class TechMode(QObject):
     """The technician's diagnostics mode on the kiosk window: the corner gesture, the PIN pad,
     entering and leaving (also by itself after ``auto_leave_s`` without a touch), and the
     audit log of all of it. The PIN is checked and the audit written on ``executor``, a
-    single worker of its own, never on the GUI thread or the queue's.
+    single worker of its own, never on the GUI thread or the queue's. ``window`` is the
+    kiosk window whose corner, top bar, idle watcher and router it uses.
     """
 
-    def __init__(self, window):
+    def __init__(self, window, ctl, jobs, config, queue):
         super().__init__(window)
         self.window = window
-        self.ctl = window.ctl
+        self.ctl = ctl
+        self.jobs = jobs
+        self.config = config
+        self._queue = queue
         self.executor = ThreadPoolExecutor(1, thread_name_prefix="diag")
         self.active = False
         self.auto_leave_s = AUTO_LEAVE_S
@@ -134,21 +138,21 @@ class TechMode(QObject):
         """The PIN gate (``kiosk.technician.pin_gate.PinGate``) of this data folder."""
         from kiosk.technician.pin_gate import PinGate
 
-        return PinGate.for_data_dir(self.window.config.kiosk.data_dir)
+        return PinGate.for_data_dir(self.config.kiosk.data_dir)
 
     @functools.cached_property
     def audit(self):
         """The audit log (``kiosk.technician.audit.AuditLog``) of this data folder."""
         from kiosk.technician.audit import AuditLog
 
-        return AuditLog.for_data_dir(self.window.config.kiosk.data_dir)
+        return AuditLog.for_data_dir(self.config.kiosk.data_dir)
 
     @functools.cached_property
     def collector(self):
         """The status collector (``kiosk.shell.technician_status.StatusCollector``)."""
         from kiosk.shell.technician_status import StatusCollector
 
-        return StatusCollector(self.window, self.executor, self)
+        return StatusCollector(self.config, self.jobs, self._queue, self.ctl.board, self)
 
     @property
     def pad(self):
@@ -184,7 +188,7 @@ class TechMode(QObject):
         if self._pad is not None:
             self._pad.close_pad()
         if self.active:  # closed in diagnostics: its screen stops refreshing and wipes itself
-            self.ctl.router.current.leave()
+            self.window.router.current.leave()
         self._closed = True
         self.executor.shutdown(wait=True)
 
@@ -193,7 +197,7 @@ class TechMode(QObject):
         if self._closed:  # shutting down: nothing may be lost, write it here
             self.audit.record(event, outcome, **detail)
             return
-        self.ctl.jobs.submit(self.executor, lambda: self.audit.record(event, outcome, **detail),
+        self.jobs.submit(self.executor, lambda: self.audit.record(event, outcome, **detail),
                              lambda _entry: None,
                              lambda exc: log.error("audit %s not written: %s", event, exc))
 
@@ -205,7 +209,7 @@ class TechMode(QObject):
 
     def _resident_busy(self) -> bool:
         ctl = self.ctl
-        current = ctl.router.current if ctl.router is not None else None
+        current = self.window.router.current
         on_home = current is not None and current.name == "home"
         return ctl.session.in_visit or ctl.submitting or not on_home
 
@@ -219,11 +223,11 @@ class TechMode(QObject):
             return
         self.window.idle.paused = True
         self.pad.open()
-        if not self.window.config.diagnostics.pin_hash:
+        if not self.config.diagnostics.pin_hash:
             self.pad.show_message(self.ctl.tr("pin.not_configured"), locked=True)
             self.record("entry", "not-configured")
             return
-        self.ctl.jobs.submit(self.executor, self.gate.locked_until, self._show_lock,
+        self.jobs.submit(self.executor, self.gate.locked_until, self._show_lock,
                              lambda exc: log.error("PIN gate: %s", exc))
 
     def _show_lock(self, until: float | None) -> None:
@@ -235,8 +239,8 @@ class TechMode(QObject):
         return self.ctl.tr("pin.locked", m=minutes)
 
     def _check_pin(self, pin: str) -> None:
-        pin_hash = self.window.config.diagnostics.pin_hash  # the pad is busy until answered
-        self.ctl.jobs.submit(self.executor, lambda: self.gate.check(pin, pin_hash),
+        pin_hash = self.config.diagnostics.pin_hash  # the pad is busy until answered
+        self.jobs.submit(self.executor, lambda: self.gate.check(pin, pin_hash),
                              self._pin_checked, self._pin_error)
 
     def _pin_checked(self, result) -> None:

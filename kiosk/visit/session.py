@@ -67,9 +67,8 @@ def short_reference(transaction_id: str) -> str:
 
 def identity_problem(identity: Identity, today: dt.date | None = None) -> str:
     """A translation key when the card must be refused, else ""."""
-    if identity.method in ("ga467", "sim") and identity.id_number:
-        if not id_number_valid(identity.id_number):
-            return "identify.bad_check"
+    if identity.id_number and not id_number_valid(identity.id_number):
+        return "identify.bad_check"  # GB 11643, whichever reader read the number
     if identity.valid_to and identity.valid_to != "长期":
         try:
             valid_to = dt.datetime.strptime(identity.valid_to, "%Y%m%d").date()

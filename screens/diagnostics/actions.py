@@ -41,13 +41,19 @@ Done = Callable[[Outcome], None]
 
 
 class DiagActions(QObject):
-    """The technician's actions on the running kiosk (``tech`` is the window's TechMode)."""
+    """The technician's actions on the running kiosk: ``tech`` (the window's TechMode) audits
+    them, ``jobs`` runs them off the GUI thread, ``queue`` (the lazy offline queue) and
+    ``uplink`` (the sync worker's runner) are what they act on."""
 
-    def __init__(self, tech, parent: QObject | None = None):
+    def __init__(self, tech, ctl, jobs, queue, uplink, config,
+                 parent: QObject | None = None):
         super().__init__(parent)
         self.tech = tech
-        self.window = tech.window
-        self.ctl = tech.ctl
+        self.ctl = ctl
+        self.jobs = jobs
+        self.config = config
+        self._queue = queue
+        self._uplink = uplink
         self.read_timeout_s = READ_TIMEOUT_S
         self.sync_timeout_s = SYNC_TIMEOUT_S
         # Where USB sticks are mounted; tests point these at a folder of their own.
@@ -61,7 +67,7 @@ class DiagActions(QObject):
         self._sync_timer = QTimer(self)
         self._sync_timer.setSingleShot(True)
         self._sync_timer.timeout.connect(self._sync_timed_out)
-        self.window._sync_bridge.statusChanged.connect(self._sync_status)
+        uplink.statusChanged.connect(self._sync_status)
 
     def tr(self, key: str, **params) -> str:
         return self.ctl.tr(key, **params)
@@ -77,7 +83,7 @@ class DiagActions(QObject):
     # -- test print --------------------------------------------------------------------------
     def test_print(self, done: Done) -> None:
         """A test page through the app's own printer, on the printer's executor."""
-        printer, config = self.ctl.printer, self.window.config
+        printer, config = self.ctl.printer, self.config
 
         def job():
             return print_self_test(config, printer)
@@ -95,8 +101,8 @@ class DiagActions(QObject):
                 level = "ok" if paper == Paper.FULL else "warn"
                 done(Outcome(level, self.tr("diag.print_ok", state=status.state, paper=paper)))
 
-        self.ctl.jobs.submit(self.ctl.jobs.device_executor, job, finished,
-                             lambda exc: self._failed("test-print", exc, done))
+        self.jobs.submit(self.jobs.device_executor, job, finished,
+                         lambda exc: self._failed("test-print", exc, done))
 
     # -- test card read ----------------------------------------------------------------------
     def test_read(self, done: Done) -> None:
@@ -111,7 +117,7 @@ class DiagActions(QObject):
             return
         self._stop_reading()
         if event.kind == CardEventKind.READ and event.identity is not None:
-            info = describe_identity(self.window.config.devices.card_reader, event.identity)
+            info = describe_identity(self.config.devices.card_reader, event.identity)
             what = "  ".join(str(info[k]) for k in ("name", "id_number", "card_uid", "method",
                                                     "valid_to") if info.get(k))
             if info.get("id_number_valid") is False:
@@ -142,16 +148,15 @@ class DiagActions(QObject):
     # -- sync now ----------------------------------------------------------------------------
     def sync_now(self, done: Done) -> None:
         """Make held-back transactions due, wake the upload worker, report its next status."""
-        if not self.window.config.central.url:
+        if not self.config.central.url:
             self.tech.record("sync-now", "offline-only")
             done(Outcome("warn", self.tr("diag.sync_offline_only")))
             return
-        worker = self.window.sync_worker
+        worker = self._uplink.sync_worker
         if worker is None:
             self.tech.record("sync-now", "failed", error="upload worker not running")
             done(Outcome("fault", self.tr("diag.sync_not_started")))
             return
-        window = self.window
 
         def woken(_held: int) -> None:
             worker.sync_now()  # also through a back-off or an auth hold: it was fixed
@@ -159,8 +164,8 @@ class DiagActions(QObject):
                 self._sync_done = done
                 self._sync_timer.start(int(self.sync_timeout_s * 1000))
 
-        self.ctl.jobs.submit(self.ctl.jobs.queue_executor, lambda: window.queue.retry_now(),
-                             woken, lambda exc: self._failed("sync-now", exc, done))
+        self.jobs.submit(self.jobs.queue_executor, lambda: self._queue.get().retry_now(),
+                         woken, lambda exc: self._failed("sync-now", exc, done))
 
     def _sync_status(self, status) -> None:
         done = self._sync_done
@@ -181,9 +186,8 @@ class DiagActions(QObject):
                 level = "ok" if counts["pending"] == 0 else "warn"
                 done(Outcome(level, self.tr("diag.sync_result", state=status.state, **counts)))
 
-        window = self.window
-        self.ctl.jobs.submit(self.ctl.jobs.queue_executor, lambda: window.queue.counts(),
-                             counted, lambda exc: self._failed("sync-now", exc, done))
+        self.jobs.submit(self.jobs.queue_executor, lambda: self._queue.get().counts(),
+                         counted, lambda exc: self._failed("sync-now", exc, done))
 
     def _sync_timed_out(self) -> None:
         done, self._sync_done = self._sync_done, None
@@ -223,13 +227,12 @@ class DiagActions(QObject):
             level = "ok" if ok == len(ids) else "fault"
             done(Outcome(level, self.tr("diag.reprint_result", ok=ok, total=len(ids)), lines))
 
-        self.ctl.jobs.submit(self.ctl.jobs.device_executor, self.ctl.reprints.pending, listed,
-                             lambda exc: self._failed("reprint", exc, done))
+        self.jobs.submit(self.jobs.device_executor, self.ctl.reprints.pending, listed,
+                         lambda exc: self._failed("reprint", exc, done))
 
     # -- lists -------------------------------------------------------------------------------
     def rejected(self, done: Done) -> None:
         """The transactions the central platform rejected, masked, with their reasons."""
-        window = self.window
 
         def listed(items: list[dict]) -> None:
             self.tech.record("rejected", "ok", count=len(items))
@@ -239,13 +242,13 @@ class DiagActions(QObject):
             lines = tuple(_rejected_line(item) for item in items)
             done(Outcome("ok", self.tr("diag.rejected_count", n=len(items)), lines))
 
-        self.ctl.jobs.submit(self.ctl.jobs.queue_executor,
-                             lambda: rejected_transactions(window.queue, REJECTED_LIMIT),
-                             listed, lambda exc: self._failed("rejected", exc, done))
+        self.jobs.submit(self.jobs.queue_executor,
+                         lambda: rejected_transactions(self._queue.get(), REJECTED_LIMIT),
+                         listed, lambda exc: self._failed("rejected", exc, done))
 
     def logs(self, done: Done) -> None:
         """The most recent log lines, masked, newest last."""
-        data_dir = self.window.config.kiosk.data_dir
+        data_dir = self.config.kiosk.data_dir
 
         def listed(lines: list[str]) -> None:
             self.tech.record("logs", "ok", count=len(lines))
@@ -254,13 +257,13 @@ class DiagActions(QObject):
                 return
             done(Outcome("ok", self.tr("diag.logs_count", n=len(lines)), tuple(lines)))
 
-        self.ctl.jobs.submit(self.tech.executor, lambda: recent_log_lines(data_dir, LOG_LINES),
-                             listed, lambda exc: self._failed("logs", exc, done))
+        self.jobs.submit(self.tech.executor, lambda: recent_log_lines(data_dir, LOG_LINES),
+                         listed, lambda exc: self._failed("logs", exc, done))
 
     # -- export ------------------------------------------------------------------------------
     def export_folders(self, done: Done) -> None:
         """The folders a bundle may go to (mounted USB sticks, then the data folder)."""
-        data_dir = self.window.config.kiosk.data_dir
+        data_dir = self.config.kiosk.data_dir
         globs, mounted_only = self.usb_globs, self.mounted_only
 
         def listed(paths: list[Path]) -> None:
@@ -269,14 +272,14 @@ class DiagActions(QObject):
             text = self.tr("diag.export_pick") if sticks else self.tr("diag.export_no_folders")
             done(Outcome(level, text, paths=tuple(paths)))
 
-        self.ctl.jobs.submit(
+        self.jobs.submit(
             self.tech.executor,
             lambda: bundle.removable_folders(data_dir, globs, mounted_only=mounted_only),
             listed, lambda exc: self._failed("export", exc, done))
 
     def export(self, folder: Path, status: dict | None, done: Done) -> None:
         """Write the bundle into ``folder`` on the diagnostics executor."""
-        config, audit = self.window.config, self.tech.audit
+        config, audit = self.config, self.tech.audit
         status = status or {}
 
         def written(path: Path) -> None:
@@ -287,7 +290,7 @@ class DiagActions(QObject):
             self._failed("export", exc, done, folder=str(folder))
 
         def write(personal: dict[str, str]) -> None:
-            self.ctl.jobs.submit(
+            self.jobs.submit(
                 self.tech.executor,
                 lambda: bundle.export_bundle(folder, config=config, status=status, audit=audit,
                                              personal=personal),
@@ -295,8 +298,8 @@ class DiagActions(QObject):
 
         # The queue's names and numbers first (on its executor): the bundle masks them even
         # where a pattern could not recognise them, e.g. a name in a log line.
-        self.ctl.jobs.submit(self.ctl.jobs.queue_executor,
-                             lambda: personal_values(self.window.queue), write, failed)
+        self.jobs.submit(self.jobs.queue_executor,
+                         lambda: personal_values(self._queue.get()), write, failed)
 
     # -- helpers -----------------------------------------------------------------------------
     def _failed(self, event: str, exc: BaseException, done: Done, **detail) -> None:

@@ -50,10 +50,11 @@ LEVEL_WORDS = {"ok": "diag.level.ok", "warn": "diag.level.warn", "fault": "diag.
 class DiagnosticsScreen(Screen):
     name = "diagnostics"
 
-    def __init__(self, ctl):
+    def __init__(self, ctl, tech, actions: DiagActions):
         super().__init__(ctl)
-        self.tech = ctl.tech
-        self.actions = DiagActions(self.tech, self)
+        self.tech = tech
+        self.actions = actions
+        actions.setParent(self)
         self.collector = self.tech.collector
         self.status: dict | None = None
         self._collecting = False

@@ -52,7 +52,7 @@ def test_admin_publishes_for_a_group_and_watches_it_arrive(qtbot, tmp_path, star
         {key_line}
         """)
     try:
-        qtbot.waitUntil(lambda: window.menu_poller is not None, timeout=5000)
+        qtbot.waitUntil(lambda: window.menu_poller is not None, timeout=20000)  # deferred start
         assert not visible(window, "category:subsidies")
         (tmp_path / "menu.json").write_text(json.dumps(menu_doc(2), ensure_ascii=False),
                                             encoding="utf-8")

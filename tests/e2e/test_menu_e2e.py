@@ -113,7 +113,7 @@ def wait_rejection(qtbot, central, reason: str, since: float = 0.0) -> dict:
 
 
 def wait_poller(qtbot, window):
-    qtbot.waitUntil(lambda: window.menu_poller is not None, timeout=5000)
+    qtbot.waitUntil(lambda: window.menu_poller is not None, timeout=20000)  # deferred start
     return window.menu_poller
 
 

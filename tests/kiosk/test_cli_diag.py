@@ -24,7 +24,7 @@ def test_read_card_prints_masked_json(tmp_path):
     result = kiosk(tmp_path, 'card_reader = "sim:?card=0"', "diag", "read-card", "--json")
     assert result.returncode == 0, result.stderr
     out = json.loads(result.stdout)
-    assert out == {"reader": "sim:?card=0", "method": "ga467", "name": "张**",
+    assert out == {"reader": "sim:?card=0", "method": "sim", "name": "张**",
                    "id_number": "330106********0016", "id_number_valid": True,
                    "valid_to": "长期"}
     assert "330106195503120016" not in result.stdout + result.stderr

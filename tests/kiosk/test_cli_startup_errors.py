@@ -14,6 +14,7 @@ from contract import resources
 from kiosk.config import load_config_file
 
 ROOT = Path(__file__).resolve().parents[2]
+SIMULATED_OK = "[devices]\nallow_simulated = true\n"  # `kiosk run` on the sim: devices
 
 
 def run_kiosk(*args: str, cwd: Path) -> subprocess.CompletedProcess:
@@ -36,7 +37,8 @@ def test_example_config_matches_the_schema():
 def test_run_with_a_bad_menu_file_stops_with_one_line(tmp_path, menu_text, expected):
     (tmp_path / "menu.json").write_text(menu_text, encoding="utf-8")
     cfg = tmp_path / "kiosk.toml"
-    cfg.write_text('[kiosk]\ndata_dir = "data"\nmenu_file = "menu.json"\n', encoding="utf-8")
+    cfg.write_text('[kiosk]\ndata_dir = "data"\nmenu_file = "menu.json"\n' + SIMULATED_OK,
+                   encoding="utf-8")
     result = run_kiosk("run", "--windowed", "--config", str(cfg), cwd=tmp_path)
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
@@ -51,7 +53,8 @@ def test_menu_with_a_wrong_field_names_its_path(tmp_path):
                                                                              "en": "Colour"}}]
     (tmp_path / "menu.json").write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
     cfg = tmp_path / "kiosk.toml"
-    cfg.write_text('[kiosk]\ndata_dir = "data"\nmenu_file = "menu.json"\n', encoding="utf-8")
+    cfg.write_text('[kiosk]\ndata_dir = "data"\nmenu_file = "menu.json"\n' + SIMULATED_OK,
+                   encoding="utf-8")
     result = run_kiosk("run", "--config", str(cfg), cwd=tmp_path)
     assert result.returncode == 2
     assert "$.services[2].fields[0].type" in result.stderr
@@ -69,8 +72,25 @@ def test_run_with_a_bad_config_names_file_and_key(tmp_path):
 
 def test_unknown_device_uri_is_a_clear_error(tmp_path):
     cfg = tmp_path / "kiosk.toml"
-    cfg.write_text('[kiosk]\ndata_dir = "data"\n[devices]\nprinter = "lpt://1"\n',
+    cfg.write_text('[kiosk]\ndata_dir = "data"\n[devices]\nprinter = "lpt://1"\n'
+                   'allow_simulated = true\n',
                    encoding="utf-8")
     result = run_kiosk("run", "--config", str(cfg), cwd=tmp_path)
     assert result.returncode == 2
     assert "lpt://1" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("devices, key", [
+    ("", "card_reader"),
+    ('card_reader = "pcsc:"\nprinter = "sim:?paper=low"\n', "printer"),
+])
+def test_run_refuses_simulated_devices_unless_allowed(tmp_path, devices, key):
+    cfg = tmp_path / "kiosk.toml"
+    cfg.write_text(f'[kiosk]\ndata_dir = "data"\n[devices]\n{devices}', encoding="utf-8")
+    result = run_kiosk("run", "--config", str(cfg), cwd=tmp_path)
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert f"[devices] {key}" in lines[0] and "allow_simulated" in lines[0]
+    assert "Traceback" not in result.stderr + result.stdout
+    assert not (tmp_path / "data").exists()  # refused before anything was written

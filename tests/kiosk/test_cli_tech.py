@@ -330,7 +330,7 @@ def test_test_print_and_read_card_are_audited(tmp_path):
     assert kiosk(cfg, "diag", "read-card", "--timeout", "0.2").returncode == 1
     assert kiosk(cfg, "diag", "test-print").returncode == 0
     got = [(e["event"], e["outcome"], e["detail"]) for e in audit_entries(tmp_path)]
-    assert got[0] == ("test-read", "ok", {"via": "cli", "method": "ga467"})
+    assert got[0] == ("test-read", "ok", {"via": "cli", "method": "sim"})
     assert got[1][:2] == ("test-print", "failed")
     assert got[1][2]["paper"] == "out" and "paper out" in got[1][2]["error"]
     assert got[2] == ("test-read", "failed",

@@ -45,14 +45,23 @@ def diag_toml(tmp_path: Path, *, printer: str = "sim:", pin: bool = True,
 def make_window(qtbot, config: Path, size=(1920, 1080)):
     """The window shown, with its first-frame work done (the gesture filter installed)."""
     from kiosk.app import create_window
+    from kiosk.demo.simulators import add_simulator_controls
 
     win = create_window(str(config))
+    add_simulator_controls(win)
     qtbot.addWidget(win)
     win.resize(*size)
     win.show()
     qtbot.waitExposed(win)
-    qtbot.waitUntil(lambda: win._first_paint is None, timeout=5000)
+    qtbot.waitUntil(lambda: win.started, timeout=15000)
     return win
+
+
+def sync_worker(qtbot, win):
+    """The window's sync worker, once its deferred start (after the first frame, on the
+    queue's executor) has made it: on a loaded machine that is well after the first frame."""
+    qtbot.waitUntil(lambda: win.sync_worker is not None, timeout=20000)
+    return win.sync_worker
 
 
 def close_window(win) -> None:

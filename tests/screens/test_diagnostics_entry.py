@@ -241,7 +241,7 @@ def test_no_idle_prompt_and_no_visit_in_diagnostics(qtbot, window, monkeypatch):
     enter(qtbot, window)
     window.idle.set_timeout(0.1)
     window.idle.touch()
-    window.ctl.simulate_card(0)  # a card on the reader starts nothing
+    window.reader_thread.reader.present_sample(0)  # a card on the reader starts nothing
     qtbot.wait(500)
     assert not window.overlay.isVisible()
     assert current_screen(window) == "screen:diagnostics"

@@ -22,6 +22,7 @@ from diag_helpers import (
     enter,
     make_window,
     pin_hash,
+    sync_worker,
 )
 from kiosk_helpers import current_screen, find, touch, wait_find, wait_screen
 from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel
@@ -157,7 +158,7 @@ def test_test_read_shows_the_card_masked_and_starts_no_visit(qtbot, window):
     touch(qtbot, window, "btn:diag-test-read")
     assert "秒内把卡放到读卡器上" in feedback(window)
     assert not find(window, "btn:diag-test-read").isEnabled()
-    window.ctl.simulate_card(0)  # what the demo's key 1 does
+    window.reader_thread.reader.present_sample(0)  # what the demo's key 1 does
     qtbot.waitUntil(lambda: "读到" in feedback(window), timeout=5000)
     text = feedback(window)
     assert "张**" in text and "330106********0016" in text
@@ -170,7 +171,7 @@ def test_test_read_shows_the_card_masked_and_starts_no_visit(qtbot, window):
 
 def test_test_read_of_an_unreadable_card_and_the_time_out(qtbot, window):
     touch(qtbot, window, "btn:diag-test-read")
-    window.ctl.simulated_reader.present_unreadable("checksum error")
+    window.reader_thread.reader.present_unreadable("checksum error")
     qtbot.waitUntil(lambda: "读不出来" in feedback(window), timeout=5000)
     assert "checksum error" in feedback(window)
     window.router.current.actions.read_timeout_s = 0.3
@@ -199,8 +200,8 @@ def test_sync_now_uploads_a_held_back_transaction(qtbot, tmp_path, start_central
         q.mark_failed([tx], "network down", time.time() + 3600)
     win = make_window(qtbot, config)
     try:
-        qtbot.waitUntil(lambda: win.sync_worker is not None and win.sync_status is not None,
-                        timeout=10000)
+        sync_worker(qtbot, win)
+        qtbot.waitUntil(lambda: win.sync_status is not None, timeout=10000)
         assert central.store.transaction(tx) is None  # held back: not sent by itself
         enter(qtbot, win)
         text = run(qtbot, win, "btn:diag-sync", "待上传 0 · 已上传 1", timeout=15000)
@@ -223,7 +224,7 @@ def test_sync_now_after_the_token_is_fixed_does_not_wait_out_the_auth_hold(qtbot
     win = make_window(qtbot, config)
     try:
         tx = win.queue.enqueue("job-vacancies", {}, None, 1)
-        win.sync_worker.wake()
+        sync_worker(qtbot, win).wake()  # made after the first frame: wait for it
         qtbot.waitUntil(lambda: win.sync_status is not None and win.sync_status.auth_failed,
                         timeout=10000)
         enter(qtbot, win)
@@ -377,7 +378,7 @@ def test_leaving_while_a_card_read_waits_gives_the_reader_back(qtbot, window):
     touch(qtbot, window, "category:housing-fund")
     touch(qtbot, window, "tile:hpf-withdraw")
     wait_screen(qtbot, window, "identify")
-    window.ctl.simulate_card(0)  # the resident's card goes to the visit again
+    window.reader_thread.reader.present_sample(0)  # the resident's card goes to the visit again
     wait_screen(qtbot, window, "form")
 
 
@@ -407,6 +408,7 @@ def test_restart_ends_kiosk_run_with_exit_code_75(tmp_path):
     config = diag_toml(tmp_path)  # kiosk mode, locked down, as systemd runs it
     text = config.read_text("utf-8").replace('locale = "zh_CN"',
                                             'locale = "zh_CN"\nhide_cursor = false')
+    text = text.replace("[devices]\n", "[devices]\nallow_simulated = true\n")
     config.write_text(text, encoding="utf-8")
     script = tmp_path / "restart.py"
     script.write_text(RESTART_SCRIPT, encoding="utf-8")

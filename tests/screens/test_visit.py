@@ -56,7 +56,7 @@ def test_full_visit_with_card_and_form(qtbot, window):
     assert tx.service_id == "hpf-withdraw"
     assert tx.fields == {"reason": _first_choice(window, "reason"), "amount": 12000,
                          "phone": "13912345678"}
-    assert tx.identity == {"method": "ga467", "id_number": "330106195503120016", "name": "张建国"}
+    assert tx.identity == {"method": "sim", "id_number": "330106195503120016", "name": "张建国"}
     assert tx.menu_version == window.ctl.session.menu.version
     reference = find(window, "label:reference", QLabel).text()
     hexid = tx.id.replace("-", "").upper()
@@ -125,7 +125,7 @@ def test_expired_card_is_refused_with_a_reason(qtbot, window):
 def test_unreadable_card_asks_to_place_it_again(qtbot, window):
     touch(qtbot, window, "category:housing-fund")
     touch(qtbot, window, "tile:hpf-balance")
-    window.ctl.simulated_reader.present_unreadable()
+    window.reader_thread.reader.present_unreadable()
     qtbot.waitUntil(lambda: "平放" in find(window, "label:message", QLabel).text())
 
 
