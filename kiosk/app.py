@@ -98,7 +98,7 @@ class KioskWindow(QMainWindow):
         printer = registry.create_printer(config.devices.printer,
                                           out_dir=config.kiosk.data_dir / "receipts",
                                           width_dots=config.devices.paper_width_dots)
-        config.kiosk.data_dir.mkdir(parents=True, exist_ok=True)
+        config.kiosk.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         printer.open()
         self.printer = printer
         self.ctl = Controller(config, menu, None, printer, config.devices.card_reader, self)
@@ -233,8 +233,10 @@ class KioskWindow(QMainWindow):
     def _purge_personal(self) -> None:
         """Erase identity and answers of transactions delivered longer ago than retention."""
         retention_s = self.config.kiosk.retention_h * 3600
+        rejected_s = self.config.kiosk.rejected_retention_d * 86400
         self.ctl.jobs.submit(self.ctl.jobs.queue_executor,
-                             lambda: self._queue.get().purge_personal(retention_s),
+                             lambda: self._queue.get().purge_personal(
+                                 retention_s, rejected_retention_s=rejected_s),
                              lambda n: n and log.info("purged personal data of %d", n),
                              lambda exc: log.error("purge failed: %s", exc))
 

@@ -52,6 +52,8 @@ SCHEMA: dict[str, dict[str, Key]] = {
                               '<data_dir>/queue.key', path=True),
         "retention_h": Key(int, 24, "whole hours, at least 1 (personal data kept after upload)",
                            lambda v: v >= 1),
+        "rejected_retention_d": Key(int, 30, "whole days, at least 1 (rejected transactions "
+                                    "kept for technicians)", lambda v: v >= 1),
     },
     "central": {
         "url": Key(str, "", 'an http(s) URL, or "" for offline-only',
@@ -88,6 +90,7 @@ class KioskSettings:
     service_point: str
     queue_key_file: Path | None
     retention_h: int
+    rejected_retention_d: int = 30
 
 
 @dataclass(frozen=True)
@@ -245,6 +248,7 @@ def _build(values: dict[str, dict[str, Any]], base: Path | None, source: Path | 
             data_dir=_resolve(k["data_dir"], base), menu_file=_resolve(k["menu_file"], base),
             hide_cursor=k["hide_cursor"], service_point=k["service_point"],
             queue_key_file=_resolve(k["queue_key_file"], base), retention_h=k["retention_h"],
+            rejected_retention_d=k["rejected_retention_d"],
         ),
         central=CentralSettings(
             url=c["url"].rstrip("/"), token_file=_resolve(c["token_file"], base),
