@@ -108,6 +108,7 @@ def read_rows(aside: Path) -> tuple[list[dict[str, Any]], int | None]:
             if Path(f"{aside}{suffix}").exists():
                 shutil.copyfile(f"{aside}{suffix}", f"{copy}{suffix}")
                 Path(f"{copy}{suffix}").chmod(0o600)
+        _fit_header(copy)
         conn = sqlite3.connect(copy)
         try:
             conn.row_factory = sqlite3.Row
@@ -119,6 +120,21 @@ def read_rows(aside: Path) -> tuple[list[dict[str, Any]], int | None]:
         return [], None
     finally:
         _delete(copy)
+
+
+def _fit_header(copy: Path) -> None:
+    """Make the header's page count match a file cut short (a power cut, a full disk): SQLite
+    trusts the header and refuses the whole file when pages it names are missing."""
+    with contextlib.suppress(OSError), copy.open("r+b") as f:
+        header = f.read(100)
+        if len(header) < 100 or not header.startswith(b"SQLite format 3\x00"):
+            return
+        page_size = int.from_bytes(header[16:18], "big")
+        page_size = 65536 if page_size == 1 else page_size
+        pages = copy.stat().st_size // page_size
+        if 0 < pages < int.from_bytes(header[28:32], "big"):
+            f.seek(28)
+            f.write(pages.to_bytes(4, "big"))
 
 
 def _read(conn: sqlite3.Connection) -> tuple[list[dict[str, Any]], int | None]:
@@ -153,9 +169,8 @@ def _known_rowids(conn: sqlite3.Connection) -> set[int] | None:
     found: set[int] = set()
     readable = False
     for source in ["", *(f" INDEXED BY {name}" for name in indexes)]:
-        cursor = conn.execute(f"SELECT rowid FROM transactions{source}")
         with contextlib.suppress(sqlite3.Error):  # keep what came before the damage
-            for (rowid,) in cursor:
+            for (rowid,) in conn.execute(f"SELECT rowid FROM transactions{source}"):
                 found.add(rowid)
             readable = True
     return found if readable or found else None

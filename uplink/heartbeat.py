@@ -19,7 +19,7 @@ def rfc3339(ts: float) -> str:
 def build_heartbeat(*, kiosk_id: str, menu_version: int, counts: dict[str, int],
                     oldest_pending_s: float | None, devices: dict[str, DeviceStatus],
                     menu_rejected: dict | None = None, sync: dict | None = None,
-                    now: float | None = None) -> dict:
+                    queue_notices: list[dict] | None = None, now: float | None = None) -> dict:
     """One heartbeat. ``sync`` adds the upload state (auth failures show here); the spec
     leaves extra keys to the implementer and the reference central keeps them."""
     reader = devices.get("card_reader", UNKNOWN_READER)
@@ -34,6 +34,9 @@ def build_heartbeat(*, kiosk_id: str, menu_version: int, counts: dict[str, int],
             "pending": counts.get("pending", 0),
             "oldest_pending_s": None if oldest_pending_s is None else int(oldest_pending_s),
             "rejected": counts.get("rejected", 0),
+            # corrupt queue files with rows that could not be salvaged, until a technician
+            # clears them (OfflineQueue.notices)
+            "unreadable": queue_notices or [],
         },
         "devices": {
             "card_reader": reader.as_dict(),
