@@ -34,15 +34,14 @@ def build_heartbeat(*, kiosk_id: str, menu_version: int, counts: dict[str, int],
             "pending": counts.get("pending", 0),
             "oldest_pending_s": None if oldest_pending_s is None else int(oldest_pending_s),
             "rejected": counts.get("rejected", 0),
-            # corrupt queue files with rows that could not be salvaged, until a technician
-            # clears them (OfflineQueue.notices)
-            "unreadable": queue_notices or [],
         },
         "devices": {
             "card_reader": reader.as_dict(),
             "printer": {**printer.as_dict(), "paper": str(printer.paper or Paper.UNKNOWN)},
         },
     }
+    if queue_notices:  # corrupt queue files with rows that could not be salvaged, until a
+        body["queue"]["unreadable"] = queue_notices  # technician clears them
     if sync is not None:
         body["sync"] = sync
     return body
