@@ -227,3 +227,17 @@ def test_garbage_counts_as_unknown(db_path: Path, clock) -> None:
     with OfflineQueue(db_path, clock=clock) as q:
         (notice,) = q.notices()
         assert (notice["salvaged"], notice["unreadable"]) == (0, None)
+
+
+def test_heartbeat_and_fleet_page_report_unreadable_rows(db_path: Path, clock) -> None:
+    from central.fleet import _queue
+    from uplink.heartbeat import build_heartbeat
+
+    db_path.parent.mkdir(parents=True)
+    db_path.write_bytes(b"not a database" * 500)
+    with OfflineQueue(db_path, clock=clock) as q:
+        beat = build_heartbeat(kiosk_id="K", menu_version=1, counts=q.counts(),
+                               oldest_pending_s=None, devices={}, queue_notices=q.notices())
+    (notice,) = beat["queue"]["unreadable"]
+    assert notice["file"].startswith("queue.db.corrupt-") and notice["unreadable"] is None
+    assert _queue(beat["queue"])["unreadable"] == [{"file": notice["file"], "unreadable": None}]
