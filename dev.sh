@@ -16,7 +16,7 @@ APT_PACKAGES=(
   fonts-noto-cjk libegl1 libgl1 libfontconfig1 libxkbcommon0 libdbus-1-3
   libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0
   libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-randr0 libzbar0
-  pcscd vsmartcard-vpcd
+  pcscd vsmartcard-vpcd systemd
 )
 # Installed where the distribution has them as .deb: headless Chromium for the central's
 # fleet page test (Debian's `chromium`; Ubuntu ships Chromium only as a snap, and there that

@@ -130,6 +130,10 @@ def _problems(row: dict[str, Any]) -> list[tuple[str, str]]:
         if queue.get("rejected"):
             n = queue["rejected"]
             found.append((WARN, f"{n} transaction{'s' * (n != 1)} rejected by the central"))
+        for notice in queue.get("unreadable") or ():
+            lost = "an unknown number" if notice["unreadable"] is None else notice["unreadable"]
+            found.append((BAD, f"queue was corrupt: {lost} transactions unreadable in "
+                          f"{notice['file']}; a technician must clear it"))
     for name, label in (("card_reader", "card reader"), ("printer", "printer")):
         device = row[name]
         if device is None:
@@ -153,7 +157,15 @@ def _rejected(value: Any) -> dict[str, Any] | None:
 def _queue(value: Any) -> dict[str, Any] | None:
     if not isinstance(value, dict):
         return None
-    return {key: _int(value.get(key)) for key in ("pending", "oldest_pending_s", "rejected")}
+    found: dict[str, Any] = {
+        key: _int(value.get(key)) for key in ("pending", "oldest_pending_s", "rejected")}
+    notices = value.get("unreadable")
+    unreadable = [
+        {"file": _text(n.get("file")) or "?", "unreadable": _int(n.get("unreadable"))}
+        for n in (notices if isinstance(notices, list) else []) if isinstance(n, dict)]
+    if unreadable:  # a corrupt queue file a technician has not cleared yet
+        found["unreadable"] = unreadable
+    return found
 
 
 def _device(devices: Any, name: str) -> dict[str, Any] | None:

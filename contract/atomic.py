@@ -36,7 +36,7 @@ def fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def write_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
+def write_atomic(path: Path, data: bytes, mode: int = 0o600) -> None:
     """Replace ``path`` with ``data``: temp file, fsync, rename, fsync of the folder. The
     folder must exist. On an error the temporary file is removed and the old file stays."""
     path = Path(path)

@@ -65,14 +65,15 @@ def _build_window(config: Config, menu) -> KioskWindow:
     printer = registry.create_printer(config.devices.printer,
                                       out_dir=config.kiosk.data_dir / "receipts",
                                       width_dots=config.devices.paper_width_dots)
-    config.kiosk.data_dir.mkdir(parents=True, exist_ok=True)
+    config.kiosk.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     printer.open()
     jobs = Jobs()
     queue = LazyQueue(config.queue_path, jobs.queue_executor,
                       key_file=config.kiosk.queue_key_file)
     ctl = Controller(config, menu, queue, printer, jobs)
     uplink = UplinkRunner(config, jobs, queue, ctl.board)
-    housekeeping = Housekeeping(ctl, jobs, queue, printer, config.kiosk.retention_h)
+    housekeeping = Housekeeping(ctl, jobs, queue, printer, config.kiosk.retention_h,
+                                config.kiosk.rejected_retention_d)
     return KioskWindow(config, ctl, jobs, queue, printer, CardReaderThread(reader), uplink,
                        housekeeping)
 

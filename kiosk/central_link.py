@@ -64,7 +64,8 @@ def make_worker(config: Config, queue: OfflineQueue, board: StatusBoard,
         return build_heartbeat(
             kiosk_id=config.kiosk.id, app_version=__version__, menu_version=menu_version,
             counts=queue.counts(), oldest_pending_s=queue.oldest_pending_age_s(time.time()),
-            devices=devices, menu_rejected=rejected, sync=sync)
+            devices=devices, menu_rejected=rejected, sync=sync,
+            queue_notices=queue.notices())
 
     worker = SyncWorker(uploader, sync_interval_s=config.central.sync_interval_s,
                         heartbeat_s=config.central.heartbeat_s, heartbeat_payload=heartbeat,

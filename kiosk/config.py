@@ -75,6 +75,10 @@ SCHEMA: dict[str, dict[str, Key]] = {
                            lambda v: v >= 1,
                            meaning="project addition: hours a transaction's personal data is "
                                    "kept after the central platform accepted it"),
+        "rejected_retention_d": Key(int, 30, "whole days, at least 1 (rejected transactions "
+                                    "kept for technicians)", lambda v: v >= 1,
+                                    meaning="project addition: days a transaction the central "
+                                            "rejected is kept (sealed) for technicians"),
     },
     "central": {
         "url": Key(str, "", 'an http(s) URL, or "" for offline-only',
@@ -133,6 +137,7 @@ class KioskSettings:
     service_point: str
     queue_key_file: Path | None
     retention_h: int
+    rejected_retention_d: int
 
 
 @dataclass(frozen=True)

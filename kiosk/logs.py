@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import os
 import re
 from pathlib import Path
 
@@ -42,12 +43,27 @@ class MaskingFilter(logging.Filter):
         return True
 
 
+class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """Log files are created 0600 (the data folder's rule), whatever the umask; an older
+    looser file is tightened when it is opened."""
+
+    def _open(self):
+        stream = open(self.baseFilename, self.mode, encoding=self.encoding,  # noqa: SIM115
+                      errors=self.errors, opener=_private_opener)
+        os.chmod(self.baseFilename, 0o600)
+        return stream
+
+
+def _private_opener(path: str, flags: int) -> int:
+    return os.open(path, flags, 0o600)
+
+
 def setup_logging(data_dir: Path, level: int = logging.INFO) -> Path:
     """Log to ``<data_dir>/logs/kiosk.log`` (rotated) and stderr, every record masked."""
     folder = data_dir / "logs"
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     path = folder / "kiosk.log"
-    file_handler = logging.handlers.RotatingFileHandler(
+    file_handler = _PrivateRotatingFileHandler(
         path, maxBytes=LOG_BYTES, backupCount=LOG_FILES, encoding="utf-8")
     formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     root = logging.getLogger()

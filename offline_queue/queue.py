@@ -15,6 +15,7 @@ from typing import Any
 
 import sqlite_utils
 
+from . import record, salvage
 from .crypto import FieldCipher
 from .errors import QueueDecryptError, QueueError, QueueWriteError
 from .schema import STATES
@@ -25,6 +26,7 @@ log = logging.getLogger(__name__)
 
 MAX_ERROR_CHARS = 1024  # last_error is for technicians; keep the row small
 DEFAULT_RETENTION_S = 24 * 3600
+DEFAULT_REJECTED_RETENTION_S = 30 * 24 * 3600
 UNDECRYPTABLE = "cannot decrypt"  # the reason due_batch gives the transactions it rejects
 
 
@@ -35,9 +37,16 @@ class OfflineQueue:
     ``close()`` or a ``with`` block releases it. There is one connection and one lock: every
     read and write, from any thread, goes through the lock, so the database has one writer.
 
-    ``identity`` and ``fields`` are personal data and are stored encrypted (crypto.py) with
-    the key in ``key_file``, by default ``queue.key`` next to the database, made on first
-    open. Keep that file: without it the queue's transactions cannot be read.
+    Everything about a transaction that says something about a person (service, times,
+    menu version, identity, fields, the central's reason, the last upload error) is stored
+    sealed (crypto.py, record.py) with the key from the systemd credential ``queue-key``
+    when ``$CREDENTIALS_DIRECTORY/queue-key`` exists, else from ``key_file``, by default
+    ``queue.key`` next to the database, made on first open. Keep that key: without it the
+    queue's transactions cannot be read.
+
+    A corrupt database is moved aside and what can still be read of it is put back in the
+    fresh queue (salvage.py); what could not be read stays in ``notices()`` until
+    ``clear_notices()``.
     """
 
     def __init__(
@@ -56,6 +65,14 @@ class OfflineQueue:
         self._cipher: FieldCipher = cipher
         #: Where a corrupt database found at ``path`` was moved to, or None.
         self.recovered_from: str | None = recovered_from
+        self._notices = salvage.NoticeFile(self.path.with_name(self.path.name + ".notices"))
+        if recovered_from is not None:
+            try:
+                with self._lock:
+                    salvage.recover(db, cipher, Path(recovered_from), clock(), self._notices)
+            except BaseException:
+                self.close()
+                raise
 
     def __repr__(self) -> str:
         return f"OfflineQueue({str(self.path)!r})"
@@ -100,24 +117,20 @@ class OfflineQueue:
         sealed_identity = (
             None if identity_json is None else self._seal(tx_id, "identity", identity_json)
         )
+        info = record.meta(service_id, menu_version, rfc3339(created_ts), created_ts)
         row = {
             "id": tx_id,
-            "service_id": service_id,
-            "menu_version": menu_version,
-            "created_at": rfc3339(created_ts),
-            "created_ts": created_ts,
+            "meta": record.seal(self._cipher, tx_id, "meta", info),
             "identity": sealed_identity,
             "fields": self._seal(tx_id, "fields", fields_json),
         }
         with self._writing("enqueue") as db:
             db.execute(
-                "INSERT INTO transactions"
-                " (id, service_id, menu_version, created_at, created_ts, identity, fields)"
-                " VALUES (:id, :service_id, :menu_version, :created_at, :created_ts,"
-                " :identity, :fields)",
+                "INSERT INTO transactions (id, meta, identity, fields)"
+                " VALUES (:id, :meta, :identity, :fields)",
                 row,
             )
-        log.info("queued transaction %s for service %s", tx_id, service_id)
+        log.info("queued transaction %s", tx_id)
         return tx_id
 
     def mark_sent(self, ids: Iterable[str]) -> int:
@@ -128,9 +141,10 @@ class OfflineQueue:
         with self._writing("mark_sent") as db:
             changed = sum(
                 db.execute(
-                    "UPDATE transactions SET state = 'sent', sent_at = ?, sent_ts = ?,"
+                    "UPDATE transactions SET state = 'sent', sent_at = ?, settled_hour = ?,"
                     " next_attempt_at = NULL WHERE id = ? AND state = 'pending'",
-                    (rfc3339(sent_ts), sent_ts, tx_id),
+                    (record.seal(self._cipher, tx_id, "sent_at", rfc3339(sent_ts)),
+                     record.settled_hour(sent_ts), tx_id),
                 ).rowcount
                 for tx_id in ids
             )
@@ -138,15 +152,17 @@ class OfflineQueue:
         return changed
 
     def mark_rejected(self, tx_id: str, reason: str) -> bool:
-        """Mark a pending transaction rejected by the server; it is kept for technicians and
-        never resent automatically. Returns False when it was not pending."""
+        """Mark a pending transaction rejected by the server; it is kept, ``reason`` sealed
+        (it can name the resident), for technicians until the rejected retention has passed,
+        and never resent automatically. Returns False when it was not pending."""
         if not isinstance(reason, str):
             raise ValueError("reason must be a string")
         with self._writing("mark_rejected") as db:
             changed = db.execute(
-                "UPDATE transactions SET state = 'rejected', reason = ?, next_attempt_at = NULL"
-                " WHERE id = ? AND state = 'pending'",
-                (reason[:MAX_ERROR_CHARS], tx_id),
+                "UPDATE transactions SET state = 'rejected', reason = ?, settled_hour = ?,"
+                " next_attempt_at = NULL WHERE id = ? AND state = 'pending'",
+                (record.seal(self._cipher, tx_id, "reason", reason[:MAX_ERROR_CHARS]),
+                 record.settled_hour(self._clock()), tx_id),
             ).rowcount
         if changed:
             log.warning("transaction %s rejected by the central platform", tx_id)
@@ -164,7 +180,8 @@ class OfflineQueue:
                 db.execute(
                     "UPDATE transactions SET attempts = attempts + 1, last_error = ?,"
                     " next_attempt_at = ? WHERE id = ? AND state = 'pending'",
-                    (error[:MAX_ERROR_CHARS], next_attempt_at, tx_id),
+                    (record.seal(self._cipher, tx_id, "last_error", error[:MAX_ERROR_CHARS]),
+                     next_attempt_at, tx_id),
                 ).rowcount
                 for tx_id in ids
             )
@@ -185,35 +202,52 @@ class OfflineQueue:
         return changed
 
     def purge_personal(
-        self, retention_s: float = DEFAULT_RETENTION_S, now: float | None = None
+        self,
+        retention_s: float = DEFAULT_RETENTION_S,
+        now: float | None = None,
+        *,
+        rejected_retention_s: float = DEFAULT_REJECTED_RETENTION_S,
     ) -> int:
-        """Erase identity and fields of transactions sent more than ``retention_s`` ago;
-        returns how many were purged.
+        """Delete transactions sent more than ``retention_s`` ago and rejected ones more than
+        ``rejected_retention_s`` ago; returns how many were deleted.
 
-        Their id, service, times and state stay, with ``purged_at`` set, and ``get()`` then
-        gives identity None and fields {}. Pending transactions are not purged (not delivered
-        yet), nor rejected ones: technicians need their data to sort them out. secure_delete
-        zeroes the erased bytes in the file; the checkpoint then empties the -wal, which would
-        still hold the pages' earlier images.
+        Pending transactions are never deleted (not delivered yet). The settle time is kept
+        rounded up to the hour, so a row goes at most an hour late, never early.
+        secure_delete zeroes the deleted rows' bytes in the file; the checkpoint then
+        empties the -wal, which would still hold the pages' earlier images.
         """
-        if isinstance(retention_s, bool) or not isinstance(retention_s, int | float) or not (
-            retention_s >= 0
-        ):
-            raise ValueError("retention_s must be a number of seconds, not negative")
+        for name, value in (("retention_s", retention_s),
+                            ("rejected_retention_s", rejected_retention_s)):
+            if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
+                raise ValueError(f"{name} must be a number of seconds, not negative")
         now = self._clock() if now is None else now
         with self._writing("purge_personal") as db:
             purged = db.execute(
-                "UPDATE transactions SET identity = NULL, fields = NULL, purged_at = ?"
-                " WHERE state = 'sent' AND purged_at IS NULL AND sent_ts < ?",
-                (rfc3339(now), now - retention_s),
+                "DELETE FROM transactions WHERE state = 'sent' AND settled_hour <= ?",
+                (now - retention_s,),
+            ).rowcount + db.execute(
+                "DELETE FROM transactions WHERE state = 'rejected' AND settled_hour <= ?",
+                (now - rejected_retention_s,),
             ).rowcount
         if purged:
             with self._reading() as db:
                 busy = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
             if busy:
                 log.info("purge: another connection is reading, so the -wal keeps old pages")
-            log.info("purged the personal data of %d sent transactions", purged)
+            log.info("deleted %d transactions past their retention", purged)
         return purged
+
+    def notices(self) -> list[dict[str, Any]]:
+        """What a technician must know about the queue's files: each corrupt database moved
+        aside with rows that could not be read (``file``, ``at``, ``salvaged``,
+        ``unreadable``, None when not even its rows could be counted). Kept until
+        ``clear_notices``."""
+        return self._notices.read()
+
+    def clear_notices(self) -> int:
+        """A technician has dealt with the notices: forget them and delete the moved-aside
+        files they name (they hold personal data). Returns how many were cleared."""
+        return self._notices.clear(self.path.parent)
 
     # --- reads --------------------------------------------------------------------------
 
@@ -224,7 +258,7 @@ class OfflineQueue:
         """
         with self._reading() as db:
             rows = list(db.query("SELECT * FROM transactions WHERE id = ?", (tx_id,)))
-        return self._transaction(rows[0]) if rows else None
+        return record.transaction(self._cipher, rows[0]) if rows else None
 
     def counts(self) -> dict[str, int]:
         """How many transactions are in each state; every state in STATES is a key."""
@@ -237,11 +271,15 @@ class OfflineQueue:
     def oldest_pending_age_s(self, now: float | None = None) -> float | None:
         """Seconds since the oldest pending transaction was queued, or None if none are."""
         now = self._clock() if now is None else now
+        # The queue order is the created order, so the first pending rows hold the oldest
+        # time; the times are sealed, so a few are opened until one can be.
         with self._reading() as db:
-            oldest = db.execute(
-                "SELECT MIN(created_ts) FROM transactions WHERE state = 'pending'"
-            ).fetchone()[0]
-        return None if oldest is None else max(0.0, now - oldest)
+            rows = list(db.query("SELECT id, meta FROM transactions WHERE state = 'pending'"
+                                 " ORDER BY seq LIMIT 20"))
+        for row in rows:
+            with contextlib.suppress(QueueDecryptError, KeyError, TypeError, ValueError):
+                return max(0.0, now - record.created_ts(self._cipher, row))
+        return None
 
     def latest(self, state: str, limit: int = 50) -> list[Transaction]:
         """Up to ``limit`` transactions in ``state``, newest first (diagnostics). One whose
@@ -252,14 +290,8 @@ class OfflineQueue:
             raise ValueError("limit must be a positive int")
         with self._reading() as db:
             rows = list(db.query("SELECT * FROM transactions WHERE state = ?"
-                                 " ORDER BY created_ts DESC, rowid DESC LIMIT ?", (state, limit)))
-        result = []
-        for row in rows:
-            try:
-                result.append(self._transaction(row))
-            except QueueDecryptError:
-                result.append(Transaction.from_row({**row, "identity": None, "fields": {}}))
-        return result
+                                 " ORDER BY seq DESC LIMIT ?", (state, limit)))
+        return [record.transaction(self._cipher, row, lenient=True) for row in rows]
 
     def due_batch(self, limit: int = 100, now: float | None = None) -> list[Transaction]:
         """Up to ``limit`` pending transactions due for upload now, oldest first.
@@ -278,14 +310,14 @@ class OfflineQueue:
                     db.query(
                         "SELECT * FROM transactions WHERE state = 'pending'"
                         " AND (next_attempt_at IS NULL OR next_attempt_at <= ?)"
-                        " ORDER BY created_ts, rowid LIMIT ?",
+                        " ORDER BY seq LIMIT ?",
                         (now, limit),
                     )
                 )
             batch, undecryptable = [], []
             for row in rows:
                 try:
-                    batch.append(self._transaction(row))
+                    batch.append(record.transaction(self._cipher, row))
                 except QueueDecryptError as exc:
                     undecryptable.append(exc)
             if not undecryptable:
@@ -297,24 +329,15 @@ class OfflineQueue:
     def _seal(self, tx_id: str, column: str, text: str) -> bytes:
         return self._cipher.seal(tx_id, column, text.encode())
 
-    def _open(self, row: dict[str, Any], column: str) -> Any:
-        sealed = row[column]
-        return None if sealed is None else json.loads(self._cipher.open(row["id"], column, sealed))
-
-    def _transaction(self, row: dict[str, Any]) -> Transaction:
-        """``row`` with identity and fields decrypted; a purged row has fields {}."""
-        identity, fields = self._open(row, "identity"), self._open(row, "fields")
-        return Transaction.from_row(
-            {**row, "identity": identity, "fields": {} if fields is None else fields}
-        )
-
     def _reject_undecryptable(self, errors: list[QueueDecryptError]) -> None:
         with self._writing("due_batch") as db:
             for exc in errors:
                 db.execute(
-                    "UPDATE transactions SET state = 'rejected', reason = ?,"
+                    "UPDATE transactions SET state = 'rejected', reason = ?, settled_hour = ?,"
                     " next_attempt_at = NULL WHERE id = ? AND state = 'pending'",
-                    (f"{UNDECRYPTABLE}: {exc.problem}", exc.tx_id),
+                    (record.seal(self._cipher, exc.tx_id, "reason",
+                                 f"{UNDECRYPTABLE}: {exc.problem}"),
+                     record.settled_hour(self._clock()), exc.tx_id),
                 )
         for exc in errors:
             log.error("%s; marked it rejected, it will not be uploaded", exc)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import time
 from collections.abc import Callable
 from datetime import datetime
 
@@ -17,6 +18,7 @@ log = logging.getLogger(__name__)
 STATES = ("pending", "sent", "rejected")
 
 ENCRYPTED_SINCE = 2  # the schema version from which identity and fields are sealed
+ALL_SEALED_SINCE = 4  # the schema version from which every row holds a sealed meta
 
 
 def _seal_v1_rows(db: sqlite_utils.Database, cipher: FieldCipher) -> None:
@@ -34,6 +36,38 @@ def _seal_v1_rows(db: sqlite_utils.Database, cipher: FieldCipher) -> None:
         row["sent_ts"] = None if sent_at is None else datetime.fromisoformat(sent_at).timestamp()
         columns, names = ", ".join(row), ", ".join(f":{column}" for column in row)
         db.execute(f"INSERT INTO transactions ({columns}) VALUES ({names})", row)
+
+
+def _seal_v3_rows(db: sqlite_utils.Database, cipher: FieldCipher) -> None:
+    """Copy the version-3 rows into the version-4 table with service, times, menu version,
+    sent time, reason and error sealed; identity and fields are sealed already and go over
+    as they are (same id, same column name, so the same associated data).
+
+    Rows go over in queue order (created_ts, rowid), which becomes ``seq``. A rejected row's
+    rejection time was never stored: its retention counts from this upgrade.
+    """
+    from . import record  # record imports transaction, which is independent of the schema
+
+    upgraded = record.settled_hour(time.time())
+    for row in db.query("SELECT * FROM transactions_v3 ORDER BY created_ts, rowid"):
+        tx_id, state = row["id"], row["state"]
+        settled = None
+        if state == "sent":
+            settled = record.settled_hour(row["sent_ts"] or upgraded)
+        elif state == "rejected":
+            settled = upgraded
+        info = record.meta(row["service_id"], row["menu_version"], row["created_at"],
+                           row["created_ts"], row["purged_at"])
+        db.execute(
+            "INSERT INTO transactions (id, state, attempts, next_attempt_at, settled_hour,"
+            " meta, identity, fields, sent_at, reason, last_error)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (tx_id, state, row["attempts"], row["next_attempt_at"], settled,
+             record.seal(cipher, tx_id, "meta", info), row["identity"], row["fields"],
+             record.seal(cipher, tx_id, "sent_at", row["sent_at"]),
+             record.seal(cipher, tx_id, "reason", row["reason"]),
+             record.seal(cipher, tx_id, "last_error", row["last_error"])),
+        )
 
 
 Step = str | Callable[[sqlite_utils.Database, FieldCipher], None]
@@ -104,6 +138,39 @@ MIGRATIONS: list[tuple[Step, ...]] = [
         "DROP INDEX transactions_due",
         "CREATE INDEX transactions_pending ON transactions (state, created_ts)",
     ),
+    # 3 -> 4 (issue #12): everything that says something about a person is sealed, the
+    # service and the times included, in ``meta``; the central's reason and the last upload
+    # error are sealed too. The clear columns are what the queue needs to work: ``seq`` is
+    # the queue order (an INTEGER PRIMARY KEY, so VACUUM keeps it), ``settled_hour`` the
+    # sent or rejected time rounded up to the hour, for the retention purge. Rows are
+    # deleted once past retention, so purged_at is gone (an older blanked row keeps it in
+    # meta until its deletion).
+    (
+        "ALTER TABLE transactions RENAME TO transactions_v3",
+        "DROP INDEX transactions_pending",
+        "DROP INDEX transactions_to_purge",
+        """
+        CREATE TABLE transactions (
+            seq INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            state TEXT NOT NULL DEFAULT 'pending'
+                CHECK (state IN ('pending', 'sent', 'rejected')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at REAL,
+            settled_hour REAL CHECK ((state = 'pending') = (settled_hour IS NULL)),
+            meta BLOB NOT NULL,
+            identity BLOB,
+            fields BLOB,
+            sent_at BLOB,
+            reason BLOB,
+            last_error BLOB
+        )
+        """,
+        _seal_v3_rows,
+        "DROP TABLE transactions_v3",
+        "CREATE INDEX transactions_pending ON transactions (state)",
+        "CREATE INDEX transactions_settled ON transactions (state, settled_hour)",
+    ),
 ]
 
 
@@ -126,8 +193,11 @@ def current_version(db: sqlite_utils.Database) -> int:
 
 def holds_sealed_values(db: sqlite_utils.Database) -> bool:
     """Whether ``db`` holds values that only its key file can open."""
-    if current_version(db) < ENCRYPTED_SINCE:
+    version = current_version(db)
+    if version < ENCRYPTED_SINCE:
         return False
+    if version >= ALL_SEALED_SINCE:
+        return bool(db.execute("SELECT EXISTS (SELECT 1 FROM transactions)").fetchone()[0])
     return bool(
         db.execute(
             "SELECT EXISTS (SELECT 1 FROM transactions"
@@ -167,7 +237,7 @@ def migrate(db: sqlite_utils.Database, cipher: FieldCipher) -> None:
 
 
 def _scrub(db: sqlite_utils.Database) -> None:
-    """Leave no copy of rows a migration rewrote (plaintext, before version 2) in the files.
+    """Leave no copy of rows a migration rewrote (clear values) in the files.
 
     secure_delete zeroes what this connection frees, but pages freed before it was turned on
     keep their old bytes: VACUUM rewrites the file without them. The checkpoint then empties
@@ -178,4 +248,4 @@ def _scrub(db: sqlite_utils.Database) -> None:
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     except sqlite3.Error as exc:  # the migration itself is committed and sound
         log.warning("queue database not compacted after migrating (%s): free pages may still "
-                    "hold old rows, plaintext ones if it was version 1", exc)
+                    "hold old rows with values in clear", exc)

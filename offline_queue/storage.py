@@ -20,6 +20,10 @@ from .schema import holds_sealed_values, migrate
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5000
+FOLDER_MODE = 0o700
+FILE_MODE = 0o600
+#: The systemd credential holding the queue key (LoadCredentialEncrypted=queue-key:...).
+CREDENTIAL = "queue-key"
 _CORRUPTION_CODES = {sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB}
 
 
@@ -37,10 +41,7 @@ def open_database(
     was moved to. A corrupt file is never deleted: it may hold transactions a technician can
     still save. Its key file stays where it is, as the fresh database's key.
     """
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise QueueError(f"cannot create the queue folder {path.parent}: {exc}") from exc
+    private_folder(path.parent)
     try:
         return *_connect(path, key_file), None
     except _CorruptDatabase as exc:
@@ -55,10 +56,46 @@ def open_database(
         raise QueueError(f"fresh queue database {path} is unusable: {exc}") from exc
 
 
+def private_folder(folder: Path) -> None:
+    """Create ``folder`` with mode 0700, or tighten it to 0700 with a warning when others can
+    read it. A shared sticky folder (/tmp) or one owned by another user is only warned about."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=FOLDER_MODE)
+        info = folder.stat()
+        mode = stat.S_IMODE(info.st_mode)
+        if not mode & 0o077:
+            return
+        if info.st_mode & stat.S_ISVTX or info.st_uid != os.geteuid():
+            log.warning("queue folder %s has mode %03o and is shared; keep the queue in a "
+                        "folder of its own", folder, mode)
+            return
+        folder.chmod(FOLDER_MODE)
+        log.warning("queue folder %s had mode %03o; tightened it to 700", folder, mode)
+    except OSError as exc:
+        raise QueueError(f"cannot create the queue folder {folder}: {exc}") from exc
+
+
+def _private_files(path: Path) -> None:
+    """Create the database file 0600 before SQLite does (SQLite gives its -wal and -shm the
+    database file's mode), and tighten the mode of files an older version left looser."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, FILE_MODE))
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            name = Path(f"{path}{suffix}")
+            with contextlib.suppress(FileNotFoundError):
+                mode = stat.S_IMODE(name.stat().st_mode)
+                if mode & 0o077:
+                    name.chmod(FILE_MODE)
+                    log.warning("queue file %s had mode %03o; tightened it to 600", name, mode)
+    except OSError as exc:
+        raise QueueError(f"cannot create the queue database {path}: {exc}") from exc
+
+
 def _connect(path: Path, key_file: Path) -> tuple[sqlite_utils.Database, FieldCipher]:
-    created = not path.exists()
+    created = not path.exists() or path.stat().st_size == 0
     if not created:
         _check(path)
+    _private_files(path)
     try:
         # check_same_thread=False: the queue is built on the GUI thread but its sync worker
         # uses it from a single-worker executor; OfflineQueue's lock serialises every use.
@@ -155,12 +192,26 @@ def _fsync_dir(folder: Path) -> None:
             os.close(fd)
 
 
+def credential_path() -> Path | None:
+    """``$CREDENTIALS_DIRECTORY/queue-key`` when systemd passed that credential, else None."""
+    folder = os.environ.get("CREDENTIALS_DIRECTORY")
+    if not folder:
+        return None
+    path = Path(folder) / CREDENTIAL
+    return path if path.is_file() else None
+
+
 def _load_key(path: Path, *, may_create: bool) -> bytes:
-    """Read the key at ``path``; create it first when it is missing and ``may_create``.
+    """The systemd credential's key when there is one (never created, never chmod'ed: it
+    lives on systemd's private read-only mount); otherwise the key at ``path``, created
+    first when it is missing and ``may_create``.
 
     The caller passes ``may_create=False`` when the database already holds sealed values: a
     new key could not open them, and would hide that the right key file is missing.
     """
+    credential = credential_path()
+    if credential is not None:
+        return _read_credential(credential)
     try:
         return _read_key(path)
     except FileNotFoundError:
@@ -170,6 +221,19 @@ def _load_key(path: Path, *, may_create: bool) -> bytes:
                 "transactions; restore the key file (they cannot be read without it)"
             ) from None
     return _create_key(path)
+
+
+def _read_credential(path: Path) -> bytes:
+    """The key from the decrypted credential: the same 32 raw bytes as a key file."""
+    try:
+        key = path.read_bytes()
+    except OSError as exc:
+        raise QueueError(f"cannot read the queue key credential {path}: {exc}") from exc
+    if len(key) != KEY_BYTES:
+        raise QueueError(f"queue key credential {path} holds {len(key)} bytes, not {KEY_BYTES}"
+                         " (it must be an encrypted copy of a queue key file)")
+    log.info("queue key read from the systemd credential %s", CREDENTIAL)
+    return key
 
 
 def _read_key(path: Path) -> bytes:

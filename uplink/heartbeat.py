@@ -15,7 +15,7 @@ def build_heartbeat(*, kiosk_id: str, app_version: str, menu_version: int,
                     counts: dict[str, int],
                     oldest_pending_s: float | None, devices: dict[str, DeviceStatus],
                     menu_rejected: dict | None = None, sync: dict | None = None,
-                    now: float | None = None) -> dict:
+                    queue_notices: list[dict] | None = None, now: float | None = None) -> dict:
     """One heartbeat. ``sync`` adds the upload state (auth failures show here); the spec
     leaves extra keys to the implementer and the reference central keeps them."""
     reader = devices.get("card_reader", UNKNOWN_READER)
@@ -36,6 +36,8 @@ def build_heartbeat(*, kiosk_id: str, app_version: str, menu_version: int,
             "printer": {**printer.as_dict(), "paper": str(printer.paper or Paper.UNKNOWN)},
         },
     }
+    if queue_notices:  # corrupt queue files with rows that could not be salvaged, until a
+        body["queue"]["unreadable"] = queue_notices  # technician clears them
     if sync is not None:
         body["sync"] = sync
     return body

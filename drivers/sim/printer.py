@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 import tempfile
 import threading
@@ -77,8 +78,10 @@ class SimPrinter(Printer):
                 )
             path = self._free_path(name)
             try:
-                self.out_dir.mkdir(parents=True, exist_ok=True)
-                image.save(path, format="PNG")
+                self.out_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+                # 0600: a receipt image is personal data in the kiosk's data folder
+                with open(path, "wb", opener=lambda p, f: os.open(p, f, 0o600)) as out:
+                    image.save(out, format="PNG")
             except OSError as exc:
                 raise PrinterError(f"{self.uri}: cannot save {path}: {exc}") from exc
             self.printed.append((name, path))

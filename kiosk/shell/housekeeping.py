@@ -21,13 +21,15 @@ class Housekeeping(QObject):
     printer's state between receipts (paper low, cover open...) for the heartbeat."""
 
     def __init__(self, ctl: Controller, jobs: Jobs, queue: LazyQueue, printer: Printer,
-                 retention_h: int, parent: QObject | None = None):
+                 retention_h: int, rejected_retention_d: int,
+                 parent: QObject | None = None):
         super().__init__(parent)
         self._ctl = ctl
         self._jobs = jobs
         self._queue = queue
         self._printer = printer
         self._retention_s = retention_h * 3600
+        self._rejected_retention_s = rejected_retention_d * 86400
         self._purge_timer = QTimer(self)
         self._purge_timer.timeout.connect(self.purge_personal)
         self._printer_timer = QTimer(self)
@@ -52,9 +54,11 @@ class Housekeeping(QObject):
                           lambda exc: log.warning("printer status: %s", exc))
 
     def purge_personal(self) -> None:
-        """Erase identity and answers of transactions delivered longer ago than retention."""
-        retention_s = self._retention_s
+        """Delete transactions delivered longer ago than the retention, and rejected ones
+        older than theirs."""
+        retention_s, rejected_s = self._retention_s, self._rejected_retention_s
         self._jobs.submit(self._jobs.queue_executor,
-                          lambda: self._queue.get().purge_personal(retention_s),
-                          lambda n: n and log.info("purged personal data of %d", n),
+                          lambda: self._queue.get().purge_personal(
+                              retention_s, rejected_retention_s=rejected_s),
+                          lambda n: n and log.info("purged %d transactions", n),
                           lambda exc: log.error("purge failed: %s", exc))

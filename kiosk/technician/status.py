@@ -231,7 +231,7 @@ def snapshot_path(config: Config) -> Path:
 def write_snapshot(path: Path, status: dict) -> None:
     """Write ``status`` atomically (readers see the old or the new one, never half)."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(Path(path), json.dumps(status, ensure_ascii=False).encode("utf-8"), 0o644)
+    write_atomic(Path(path), json.dumps(status, ensure_ascii=False).encode("utf-8"), 0o600)
 
 
 def read_snapshot(path: Path, max_age_s: float = SNAPSHOT_MAX_AGE_S,

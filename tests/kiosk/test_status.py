@@ -14,6 +14,7 @@ from kiosk.technician import status as st
 from kiosk.technician.rejections import personal_values, rejected_transactions
 from kiosk.technician.status_text import WIDTH, display_width
 from offline_queue import OfflineQueue
+from offline_queue.record import UNREADABLE
 from uplink.status_board import StatusBoard
 from uplink.uploader import SyncStatus
 
@@ -302,8 +303,9 @@ def test_rejected_with_undecryptable_data_still_listed(tmp_path):
     (tmp_path / "queue.key").write_bytes(bytes(32))  # another key: the row cannot be opened
     with OfflineQueue(path) as q:
         rows = rejected_transactions(q)
-    assert [(r["id"], r["identity"], r["reason"]) for r in rows] == [(tx, None,
-                                                                       "no such service")]
+    # The reason is sealed too (issue #12: it can name the resident), so it cannot be read
+    # either; the row is still listed, and says why it is unreadable.
+    assert [(r["id"], r["identity"], r["reason"]) for r in rows] == [(tx, None, UNREADABLE)]
 
 
 def test_personal_values_of_the_queue(queue):

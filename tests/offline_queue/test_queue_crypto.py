@@ -22,6 +22,9 @@ NAME, ID_NUMBER, PHONE = "王秀英", "330106195503120016", "13912345678"
 IDENTITY = {"method": "ga467", "id_number": ID_NUMBER, "name": NAME}
 FIELDS = {"phone": PHONE, "address": "浙江省杭州市西湖区文三路 90 号"}
 SECRETS = (NAME, ID_NUMBER, PHONE, "文三路")
+# Said something about the person too, and were in clear before schema version 4 (issue #12):
+# the service, and the time of the visit (T0 as created_at).
+CLEAR_BEFORE_V4 = ("hpf-withdraw", "2026-11-24T09:30:00Z")
 
 # The version-1 schema as released (schema.MIGRATIONS[0]), written out so that this test
 # keeps building a real version-1 file whatever later code does.
@@ -77,14 +80,14 @@ def test_the_files_hold_no_personal_data_before_and_after_a_checkpoint(
     tx_id = queue.enqueue("hpf-withdraw", FIELDS, IDENTITY)
     assert Path(f"{db_path}-wal").stat().st_size > 0  # the row is in the -wal so far
     data = files_of(db_path)
-    assert b"hpf-withdraw" in data  # the search works: what is not personal is in plain
-    assert_no_secrets(data)
+    assert tx_id.encode() in data  # the search works: the id, which says nothing, is in clear
+    assert_no_secrets(data, (*SECRETS, *CLEAR_BEFORE_V4))
 
     queue._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    assert_no_secrets(files_of(db_path))
+    assert_no_secrets(files_of(db_path), (*SECRETS, *CLEAR_BEFORE_V4))
     assert queue.get(tx_id).identity == IDENTITY
     queue.close()
-    assert_no_secrets(files_of(db_path))
+    assert_no_secrets(files_of(db_path), (*SECRETS, *CLEAR_BEFORE_V4))
 
 
 def test_reads_return_decrypted_values(queue: OfflineQueue) -> None:
@@ -122,8 +125,9 @@ def test_a_different_key_rejects_those_rows_and_keeps_the_rest_going(
 
         assert [tx.id for tx in q.due_batch(limit=2)] == new  # the 3 old ones never block it
         assert q.counts() == {"pending": 2, "sent": 0, "rejected": 3}
-        assert all(q._db["transactions"].get(tx_id)["reason"].startswith("cannot decrypt")
-                   for tx_id in old)
+        rejected = q.latest("rejected")
+        assert {tx.id for tx in rejected} == set(old)
+        assert all(tx.reason.startswith("cannot decrypt") for tx in rejected)
     for tx_id in old:
         assert tx_id in caplog.text
     assert_no_secrets(caplog.text.encode())
@@ -330,10 +334,11 @@ def test_v1_queue_is_migrated_and_no_plaintext_is_left(db_path: Path, clock) -> 
                 identity, fields, state, sent_at, reason,
             )
         assert [tx.id for tx in q.due_batch()] == ["a1", "a2"]  # order kept
-        assert q._db["transactions"].get("a3")["sent_ts"] == T0 - 1.5 * HOUR
+        settled = q._db.execute("SELECT settled_hour FROM transactions WHERE id = 'a3'")
+        assert settled.fetchone()[0] == T0 - 1.5 * HOUR  # 08:00:00, a whole hour already
         assert q.get("gone") is None
-        assert_no_secrets(files_of(db_path), (*SECRETS, *GONE))
-    assert_no_secrets(files_of(db_path), (*SECRETS, *GONE))
+        assert_no_secrets(files_of(db_path), (*SECRETS, *GONE, *CLEAR_BEFORE_V4))
+    assert_no_secrets(files_of(db_path), (*SECRETS, *GONE, *CLEAR_BEFORE_V4))
     assert stat.S_IMODE(db_path.with_name("queue.key").stat().st_mode) == 0o600
 
 
@@ -359,7 +364,7 @@ def test_a_failed_v1_migration_keeps_the_plaintext_queue(
 # --- retention purge ------------------------------------------------------------------------
 
 
-def test_purge_erases_only_sent_rows_past_retention(
+def test_purge_deletes_only_sent_rows_past_retention(
     queue: OfflineQueue, clock, db_path: Path
 ) -> None:
     old_sent, new_sent, rejected, pending = (
@@ -371,26 +376,48 @@ def test_purge_erases_only_sent_rows_past_retention(
     queue.mark_sent([new_sent])
     purged_values = sealed(queue, old_sent)
     kept_values = [v for tx_id in (new_sent, rejected, pending) for v in sealed(queue, tx_id)]
-    clock.advance(14 * HOUR + 1)  # old_sent was sent 24 h and 1 s ago, new_sent 14 h ago
+    # old_sent was sent 24 h 30 min and 1 s ago (its settle hour, 10:00, is 24 h and 1 s
+    # ago); new_sent 14 h 30 min ago.
+    clock.advance(14 * HOUR + 30 * 60 + 1)
 
     assert queue.purge_personal() == 1
-    tx = queue.get(old_sent)
-    assert (tx.identity, tx.fields, tx.purged_at) == (None, {}, "2026-11-25T09:30:01Z")
-    assert (tx.id, tx.service_id, tx.state, tx.sent_at, tx.created_at) == (
-        old_sent, "hpf-withdraw", "sent", "2026-11-24T09:30:00Z", "2026-11-24T09:30:00Z",
-    )
+    assert queue.get(old_sent) is None  # deleted, not blanked
+    assert queue._db.execute("SELECT COUNT(*) FROM transactions WHERE id = ?",
+                             (old_sent,)).fetchone()[0] == 0
     for tx_id in (new_sent, rejected, pending):
         assert queue.get(tx_id).identity == IDENTITY and queue.get(tx_id).purged_at is None
-    assert queue.counts() == {"pending": 1, "sent": 2, "rejected": 1}
+    assert queue.counts() == {"pending": 1, "sent": 1, "rejected": 1}
     assert queue.purge_personal() == 0
 
-    data = files_of(db_path)  # secure_delete: the erased bytes are zeroed, not just freed
+    data = files_of(db_path)  # secure_delete: the deleted bytes are zeroed, not just freed
     assert all(value not in data for value in purged_values)
+    assert old_sent.encode() not in data
     assert all(value in data for value in kept_values)  # the search works
 
-    assert queue.purge_personal(retention_s=14 * HOUR, now=T0 + 24 * HOUR + 2) == 1
-    assert queue.get(new_sent).fields == {}
+    assert queue.purge_personal(retention_s=14 * HOUR, now=T0 + 25 * HOUR + 2) == 1
+    assert queue.get(new_sent) is None
     assert queue.get(rejected).fields == {"n": 2, **FIELDS}  # rejected: kept for technicians
+
+
+def test_purge_deletes_rejected_rows_after_their_own_retention(
+    queue: OfflineQueue, clock, db_path: Path
+) -> None:
+    rejected = queue.enqueue("hpf-withdraw", FIELDS, IDENTITY)
+    reason = f"身份证号 {ID_NUMBER} 与姓名 {NAME} 不符"  # the central may name the resident
+    queue.mark_rejected(rejected, reason)
+    assert queue.get(rejected).reason == reason
+    assert_no_secrets(files_of(db_path), (*SECRETS, *CLEAR_BEFORE_V4, "不符"))
+
+    clock.advance(29 * 24 * HOUR)
+    assert queue.purge_personal() == 0  # the default: 30 days
+    clock.advance(24 * HOUR + HOUR)  # past 30 days after the settle hour (10:00)
+    assert queue.purge_personal() == 1
+    assert queue.get(rejected) is None and rejected.encode() not in files_of(db_path)
+
+    kept = queue.enqueue("s", FIELDS)
+    queue.mark_rejected(kept, "bad")
+    assert queue.purge_personal(rejected_retention_s=2 * HOUR, now=clock.now + HOUR) == 0
+    assert queue.purge_personal(rejected_retention_s=2 * HOUR, now=clock.now + 3 * HOUR) == 1
 
 
 def test_purged_rows_leave_the_migrated_v1_file_too(db_path: Path, clock) -> None:
@@ -399,7 +426,7 @@ def test_purged_rows_leave_the_migrated_v1_file_too(db_path: Path, clock) -> Non
     with OfflineQueue(db_path, clock=clock) as q:
         value = sealed(q, "a3")[1]
         assert q.purge_personal() == 1  # a3, sent 2026-11-24T08:00:00Z
-        assert q.get("a3").fields == {}
+        assert q.get("a3") is None
         assert q.get("a4").fields == {"note": "文三路"}
     assert value not in files_of(db_path)
 
@@ -407,18 +434,19 @@ def test_purged_rows_leave_the_migrated_v1_file_too(db_path: Path, clock) -> Non
 def test_purge_uses_its_index(queue: OfflineQueue) -> None:
     plan = " ".join(
         str(row) for row in queue._db.execute(
-            "EXPLAIN QUERY PLAN UPDATE transactions SET identity = NULL, fields = NULL,"
-            " purged_at = ? WHERE state = 'sent' AND purged_at IS NULL AND sent_ts < ?",
-            ("x", 0.0),
+            "EXPLAIN QUERY PLAN DELETE FROM transactions"
+            " WHERE state = 'sent' AND settled_hour <= ?", (0.0,),
         )
     )
-    assert "transactions_to_purge" in plan
+    assert "transactions_settled" in plan
 
 
 @pytest.mark.parametrize("retention_s", [-1, float("nan"), "1", True, None])
 def test_purge_rejects_a_bad_retention(queue: OfflineQueue, retention_s: object) -> None:
     with pytest.raises(ValueError):
         queue.purge_personal(retention_s=retention_s)
+    with pytest.raises(ValueError):
+        queue.purge_personal(rejected_retention_s=retention_s)
 
 
 def test_secure_delete_is_on(queue: OfflineQueue) -> None:

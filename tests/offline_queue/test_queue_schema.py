@@ -19,23 +19,23 @@ def test_new_database_has_the_current_schema(queue: OfflineQueue) -> None:
     assert user_version(queue.path) == schema.schema_version() == len(schema.MIGRATIONS)
     db = queue._db
     assert set(db["transactions"].columns_dict) == {
-        "id", "service_id", "menu_version", "created_at", "created_ts", "identity", "fields",
-        "state", "attempts", "last_error", "next_attempt_at", "sent_at", "sent_ts", "reason",
-        "purged_at",
+        "seq", "id", "state", "attempts", "next_attempt_at", "settled_hour",
+        "meta", "identity", "fields", "sent_at", "reason", "last_error",
     }
-    assert db["transactions"].columns_dict["fields"] is bytes  # BLOB: sealed by crypto.py
-    assert db["transactions"].pks == ["id"]
+    for column in ("meta", "identity", "fields", "sent_at", "reason", "last_error"):
+        assert db["transactions"].columns_dict[column] is bytes  # BLOB: sealed by crypto.py
+    assert db["transactions"].pks == ["seq"]
     indexes = {index.name: index.columns for index in db["transactions"].indexes}
-    assert indexes["transactions_pending"] == ["state", "created_ts"]
-    assert "transactions_due" not in indexes
-    assert indexes["transactions_to_purge"] == ["state", "sent_ts"]
+    assert indexes["transactions_pending"] == ["state"]
+    assert "transactions_due" not in indexes and "transactions_to_purge" not in indexes
+    assert indexes["transactions_settled"] == ["state", "settled_hour"]
 
 
 def test_due_batch_walks_the_pending_index_without_sorting(queue: OfflineQueue) -> None:
     plan = queue._db.execute(
         "EXPLAIN QUERY PLAN SELECT * FROM transactions WHERE state = 'pending'"
         " AND (next_attempt_at IS NULL OR next_attempt_at <= ?)"
-        " ORDER BY created_ts, rowid LIMIT ?", (0, 100)).fetchall()
+        " ORDER BY seq LIMIT ?", (0, 100)).fetchall()
     details = " ".join(row[-1] for row in plan)
     assert "transactions_pending" in details and "TEMP B-TREE" not in details
 
