@@ -17,6 +17,7 @@ from typing import Any
 SYSTEM_CONFIG = Path("/etc/kiosk/kiosk.toml")
 LOCALES = ("zh_CN", "en")
 PAPER_WIDTHS = (384, 512, 576)
+VOICE_ENGINES = ("espeak-ng", "sim", "none")
 
 
 class ConfigError(Exception):
@@ -74,6 +75,16 @@ SCHEMA: dict[str, dict[str, Key]] = {
     "diagnostics": {
         "pin_hash": Key(str, "", "a PIN hash made by `kiosk diag hash-pin`"),
     },
+    "voice": {
+        "enabled": Key(bool, True, "true or false"),
+        "volume": Key(int, 80, "a whole number from 0 to 100", lambda v: 0 <= v <= 100),
+        "rate": Key(int, 150, "words per minute, 80 to 450", lambda v: 80 <= v <= 450),
+        "device": Key(str, "default", 'an ALSA device name such as "default" or "plughw:0"',
+                      lambda v: v != ""),
+        # Project addition: which voice speaks (drivers/voice): the real one, a recorder, none.
+        "engine": Key(str, "espeak-ng", 'one of "espeak-ng", "sim", "none"',
+                      lambda v: v in VOICE_ENGINES),
+    },
 }
 
 
@@ -116,12 +127,22 @@ class DiagnosticsSettings:
 
 
 @dataclass(frozen=True)
+class VoiceConfig:
+    enabled: bool = True
+    volume: int = 80
+    rate: int = 150
+    device: str = "default"
+    engine: str = "espeak-ng"
+
+
+@dataclass(frozen=True)
 class Config:
     kiosk: KioskSettings
     central: CentralSettings
     devices: DeviceSettings
     diagnostics: DiagnosticsSettings
     source: Path | None  # None: the built-in demo configuration
+    voice: VoiceConfig = field(default_factory=VoiceConfig)
 
     @property
     def queue_path(self) -> Path:
@@ -257,4 +278,5 @@ def _build(values: dict[str, dict[str, Any]], base: Path | None, source: Path | 
                                paper_width_dots=d["paper_width_dots"]),
         diagnostics=DiagnosticsSettings(pin_hash=values["diagnostics"]["pin_hash"]),
         source=source,
+        voice=VoiceConfig(**values["voice"]),
     )

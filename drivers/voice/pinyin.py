@@ -67,8 +67,7 @@ def speech_tokens(text: str) -> list[str]:
     _ensure_overrides()
     words = numbers_to_zh(text)
     out: list[str] = []
-    for chunk in lazy_pinyin(words, style=Style.TONE3, neutral_tone_with_five=True,
-                             errors=lambda s: list(s)):
+    for chunk in lazy_pinyin(words, style=Style.TONE3, neutral_tone_with_five=True):
         for token in _split_chunk(chunk):
             if token in (",", ".") and (not out or out[-1] in (",", ".")):
                 if token == "." and out:
