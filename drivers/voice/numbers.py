@@ -29,9 +29,11 @@ _TOKENS = re.compile(r"""
   | (?P<year>(?<!\d)(?P<yy>\d{4})\s*年)
   | (?P<time>(?<![\d:])(?P<th>[01]?\d|2[0-3]):(?P<tm>[0-5]\d)(?![\d:]))
   | (?P<id>(?<![\dA-Za-z])(\d{17}[\dXx]|\d{15})(?![\dA-Za-z]))
-  | (?P<phone>(?<![\dA-Za-z])(1\d{10}|0\d{2,3}[- ]?\d{7,8}|[48]00[- ]?\d{3}[- ]?\d{4})(?![\dA-Za-z]))
+  | (?P<phone>(?<![\dA-Za-z])
+        (1\d{10}|0\d{2,3}[- ]?\d{7,8}|[48]00[- ]?\d{3}[- ]?\d{4})(?![\dA-Za-z]))
   | (?P<hotline>(?P<hw>拨打|致电|热线|电话|hotline|call)[：:\s]*(?P<hn>\d{3,12})(?!\d))
-  | (?P<ref>(?<![A-Za-z0-9_-])(?=[A-Za-z0-9-]*\d)(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*(?![A-Za-z0-9_-]))
+  | (?P<ref>(?<![A-Za-z0-9_-])(?=[A-Za-z0-9-]*\d)(?=[A-Za-z0-9-]*[A-Za-z])
+        [A-Za-z0-9]+(?:-[A-Za-z0-9]+)*(?![A-Za-z0-9_-]))
   | (?P<money>(?<![\d.])(?P<mw>\d+)(?:\.(?P<mf>\d{1,2}))?\s*(?P<mu>元|块|yuan|CNY))
   | (?P<percent>(?<![\d.])(?P<pn>\d+(?:\.\d+)?)\s*%)
   | (?P<decimal>(?<![\d.])(?P<xw>\d+)\.(?P<xf>\d+)(?![\d.]))
@@ -159,8 +161,10 @@ def digits_en(text: str) -> str:
 def _en_token(m: re.Match) -> str:
     g, kind = m.groupdict(), m.lastgroup
     if kind == "date":
-        return f"{int(g['dd'])} {MONTHS_EN[int(g['dm']) - 1]} {g['dy']}" if 1 <= int(g["dm"]) <= 12 \
-            else digits_en(m.group())
+        month = int(g["dm"])
+        if not 1 <= month <= 12:
+            return digits_en(m.group())
+        return f"{int(g['dd'])} {MONTHS_EN[month - 1]} {g['dy']}"
     if kind in ("id", "phone", "ref"):
         return digits_en(m.group()) + " "
     if kind == "hotline":
