@@ -58,7 +58,8 @@ class VoiceCache:
             return 0
         removed = 0
         for path in self.folder.iterdir():
-            if path.suffix == ".wav" and path not in keep or path.name.startswith(TEMP_PREFIX):
+            stale = path.suffix == ".wav" and path not in keep
+            if stale or path.name.startswith(TEMP_PREFIX):
                 path.unlink(missing_ok=True)
                 removed += 1
         return removed

@@ -110,9 +110,15 @@ class EspeakVoice(Voice):
             synth.kill()
             raise
         synth.stdout.close()  # the player holds the pipe now; espeak-ng sees it close
-        synth.stdin.write(words.encode())  # a few hundred bytes: fits the pipe at once
-        synth.stdin.close()
-        return ProcessPlayback([synth, play], self.settings.device)
+        playback = ProcessPlayback([synth, play], self.settings.device)
+        try:
+            synth.stdin.write(words.encode())  # a few hundred bytes: fits the pipe at once
+            synth.stdin.close()
+        except OSError as exc:  # espeak-ng died at once
+            playback.stop()
+            raise VoiceError(f"{self.espeak} stopped before it was given the text ({exc})"
+                             ) from None
+        return playback
 
     def _ready_file(self, text, locale, rate, volume, key) -> Path | None:
         """A file to play at once: a dropped-in recording or a cached prompt."""

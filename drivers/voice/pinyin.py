@@ -15,7 +15,7 @@ import threading
 from pathlib import Path
 
 from drivers.voice.base import VoiceError
-from drivers.voice.numbers import numbers_to_zh
+from drivers.voice.numbers import ZH_LETTERS, numbers_to_zh
 
 _SHORT_PAUSE = set("，、；：,;:·—-（）()《》“”\"'/")
 _LONG_PAUSE = set("。！？!?…\n")
@@ -94,8 +94,6 @@ def _split_chunk(chunk: str) -> list[str]:
         elif piece in _SHORT_PAUSE:
             out.append(",")
         elif piece.isalpha():
-            from drivers.voice.numbers import ZH_LETTERS
-
             out.extend(" ".join(ZH_LETTERS.get(c.upper(), "") for c in piece).split())
     return out
 
