@@ -21,6 +21,7 @@ from kiosk.errors import KioskError
 SYSTEM_CONFIG = Path("/etc/kiosk/kiosk.toml")
 LOCALES = ("zh_CN", "en")
 PAPER_WIDTHS = (384, 512, 576)
+VOICE_ENGINES = ("espeak-ng", "sim", "none")
 
 
 class ConfigError(KioskError):
@@ -123,6 +124,20 @@ SCHEMA: dict[str, dict[str, Key]] = {
                         meaning="a salted slow hash of the technician PIN "
                                 "(`kiosk diag hash-pin`)"),
     },
+    "voice": {
+        "enabled": Key(bool, True, "true or false",
+                       meaning="speak each screen's prompt (residents can still mute it)"),
+        "volume": Key(int, 80, "a whole number from 0 to 100", lambda v: 0 <= v <= 100,
+                      meaning="speech volume, 0 to 100"),
+        "rate": Key(int, 150, "words per minute, 80 to 450", lambda v: 80 <= v <= 450,
+                    meaning="speech rate in words per minute"),
+        "device": Key(str, "default", 'an ALSA device name such as "default" or "plughw:0"',
+                      lambda v: v != "", meaning="the ALSA device `aplay` plays to"),
+        "engine": Key(str, "espeak-ng", 'one of "espeak-ng", "sim", "none"',
+                      lambda v: v in VOICE_ENGINES,
+                      meaning="project addition: which voice speaks: espeak-ng, a recorder "
+                              "(sim) or none"),
+    },
 }
 
 
@@ -167,12 +182,22 @@ class DiagnosticsSettings:
 
 
 @dataclass(frozen=True)
+class VoiceSettings:
+    enabled: bool = True
+    volume: int = 80
+    rate: int = 150
+    device: str = "default"
+    engine: str = "espeak-ng"
+
+
+@dataclass(frozen=True)
 class Config:
     kiosk: KioskSettings
     central: CentralSettings
     devices: DeviceSettings
     diagnostics: DiagnosticsSettings
     source: Path | None  # None: the built-in demo configuration
+    voice: VoiceSettings = field(default_factory=VoiceSettings)
 
     @property
     def queue_path(self) -> Path:
@@ -189,6 +214,7 @@ SECTIONS: dict[str, type] = {
     "central": CentralSettings,
     "devices": DeviceSettings,
     "diagnostics": DiagnosticsSettings,
+    "voice": VoiceSettings,
 }
 
 

@@ -112,6 +112,9 @@ def _add_diag(sub, common: argparse.ArgumentParser, json_opt: argparse.ArgumentP
         description="Reads a PIN of 4 to 12 digits without echo (twice on a terminal, once "
                     "from a pipe) and prints the line pin_hash = \"...\" to paste under "
                     "[diagnostics] in the configuration file.")
+    from kiosk.cli import voice as cli_voice
+
+    cli_voice.add_parser(dsub, common, json_opt)
 
 
 def _positive_int(text: str) -> int:
@@ -179,6 +182,10 @@ def _diag(args) -> int:
         return diag_status(args.config, args.json)
     if command == "hash-pin":
         return _diag_hash_pin()
+    if command == "test-voice":
+        from kiosk.cli.voice import diag_test_voice
+
+        return diag_test_voice(args.config, args.text, args.out, args.json)
     from kiosk.cli import technician as cli_tech
 
     if command == "read-card":
