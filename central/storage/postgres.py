@@ -213,7 +213,7 @@ class PostgresStore:
         with self._tx() as cur:
             cur.execute(
                 f"WITH due AS (SELECT id FROM transactions WHERE delivered_at IS NULL AND "
-                f"next_attempt_at <= %s ORDER BY next_attempt_at, received_at LIMIT %s "
+                f"next_attempt_at <= %s ORDER BY next_attempt_at, received_at, id LIMIT %s "
                 f"FOR UPDATE SKIP LOCKED) UPDATE transactions AS t SET next_attempt_at = %s, "
                 f"attempts = t.attempts + 1 FROM due WHERE t.id = due.id "
                 f"RETURNING {', '.join('t.' + c for c in _TX_COLUMNS.split(', '))}, t.attempts",

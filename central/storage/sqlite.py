@@ -225,7 +225,7 @@ class SqliteStore:
         with self._write() as db:
             rows = db.execute(f"SELECT {_TX_COLUMNS}, attempts FROM transactions "
                               "WHERE delivered_at IS NULL AND next_attempt_at <= ? "
-                              "ORDER BY next_attempt_at, received_at LIMIT ?",
+                              "ORDER BY next_attempt_at, received_at, id LIMIT ?",
                               (now, limit)).fetchall()
             db.executemany("UPDATE transactions SET next_attempt_at = ?, "
                            "attempts = attempts + 1 WHERE id = ?",
