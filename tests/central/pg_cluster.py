@@ -43,9 +43,11 @@ class Cluster:
 
     def __init__(self, bindir: Path) -> None:
         self.bindir = bindir
-        self.folder = Path(tempfile.mkdtemp(prefix="kiosk-pg-"))
-        self.port = 0
+        # as root, in /tmp: the postgres user must reach it, and TMPDIR may be under /root
         self._as_root = os.geteuid() == 0
+        self.folder = Path(tempfile.mkdtemp(prefix="kiosk-pg-",
+                                            dir="/tmp" if self._as_root else None))
+        self.port = 0
         self._count = 0
 
     def _run(self, *args: str) -> subprocess.CompletedProcess:
