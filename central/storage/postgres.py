@@ -3,7 +3,8 @@
 Several central processes may use one database at once: ingest is one ``INSERT ... ON
 CONFLICT DO NOTHING`` per batch, the outbox is claimed with ``FOR UPDATE SKIP LOCKED`` and a
 lease, and the schema is created or upgraded under an advisory lock, so two processes starting
-together do not race. Every transaction's personal data is in ``identity``/``fields``.
+together do not race. Heartbeats are written in shared batches (``batching.BatchWriter``).
+A transaction's personal data is in ``identity`` and ``fields``.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from .base import (
     transaction_record,
     tx_rows,
 )
+from .batching import BatchWriter
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +112,8 @@ class PostgresStore:
         self.url = url
         self.heartbeat_history = heartbeat_history
         self._pool = pool
+        self._heartbeat_writer: BatchWriter[tuple[str, float, str]] = BatchWriter(
+            self._write_heartbeats, name="central-heartbeats")
 
     @classmethod
     def open(cls, url: str, *, heartbeat_history: int = HEARTBEAT_HISTORY,
@@ -134,6 +138,7 @@ class PostgresStore:
         return cls(pool, url, heartbeat_history=heartbeat_history)
 
     def close(self) -> None:
+        self._heartbeat_writer.close()
         self._pool.close()
 
     def __enter__(self) -> PostgresStore:
@@ -254,18 +259,23 @@ class PostgresStore:
 
     def add_heartbeat(self, kiosk_id: str, body: dict[str, Any],
                       now: float | None = None) -> None:
-        """Keep ``body`` as the kiosk's latest state and in its bounded history."""
+        """Keep ``body`` as the kiosk's latest state and in its bounded history. Returns once
+        committed; concurrent heartbeats share one database transaction."""
         received = time.time() if now is None else now
-        text = json.dumps(body, ensure_ascii=False)
+        self._heartbeat_writer.submit((kiosk_id, received, json.dumps(body, ensure_ascii=False)))
+
+    def _write_heartbeats(self, batch: list[tuple[str, float, str]]) -> None:
+        latest = {kiosk_id: (kiosk_id, at, body) for kiosk_id, at, body in batch}
+        kiosks = sorted(latest)  # one lock order for every process
         with self._tx() as cur:
-            cur.execute("INSERT INTO heartbeats (kiosk_id, received_at, body) "
-                        "VALUES (%s, %s, %s::jsonb)", (kiosk_id, received, text))
-            cur.execute("INSERT INTO kiosk_state VALUES (%s, %s, %s::jsonb) ON CONFLICT "
-                        "(kiosk_id) DO UPDATE SET received_at = excluded.received_at, "
-                        "body = excluded.body", (kiosk_id, received, text))
-            cur.execute("DELETE FROM heartbeats WHERE kiosk_id = %s AND seq <= (SELECT seq "
-                        "FROM heartbeats WHERE kiosk_id = %s ORDER BY seq DESC LIMIT 1 "
-                        "OFFSET %s)", (kiosk_id, kiosk_id, self.heartbeat_history))
+            cur.executemany("INSERT INTO heartbeats (kiosk_id, received_at, body) "
+                            "VALUES (%s, %s, %s::jsonb)", batch)
+            cur.executemany("INSERT INTO kiosk_state VALUES (%s, %s, %s::jsonb) ON CONFLICT "
+                            "(kiosk_id) DO UPDATE SET received_at = excluded.received_at, "
+                            "body = excluded.body", [latest[k] for k in kiosks])
+            cur.execute("DELETE FROM heartbeats AS h WHERE h.kiosk_id = ANY(%s) AND h.seq <= "
+                        "(SELECT seq FROM heartbeats WHERE kiosk_id = h.kiosk_id "
+                        "ORDER BY seq DESC LIMIT 1 OFFSET %s)", (kiosks, self.heartbeat_history))
 
     def latest_heartbeat(self, kiosk_id: str) -> dict[str, Any] | None:
         with self._tx() as cur:
