@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 from pathlib import Path
@@ -261,3 +262,16 @@ def test_an_unreachable_postgres_is_a_store_error_without_the_password():
     with pytest.raises(StoreError) as err:
         open_store(f"postgresql://u:hunter2@127.0.0.1:{port}/x?connect_timeout=2")
     assert "hunter2" not in str(err.value) and "***" in str(err.value)
+
+
+def test_stats_takes_a_sqlite_url_and_names_a_bad_scheme(tmp_path, capsys):
+    from central.cli import main
+
+    path = tmp_path / "c.db"
+    open_store(f"sqlite://{path}").close()
+    assert path.is_file()
+    assert main(["stats", "--db", f"sqlite://{path}", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["outbox_pending"] == 0
+    assert main(["stats", "--db", "mysql://u:pw@h/db"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown scheme" in err and "pw" not in err and err.count("\n") == 1
