@@ -328,6 +328,12 @@ class PostgresStore:
                         "target = m.target) ORDER BY seq")
             return [(menu_record(r[:-1]), bytes(r[-1])) for r in cur.fetchall()]
 
+    def menus_generation(self) -> int:
+        """Grows with every publication: a process compares it to notice another's."""
+        with self._tx() as cur:
+            cur.execute("SELECT coalesce(max(seq), 0) FROM menus")
+            return cur.fetchone()[0]
+
     def menu_body(self, seq: int) -> bytes | None:
         with self._tx() as cur:
             cur.execute("SELECT body FROM menus WHERE seq = %s", (seq,))

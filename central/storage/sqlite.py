@@ -327,6 +327,11 @@ class SqliteStore:
                 "target = m.target) ORDER BY seq").fetchall()
         return [(menu_record(r[:-1]), bytes(r[-1])) for r in rows]
 
+    def menus_generation(self) -> int:
+        """Grows with every publication: a process compares it to notice another's."""
+        with self._db() as db:
+            return db.execute("SELECT coalesce(max(seq), 0) FROM menus").fetchone()[0]
+
     def menu_body(self, seq: int) -> bytes | None:
         with self._db() as db:
             row = db.execute("SELECT body FROM menus WHERE seq = ?", (seq,)).fetchone()
