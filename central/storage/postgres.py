@@ -283,6 +283,12 @@ class PostgresStore:
             row = cur.fetchone()
         return None if row is None else row[0]
 
+    def latest_heartbeats(self) -> dict[str, tuple[float, dict[str, Any]]]:
+        """Every kiosk's latest ``(received_at, body)``, in one query (the fleet page)."""
+        with self._tx() as cur:
+            cur.execute("SELECT kiosk_id, received_at, body FROM kiosk_state")
+            return {k: (at, body) for k, at, body in cur.fetchall()}
+
     def heartbeats(self, kiosk_id: str, limit: int = 100) -> list[tuple[float, dict[str, Any]]]:
         """``(received_at, body)`` of the kiosk's heartbeats, newest first."""
         return self.recent_heartbeats([kiosk_id], limit)[kiosk_id]

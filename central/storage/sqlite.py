@@ -286,6 +286,12 @@ class SqliteStore:
                              (kiosk_id,)).fetchone()
         return None if row is None else json.loads(row[0])
 
+    def latest_heartbeats(self) -> dict[str, tuple[float, dict[str, Any]]]:
+        """Every kiosk's latest ``(received_at, body)``, in one query (the fleet page)."""
+        with self._db() as db:
+            rows = db.execute("SELECT kiosk_id, received_at, body FROM kiosk_state").fetchall()
+        return {k: (at, json.loads(body)) for k, at, body in rows}
+
     def heartbeats(self, kiosk_id: str, limit: int = 100) -> list[tuple[float, dict[str, Any]]]:
         """``(received_at, body)`` of the kiosk's heartbeats, newest first."""
         with self._db() as db:

@@ -76,6 +76,9 @@ def test_heartbeats_keep_latest_state_and_bounded_history(db_url):
         assert [b["n"] for _, b in with_history.heartbeats(K1)] == [11, 10, 9, 8, 7]
         assert with_history.latest_heartbeat(K1) == {"n": 11}
         assert with_history.latest_heartbeat("nobody") is None
+        assert with_history.latest_heartbeats() == {K1: (111.0, {"n": 11}),
+                                                    K2: with_history.latest_heartbeats()[K2]}
+        assert with_history.latest_heartbeats()[K2][1] == {"n": 100}
         recent = with_history.recent_heartbeats([K1, K2, "nobody"], per_kiosk=2)
         assert [b["n"] for _, b in recent[K1]] == [11, 10] and recent["nobody"] == []
         stats = {s["kiosk_id"]: s for s in with_history.kiosk_stats()}
