@@ -11,9 +11,12 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import CentralError, ConfigError
+
+if TYPE_CHECKING:
+    from .outbox import Outbox
 
 log = logging.getLogger("central")
 
@@ -147,7 +150,7 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _start_outbox(args: argparse.Namespace) -> Any:
+def _start_outbox(args: argparse.Namespace) -> Outbox | None:
     """The outbox on its own store connection, or None (and a warning) without a URL."""
     from .outbox import Outbox, read_secret
     from .storage import open_store

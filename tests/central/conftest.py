@@ -60,22 +60,6 @@ def module_db_url(request, tmp_path_factory) -> Iterator[str | Path]:
     yield from _db(request.param, request, tmp_path_factory.mktemp("db"), "central.db")
 
 
-@pytest.fixture
-def db_url_factory(request, tmp_path, db_url):
-    """``make()``: one more fresh database of the same kind as ``db_url``."""
-    made: list[str] = []
-
-    def make() -> str | Path:
-        if not isinstance(db_url, str):
-            return tmp_path / f"extra-{len(made)}.db"
-        made.append(request.getfixturevalue("pg_cluster").create_database())
-        return made[-1]
-
-    yield make
-    for url in made:
-        request.getfixturevalue("pg_cluster").drop_database(url)
-
-
 @pytest.fixture(scope="session")
 def keypair() -> tuple[str, str]:
     return generate_keypair()
