@@ -33,12 +33,15 @@ class Receiver:
     def __init__(self) -> None:
         self.requests: list[tuple[dict[str, str], bytes, int]] = []  # headers, body, answer
         self.answers: list[int] = []
+        self.release = threading.Event()  # cleared: requests hang until it is set
+        self.release.set()
         self.changed = threading.Condition()
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.release.wait()
                 with receiver.changed:
                     status = receiver.answers.pop(0) if receiver.answers else 200
                     receiver.requests.append((dict(self.headers), body, status))
@@ -63,6 +66,7 @@ class Receiver:
         return self
 
     def close(self) -> None:
+        self.release.set()
         if self._thread is not None:
             self.httpd.shutdown()
         self.httpd.server_close()
@@ -151,6 +155,19 @@ def test_a_receiver_that_is_down_then_up_gets_everything(central, receiver, outb
     assert [s for _, _, s in receiver.requests][:3] == [503, 500, 404]
     assert sorted(receiver.delivered_ids()) == sorted(t["id"] for t in batch)
     wait_until(lambda: central.store.outbox_stats()["outbox_pending"] == 0)
+
+
+def test_a_receiver_that_does_not_answer_in_time_is_retried(central, receiver, outbox_of):
+    receiver.release.clear()
+    receiver.up()
+    tx = make_tx()
+    post_batch(central.url, [tx])
+    box = outbox_of(receiver.url, timeout_s=0.3)
+    wait_until(lambda: box.failures >= 1)  # the read timed out
+    assert central.store.outbox_stats()["outbox_pending"] == 1
+    receiver.release.set()
+    wait_until(lambda: central.store.outbox_stats()["outbox_pending"] == 0)
+    assert set(receiver.delivered_ids()) == {tx["id"]}  # perhaps twice: at least once
 
 
 def test_a_central_restarted_mid_outbox_delivers_what_it_had_claimed(
