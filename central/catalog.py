@@ -3,13 +3,15 @@
 A bundle is aimed at all kiosks, a group or one kiosk. A kiosk gets the greatest version
 among the newest bundles aimed at it, its group and all kiosks, and the server-signed menu
 (``MenuPublisher``) as a fallback; on a tie the most specific target wins. The bytes and
-ETag of each target's newest bundle are computed once, at publication or at start.
+ETag of each target's newest bundle are computed once, at publication or at start; another
+central process's publications on the same database are picked up within ``refresh_s``.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -75,9 +77,17 @@ class MenuCatalog:
         self._fallback = fallback
         self._lock = threading.Lock()  # one publication at a time: check, store, serve
         self._newest: dict[MenuTarget, PublishedMenu] = {}
+        self._store: CentralStore | None = None
+        self._generation = 0
+        self._checked_at = float("-inf")
+        #: How stale the view of publications by other processes on the database may be.
+        self.refresh_s = 1.0
 
     def load(self, store: CentralStore) -> None:
-        """Serve what was published before a restart."""
+        """Serve what was published before a restart (or by another process)."""
+        self._store = store
+        self._checked_at = time.monotonic()
+        self._generation = store.menus_generation()
         newest = {}
         for record, body in store.newest_menus():
             target = MenuTarget(record["target_kind"], record["target"])
@@ -96,6 +106,7 @@ class MenuCatalog:
     def source_for(self, kiosk: Kiosk) -> tuple[PublishedMenu | None, MenuTarget | None]:
         """The bundle ``kiosk`` gets now and the target it was published for (None: the
         server-signed menu, or no menu at all)."""
+        self._refresh()
         newest = self._newest  # replaced whole on publication, never changed in place
         best: tuple[PublishedMenu | None, MenuTarget | None] = (None, None)
         targets = [MenuTarget("kiosk", kiosk.id), ALL]
@@ -109,6 +120,19 @@ class MenuCatalog:
         if best[0] is None or _greater(best[0], fallback) is fallback:
             return fallback, None
         return best
+
+    def _refresh(self, force: bool = False) -> None:
+        """Reload if another process published since (checked at most every ``refresh_s``)."""
+        store = self._store
+        if store is None or (not force and
+                             time.monotonic() - self._checked_at < self.refresh_s):
+            return
+        self._checked_at = time.monotonic()
+        try:
+            if store.menus_generation() != self._generation:
+                self.load(store)
+        except CentralError as exc:  # the database is away: serve what is known
+            log.warning("menus: cannot check for new publications (%s)", exc)
 
     def newest(self) -> dict[MenuTarget, PublishedMenu]:
         return dict(self._newest)
@@ -134,6 +158,7 @@ class MenuCatalog:
                                  f"most {MAX_MENU_BYTES}")
         version = menu["version"]
         with self._lock:
+            self._refresh(force=True)
             self._check_version(version, target, covered)
             record = store.add_menu(version=version, target_kind=target.kind,
                                     target=target.value, key_id=bundle["key_id"],

@@ -11,11 +11,17 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import CentralError, ConfigError
 
+if TYPE_CHECKING:
+    from .outbox import Outbox
+
 log = logging.getLogger("central")
+
+DB_HELP = ("postgresql://user:password@host:port/dbname (or postgres://), "
+           "sqlite:///absolute/path.db, or a SQLite file path")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -24,7 +30,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="serve the central API until stopped")
-    serve.add_argument("--db", required=True, metavar="PATH", help="SQLite database file")
+    serve.add_argument("--db", required=True, metavar="URL", help=DB_HELP)
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080, help="0 picks a free port")
     serve.add_argument("--kiosks", required=True, metavar="FILE",
@@ -38,6 +44,12 @@ def _parser() -> argparse.ArgumentParser:
                        help="TOML with [menu_keys] key_id = \"<public key>\": keys whose "
                        "bundles admins may publish")
     serve.add_argument("--max-body-bytes", type=int, default=1024 * 1024, metavar="N")
+    serve.add_argument("--forward-url", metavar="URL",
+                       help="deliver every accepted transaction to this receiver (the outbox)")
+    serve.add_argument("--forward-secret-file", metavar="FILE",
+                       help="key for the HMAC-SHA256 signature of each delivery")
+    serve.add_argument("--purge-after", type=float, default=7 * 86400.0, metavar="SECONDS",
+                       help="remove personal data this long after delivery (default 7 days)")
     serve.add_argument("--verbose", "-v", action="store_true", help="log every request")
 
     keygen = sub.add_parser("keygen", help="write a new menu signing key")
@@ -50,7 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     pubkey.add_argument("--key-id", metavar="ID", help="default: the file's stem")
 
     stats = sub.add_parser("stats", help="transactions and last heartbeat per kiosk")
-    stats.add_argument("--db", required=True, metavar="PATH")
+    stats.add_argument("--db", required=True, metavar="URL", help=DB_HELP)
     stats.add_argument("--kiosks", metavar="FILE", help="also list kiosks never heard from")
     stats.add_argument("--json", action="store_true", help="print one JSON object")
     return p
@@ -83,6 +95,7 @@ def _serve(args: argparse.Namespace) -> int:
     from .admins import AdminRegistry, read_menu_keys
     from .kiosks import KioskRegistry
     from .server import CentralServer
+    from .storage import parse_db
 
     if args.menu and not (args.signing_key and args.key_id):
         raise ConfigError("--menu needs --signing-key and --key-id")
@@ -90,6 +103,11 @@ def _serve(args: argparse.Namespace) -> int:
         raise ConfigError(f"--port {args.port}: expected 0..65535")
     if args.max_body_bytes < 1024:
         raise ConfigError("--max-body-bytes: expected at least 1024")
+    if args.forward_secret_file and not args.forward_url:
+        raise ConfigError("--forward-secret-file needs --forward-url")
+    if args.purge_after < 0:
+        raise ConfigError("--purge-after: expected seconds >= 0")
+    parse_db(args.db)  # an unknown scheme is named before anything starts
     kiosks = KioskRegistry.from_toml(args.kiosks)
     _warn_if_readable(Path(args.kiosks), "kiosks file (it holds tokens)")
     admins = None
@@ -106,6 +124,11 @@ def _serve(args: argparse.Namespace) -> int:
                            menu_keys=read_menu_keys(args.menu_keys) if args.menu_keys else None)
     stop = threading.Event()
     server.start()
+    try:
+        outbox = _start_outbox(args)
+    except BaseException:
+        server.stop()
+        raise
     previous = {signum: signal.signal(signum, lambda *_: stop.set())
                 for signum in (signal.SIGTERM, signal.SIGINT)}
     try:
@@ -118,10 +141,32 @@ def _serve(args: argparse.Namespace) -> int:
         stop.wait()
         log.info("stopping")
     finally:
+        if outbox is not None:
+            outbox.stop()
+            outbox.store.close()
         server.stop()
         for signum, handler in previous.items():
             signal.signal(signum, handler)
     return 0
+
+
+def _start_outbox(args: argparse.Namespace) -> Outbox | None:
+    """The outbox on its own store connection, or None (and a warning) without a URL."""
+    from .outbox import Outbox, read_secret
+    from .storage import open_store
+
+    if not args.forward_url:
+        log.warning("no --forward-url: accepted transactions stay in the central only")
+        return None
+    secret = read_secret(args.forward_secret_file) if args.forward_secret_file else None
+    if args.forward_secret_file:
+        _warn_if_readable(Path(args.forward_secret_file), "forward secret")
+    store = open_store(args.db)
+    try:
+        return Outbox(store, args.forward_url, secret, purge_after_s=args.purge_after).start()
+    except BaseException:
+        store.close()
+        raise
 
 
 def _keygen(args: argparse.Namespace) -> int:
@@ -155,10 +200,14 @@ def _pubkey(args: argparse.Namespace) -> int:
 
 def _stats(args: argparse.Namespace) -> int:
     from .kiosks import KioskRegistry
-    from .store import CentralStore
+    from .storage import open_store
 
-    with CentralStore.open_readonly(args.db) as store:
+    store = open_store(args.db, readonly=True)
+    try:
         rows = store.kiosk_stats()
+        outbox = store.outbox_stats()
+    finally:
+        store.close()
     known = KioskRegistry.from_toml(args.kiosks) if args.kiosks else None
     if known is not None:
         seen = {r["kiosk_id"] for r in rows}
@@ -174,10 +223,12 @@ def _stats(args: argparse.Namespace) -> int:
             at = r[key]
             r[key.replace("_at", "_age_s")] = None if at is None else max(0, round(now - at))
     if args.json:
-        print(json.dumps({"kiosks": rows, "transactions": sum(r["transactions"] for r in rows)},
-                         ensure_ascii=False))
+        print(json.dumps({"kiosks": rows, "transactions": sum(r["transactions"] for r in rows),
+                          **outbox}, ensure_ascii=False))
         return 0
     _print_table(rows, with_group=known is not None)
+    print(f"outbox: {outbox['outbox_pending']} pending, {outbox['outbox_delivered']} delivered"
+          f", personal data purged from {outbox['purged']}")
     return 0
 
 

@@ -22,7 +22,7 @@ from .handler import CentralRequestHandler
 from .kiosks import Kiosk, KioskRegistry
 from .menus import MenuPublisher, PublishedMenu
 from .signing import load_private_key, public_key_b64, read_private_key
-from .store import CentralStore
+from .store import Store, open_store
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +90,7 @@ class CentralServer:
                  fleet_refresh_s: int = 30,
                  clock: Callable[[], float] = time.time) -> None:
         self.db_path = Path(db_path)
+        self.db = db_path  # a --db value: postgresql://..., sqlite:///..., or a path
         self.host = host
         self.port = port
         self.kiosks = kiosks if isinstance(kiosks, KioskRegistry) else KioskRegistry(kiosks or {})
@@ -107,7 +108,7 @@ class CentralServer:
         self.faults = Faults()
         #: Set while stopping; waits inside handlers (an injected delay) end early.
         self.stopping = threading.Event()
-        self.store: CentralStore | None = None
+        self.store: Store | None = None
         self.menus = MenuPublisher(None, None)
         #: Admin-published bundles by target; ``menus`` is the fallback.
         self.catalog = MenuCatalog(self.kiosks, check_menu_keys(menu_keys or {}),
@@ -128,7 +129,7 @@ class CentralServer:
         if self.menu_file is not None:
             self.menus.watch_file(self.menu_file)
         self.stopping.clear()
-        self.store = CentralStore.open(self.db_path)
+        self.store = open_store(self.db)
         self.catalog.load(self.store)
         try:
             self._httpd = _HTTPServer((self.host, self.port), self)

@@ -1,0 +1,187 @@
+"""What every central store offers, and the pieces both backends share.
+
+A store keeps received transactions (once each, by id), their outbox state (delivered to the
+platform or not), the kiosks' heartbeats (the latest one per kiosk plus a bounded history) and
+the admin-published menu bundles. ``central.storage.sqlite`` and ``central.storage.postgres``
+implement ``Store`` with the same method names and the same answers.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from ..wire import IncomingTransaction
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 3  # 2 added menus; 3 added the outbox columns and kiosk_state
+HEARTBEAT_HISTORY = 1000  # heartbeats kept per kiosk: about 16 hours at one a minute
+MENU_COLUMNS = ("seq", "version", "target_kind", "target", "key_id", "etag", "admin",
+                "published_at")
+
+ACCEPTED, DUPLICATE, CONFLICT = "accepted", "duplicate", "conflict"
+
+
+@dataclass(frozen=True)
+class Ingested:
+    """What became of one transaction of a batch: ``accepted`` (stored now), ``duplicate``
+    (stored before with the same content) or ``conflict`` (stored before with other content;
+    the stored one is left as it was)."""
+
+    status: str
+
+    @property
+    def wire(self) -> dict[str, str]:
+        """The result member of central-api.md section 1 and 4 (without the id)."""
+        if self.status == CONFLICT:
+            return {"status": "rejected",
+                    "reason": "conflict: this id is already stored with other content"}
+        return {"status": self.status}
+
+
+@dataclass(frozen=True)
+class TxRow:
+    """One transaction as both backends write it."""
+
+    key: str
+    kiosk_id: str
+    service_id: str
+    menu_version: int
+    created_at: str
+    identity: str | None  # JSON text; personal data
+    fields: str  # JSON text; personal data
+    digest: str
+    received_at: float
+
+
+def tx_rows(kiosk_id: str, items: Iterable[IncomingTransaction], received: float
+            ) -> list[TxRow]:
+    return [TxRow(t.key, kiosk_id, t.service_id, t.menu_version, t.created_at,
+                  None if t.identity is None else json.dumps(t.identity, ensure_ascii=False),
+                  json.dumps(t.fields, ensure_ascii=False), t.digest(), received)
+            for t in items]
+
+
+def classify(rows: Sequence[TxRow], new_keys: set[str], stored: dict[str, str]
+             ) -> list[Ingested]:
+    """The outcome of each row in batch order. ``new_keys``: ids this batch inserted;
+    ``stored``: id -> digest of the others. A repeat inside the batch compares with the
+    first copy, which is what got stored."""
+    first: dict[str, str] = {}
+    out: list[Ingested] = []
+    for row in rows:
+        if row.key in new_keys and row.key not in first:
+            first[row.key] = row.digest
+            out.append(Ingested(ACCEPTED))
+            continue
+        kept = first.get(row.key, stored.get(row.key))
+        if kept is not None and kept != row.digest:
+            # The first copy stays; a kiosk that reuses ids has a bug worth a warning.
+            log.warning("transaction %s was sent again with different content; "
+                        "the first copy is kept", row.key)
+            out.append(Ingested(CONFLICT))
+        else:
+            out.append(Ingested(DUPLICATE))
+    return out
+
+
+def redact(url: str) -> str:
+    """A database URL with its password replaced, for messages and logs."""
+    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
+
+
+def transaction_record(row: Sequence[Any]) -> dict[str, Any]:
+    """A transaction as ``Store.transaction`` and the outbox give it: the columns id,
+    kiosk_id, service_id, menu_version, created_at, identity, fields, received_at, then
+    delivered_at and purged_at. ``identity``/``fields`` are None once purged."""
+    identity, fields = row[5], row[6]
+    return {"id": row[0], "kiosk_id": row[1], "service_id": row[2], "menu_version": row[3],
+            "created_at": row[4], "identity": _json(identity), "fields": _json(fields),
+            "received_at": row[7], "delivered_at": row[8], "purged_at": row[9]}
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str | bytes) else value
+
+
+def menu_record(row: Sequence[Any]) -> dict[str, Any]:
+    """A ``menus`` row of ``MENU_COLUMNS`` as a dict keyed by the column names."""
+    return dict(zip(MENU_COLUMNS, row, strict=True))
+
+
+def merge_kiosk_stats(tx: Iterable[Sequence[Any]], hb: Iterable[Sequence[Any]]
+                      ) -> list[dict[str, Any]]:
+    """``kiosk_stats`` from (kiosk_id, count, last received) and (kiosk_id, last beat)."""
+    stats: dict[str, dict[str, Any]] = {}
+    for kiosk_id, count, last in tx:
+        stats[kiosk_id] = {"kiosk_id": kiosk_id, "transactions": count,
+                           "last_transaction_at": last, "last_heartbeat_at": None}
+    for kiosk_id, last in hb:
+        entry = stats.setdefault(kiosk_id, {"kiosk_id": kiosk_id, "transactions": 0,
+                                            "last_transaction_at": None})
+        entry["last_heartbeat_at"] = last
+    return [stats[k] for k in sorted(stats)]
+
+
+class Store(Protocol):
+    """The central's storage; every method is safe to call from several threads."""
+
+    def close(self) -> None: ...
+
+    # transactions
+    def ingest(self, kiosk_id: str, items: Iterable[IncomingTransaction],
+               now: float | None = None) -> list[Ingested]: ...
+
+    def add_transactions(self, kiosk_id: str, items: Iterable[IncomingTransaction],
+                         now: float | None = None) -> list[bool]: ...
+
+    def transactions_count(self, kiosk_id: str | None = None) -> int: ...
+
+    def transaction(self, transaction_id: str) -> dict[str, Any] | None: ...
+
+    # outbox
+    def claim_outbox(self, limit: int, lease_s: float,
+                     now: float | None = None) -> list[dict[str, Any]]: ...
+
+    def mark_delivered(self, ids: Sequence[str], now: float | None = None) -> None: ...
+
+    def retry_later(self, ids: Sequence[str], at: float) -> None: ...
+
+    def purge_delivered(self, before: float, now: float | None = None) -> int: ...
+
+    def outbox_stats(self) -> dict[str, int]: ...
+
+    # heartbeats
+    def add_heartbeat(self, kiosk_id: str, body: dict[str, Any],
+                      now: float | None = None) -> None: ...
+
+    def latest_heartbeat(self, kiosk_id: str) -> dict[str, Any] | None: ...
+
+    def latest_heartbeats(self) -> dict[str, tuple[float, dict[str, Any]]]: ...
+
+    def heartbeats(self, kiosk_id: str, limit: int = 100
+                   ) -> list[tuple[float, dict[str, Any]]]: ...
+
+    def recent_heartbeats(self, kiosk_ids: Iterable[str], per_kiosk: int = 2
+                          ) -> dict[str, list[tuple[float, dict[str, Any]]]]: ...
+
+    # menus
+    def add_menu(self, *, version: int, target_kind: str, target: str, key_id: str,
+                 etag: str, body: bytes, admin: str,
+                 now: float | None = None) -> dict[str, Any]: ...
+
+    def menu_records(self) -> list[dict[str, Any]]: ...
+
+    def newest_menus(self) -> list[tuple[dict[str, Any], bytes]]: ...
+
+    def menu_body(self, seq: int) -> bytes | None: ...
+
+    def menus_generation(self) -> int: ...
+
+    # reports
+    def kiosk_stats(self) -> list[dict[str, Any]]: ...
