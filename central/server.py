@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -18,63 +16,37 @@ from .admins import AdminRegistry, check_menu_keys
 from .catalog import MenuCatalog
 from .errors import ConfigError
 from .faults import Faults
-from .handler import CentralRequestHandler
+from .fleet import FleetView
 from .kiosks import Kiosk, KioskRegistry
 from .menus import MenuPublisher, PublishedMenu
 from .signing import load_private_key, public_key_b64, read_private_key
 from .store import CentralStore
+from .web.app import build_app
+from .web.protocol import Limits
+from .web.serve import ThreadedServer, TlsFiles, bind, uvicorn_config
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 DEFAULT_REQUEST_TIMEOUT_S = 10.0
 DEFAULT_MAX_PUBLISH_BYTES = 3 * 1024 * 1024  # a 2 MiB menu, signed and wrapped
-
-
-class _HTTPServer(ThreadingHTTPServer):
-    """One thread per connection; knows its open connections so that ``stop`` is prompt."""
-
-    daemon_threads = True
-
-    def __init__(self, address: tuple[str, int], central: CentralServer) -> None:
-        self.central = central
-        if ":" in address[0]:
-            self.address_family = socket.AF_INET6
-        self._connections: set[socket.socket] = set()
-        self._connections_lock = threading.Lock()
-        super().__init__(address, CentralRequestHandler)
-
-    def track(self, conn: socket.socket) -> None:
-        with self._connections_lock:
-            self._connections.add(conn)
-
-    def untrack(self, conn: socket.socket) -> None:
-        with self._connections_lock:
-            self._connections.discard(conn)
-
-    def close_connections(self) -> None:
-        """Wake every handler blocked on a client: idle keep-alives end at once."""
-        with self._connections_lock:
-            connections = list(self._connections)
-        for conn in connections:
-            try:
-                conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        log.debug("connection from %s ended with an error", client_address[0], exc_info=True)
+DEFAULT_MAX_CONNECTIONS = 10_000
+DEFAULT_MAX_INFLIGHT = 512
+DEFAULT_RETRY_AFTER_S = 5
 
 
 class CentralServer:
-    """The central API on ``host:port`` with a SQLite store.
+    """The central API on ``host:port`` with a SQLite store, served by uvicorn on a thread.
 
     ``kiosks`` maps kiosk ids to ``{"token": ..., "group": ...}`` (or is a ``KioskRegistry``).
     ``signing_key`` is an ``Ed25519PrivateKey``, a key as text (base64 of the raw 32 bytes,
     or PEM), or the ``Path`` of a key file. ``admins`` maps admin names to ``{"token": ...}``
     (or is an ``AdminRegistry``); ``menu_keys`` maps key ids to the base64 public keys whose
     bundles admins may publish (the server's own key is trusted too). ``clock`` gives the
-    time heartbeats are received at (tests move it). Nothing is opened before ``start()``.
+    time heartbeats are received at (tests move it). ``tls_cert``/``tls_key`` serve HTTPS.
+    Limits: ``request_timeout_s`` for a whole request (head and body), ``max_connections``
+    open at once, ``max_inflight`` requests handled at once (past it: 503 with
+    ``Retry-After: retry_after_s``). Nothing is opened before ``start()``.
     """
 
     def __init__(self, db_path: str | Path, host: str = "127.0.0.1", port: int = 0,
@@ -88,7 +60,11 @@ class CentralServer:
                  max_publish_bytes: int = DEFAULT_MAX_PUBLISH_BYTES,
                  request_timeout_s: float = DEFAULT_REQUEST_TIMEOUT_S,
                  fleet_refresh_s: int = 30,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time,
+                 tls_cert: str | Path | None = None, tls_key: str | Path | None = None,
+                 max_connections: int = DEFAULT_MAX_CONNECTIONS,
+                 max_inflight: int = DEFAULT_MAX_INFLIGHT,
+                 retry_after_s: int = DEFAULT_RETRY_AFTER_S) -> None:
         self.db_path = Path(db_path)
         self.host = host
         self.port = port
@@ -103,6 +79,14 @@ class CentralServer:
         self.request_timeout_s = request_timeout_s
         self.fleet_refresh_s = fleet_refresh_s
         self.clock = clock
+        if (tls_cert is None) != (tls_key is None):
+            raise ConfigError("TLS needs both a certificate and a key file")
+        self.tls = None if tls_cert is None else TlsFiles(Path(tls_cert), Path(tls_key))
+        self.max_connections = max_connections
+        self.max_inflight = max_inflight
+        self.retry_after_s = retry_after_s
+        #: Every kiosk's last heartbeats, for the fleet page.
+        self.fleet_view = FleetView(self)
         #: Fault injection for tests and demos; see ``central.faults``.
         self.faults = Faults()
         #: Set while stopping; waits inside handlers (an injected delay) end early.
@@ -113,14 +97,13 @@ class CentralServer:
         self.catalog = MenuCatalog(self.kiosks, check_menu_keys(menu_keys or {}),
                                    self.menus.current)
         self._key_loaded = False
-        self._httpd: _HTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._web: ThreadedServer | None = None
 
     # -- life cycle ------------------------------------------------------------------------
 
     def start(self) -> CentralServer:
         """Open the store, publish the menu, listen, and serve on a background thread."""
-        if self._httpd is not None:
+        if self._web is not None:
             raise RuntimeError("the server is already started")
         if self.menu_file is not None and (self._signing_key is None or not self.key_id):
             raise ConfigError("a menu file needs a signing key and a key id")
@@ -131,16 +114,15 @@ class CentralServer:
         self.store = CentralStore.open(self.db_path)
         self.catalog.load(self.store)
         try:
-            self._httpd = _HTTPServer((self.host, self.port), self)
-        except OSError as exc:
+            sock = bind(self.host, self.port)
+            self.port = sock.getsockname()[1]
+            limits = Limits(self.request_timeout_s, self.max_connections, self.retry_after_s)
+            self._web = ThreadedServer(uvicorn_config(build_app(self), limits, self.tls), sock)
+            self._web.start()
+        except BaseException:
+            self._web = None
             self.store.close()
-            raise ConfigError(f"cannot listen on {self.host}:{self.port} ({exc.strerror})"
-                              ) from None
-        self.port = self._httpd.server_address[1]
-        self._thread = threading.Thread(target=self._httpd.serve_forever,
-                                        kwargs={"poll_interval": 0.05},
-                                        name="central-http", daemon=True)
-        self._thread.start()
+            raise
         log.info("central listening on %s; kiosks: %d, admins: %d, menu: %s", self.url,
                  len(self.kiosks), len(self.admins),
                  "published" if self.menus.current() else "none")
@@ -148,14 +130,10 @@ class CentralServer:
 
     def stop(self) -> None:
         """Stop listening, end open connections, wait for handlers, close the store."""
-        httpd, self._httpd = self._httpd, None
-        if httpd is not None:
+        web, self._web = self._web, None
+        if web is not None:
             self.stopping.set()
-            httpd.shutdown()
-            httpd.close_connections()
-            httpd.server_close()  # joins the handler threads
-            if self._thread is not None:
-                self._thread.join()
+            web.stop()
         if self.store is not None:
             self.store.close()
 
@@ -168,7 +146,15 @@ class CentralServer:
     @property
     def url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        return f"{'https' if self.tls else 'http'}://{host}:{self.port}"
+
+    def own_origins(self, host_header: str | None) -> set[str]:
+        """The ``Origin`` values of pages this central served itself (the fleet page)."""
+        scheme = "https" if self.tls else "http"
+        origins = {self.url}
+        if host_header:
+            origins.add(f"{scheme}://{host_header.strip()}")
+        return origins
 
     @property
     def fleet_url(self) -> str:
