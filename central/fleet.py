@@ -6,9 +6,7 @@ interval is the gap between its last two heartbeats (60 s while there is only on
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .kiosks import Kiosk
@@ -32,59 +30,7 @@ PAPER_LEVEL = {"full": OK, "unknown": OK, "low": WARN, "out": BAD, "jammed": BAD
 
 PER_PAGE = 100
 MAX_PER_PAGE = 500
-RELOAD_S = 30.0  # heartbeats taken by other central processes show within this time
 LEVELS = (OK, WARN, BAD, NEVER)
-Beats = list[tuple[float, dict[str, Any]]]
-
-
-class FleetView:
-    """Every kiosk's last two heartbeats and its level, kept in memory for the fleet page.
-
-    Heartbeats this process receives are noted at once; the whole view is read again from
-    the store when it is older than ``RELOAD_S`` (other processes on the same database).
-    A kiosk's level without staleness is cached until its heartbeats or its menu change;
-    staleness is a comparison of times, done for every kiosk at every look.
-    """
-
-    def __init__(self, central: CentralServer) -> None:
-        self._central = central
-        self._lock = threading.Lock()
-        self._beats: dict[str, Beats] = {}
-        self._levels: dict[str, tuple[tuple[float, int | None], str, float]] = {}
-        self._loaded_at: float | None = None
-
-    def note_heartbeat(self, kiosk_id: str, received: float, body: dict[str, Any]) -> None:
-        with self._lock:
-            beats = self._beats.get(kiosk_id, [])
-            self._beats[kiosk_id] = sorted([(received, body), *beats], key=lambda b: -b[0])[:2]
-
-    def beats(self) -> dict[str, Beats]:
-        """The last heartbeats of every kiosk, read again from the store when old."""
-        now = time.monotonic()
-        if self._loaded_at is None or now - self._loaded_at > RELOAD_S:
-            recent = self._central.store.recent_heartbeats(self._central.kiosks.ids(), 2)
-            with self._lock:
-                self._beats = {k: v for k, v in recent.items() if v}
-                self._loaded_at = now
-        with self._lock:
-            return dict(self._beats)
-
-    def level(self, kiosk: Kiosk, beats: Beats, serving: int | None, now: float
-              ) -> tuple[str, bool]:
-        """``kiosk``'s level at ``now`` and whether it is stale, from the cache unless its
-        heartbeats or its menu changed."""
-        if not beats:
-            return NEVER, False
-        key = (beats[0][0], serving)
-        cached = self._levels.get(kiosk.id)
-        if cached is None or cached[0] != key:
-            received = beats[0][0]
-            row = kiosk_status(kiosk, beats, serving, received)  # as if now: never stale
-            stale_after = received + STALE_INTERVALS * heartbeat_interval([r for r, _ in beats])
-            cached = (key, row["level"], stale_after)
-            self._levels[kiosk.id] = cached
-        stale = now > cached[2]
-        return (BAD if stale else cached[1]), stale
 
 
 def fleet_report(central: CentralServer, now: float,
@@ -92,34 +38,40 @@ def fleet_report(central: CentralServer, now: float,
     """The fleet at ``now``: counts by level and by group over every kiosk, then one page
     of the kiosks that match ``query`` (``status``, ``group``, ``version``, ``q`` a part of
     the kiosk id; ``page``, ``per_page``), worst first, with the newest published menus."""
+    from .fleet_view import level_at  # it builds on this module
+
     wanted = _filters(query or {})
-    beats = central.fleet_view.beats()
+    glances = central.fleet_view.glances()
     summary: dict[str, int] = {"kiosks": 0, **{level: 0 for level in LEVELS}, "stale": 0}
     groups: dict[str, dict[str, int]] = {}
-    matching: list[tuple[int, str]] = []
-    kiosks = {}
+    buckets: dict[str, list[Kiosk]] = {level: [] for level in LEVELS}
+    serving_version = _serving_versions(central)
+    filtering = any(wanted[k] is not None for k in ("status", "group", "version", "q"))
+    # One pass over the fleet, allocating next to nothing (a page must not set off the
+    # garbage collector over every heartbeat in memory). Kiosks come in id order.
     for kiosk in central.kiosks.all():
-        serving, _ = central.catalog.source_for(kiosk)
-        version = None if serving is None else serving.version
-        mine = beats.get(kiosk.id, [])
-        level, stale = central.fleet_view.level(kiosk, mine, version, now)
-        summary["kiosks"] += 1
+        seen = glances.get(kiosk.id)
+        level, stale = level_at(seen, serving_version(kiosk), now)
         summary[level] += 1
-        group = groups.setdefault(kiosk.group or "", {"kiosks": 0, **dict.fromkeys(LEVELS, 0)})
+        summary["stale"] += stale
+        group = groups.get(kiosk.group)
+        if group is None:
+            group = groups[kiosk.group] = {"kiosks": 0, **dict.fromkeys(LEVELS, 0)}
         group["kiosks"] += 1
         group[level] += 1
-        summary["stale"] += stale
-        if _matches(wanted, kiosk, level, mine):
-            matching.append((_RANK[level], kiosk.id))
-            kiosks[kiosk.id] = (kiosk, mine, version)
-    matching.sort()
+        if not filtering or _matches(wanted, kiosk, level, seen):
+            buckets[level].append(kiosk)
+    summary["kiosks"] = sum(summary[level] for level in LEVELS)
+    matching = [k for level in sorted(LEVELS, key=_RANK.__getitem__) for k in buckets[level]]
     per_page, page = wanted["per_page"], wanted["page"]
     pages = max(1, -(-len(matching) // per_page))
     page = min(page, pages)
+    shown = matching[(page - 1) * per_page:page * per_page]
+    beats = central.store.recent_heartbeats([k.id for k in shown], per_kiosk=2) if shown else {}
     rows = []
-    for _, kiosk_id in matching[(page - 1) * per_page:page * per_page]:
-        kiosk, mine, version = kiosks[kiosk_id]
-        row = kiosk_status(kiosk, mine, version, now)
+    for kiosk in shown:
+        version = serving_version(kiosk)
+        row = kiosk_status(kiosk, beats.get(kiosk.id, []), version, now)
         _, source = central.catalog.source_for(kiosk)
         row["menu_source"] = None if version is None else str(source or "server menu")
         rows.append(row)
@@ -136,6 +88,24 @@ def fleet_report(central: CentralServer, now: float,
             "fallback_menu": None if fallback is None else fallback.version}
 
 
+def _serving_versions(central: CentralServer) -> Callable[[Kiosk], int | None]:
+    """The menu version each kiosk is served, asked of the catalog once a group (and once
+    for each kiosk a menu was published for by name)."""
+    named = {t.value for t in central.catalog.newest() if t.kind == "kiosk"}
+    by_group: dict[str, int | None] = {}
+
+    def version(kiosk: Kiosk) -> int | None:
+        if kiosk.id not in named and kiosk.group in by_group:
+            return by_group[kiosk.group]
+        serving, _ = central.catalog.source_for(kiosk)
+        found = None if serving is None else serving.version
+        if kiosk.id not in named:
+            by_group[kiosk.group] = found
+        return found
+
+    return version
+
+
 def _filters(query: Mapping[str, str]) -> dict[str, Any]:
     def number(name: str, default: int, top: int) -> int:
         value = query.get(name, "")
@@ -149,7 +119,7 @@ def _filters(query: Mapping[str, str]) -> dict[str, Any]:
             "per_page": number("per_page", PER_PAGE, MAX_PER_PAGE)}
 
 
-def _matches(wanted: dict[str, Any], kiosk: Kiosk, level: str, beats: Beats) -> bool:
+def _matches(wanted: dict[str, Any], kiosk: Kiosk, level: str, seen: Any) -> bool:
     if wanted["status"] is not None and level != wanted["status"]:
         return False
     if wanted["group"] is not None and kiosk.group != wanted["group"]:
@@ -157,8 +127,7 @@ def _matches(wanted: dict[str, Any], kiosk: Kiosk, level: str, beats: Beats) -> 
     if wanted["q"] is not None and wanted["q"].lower() not in kiosk.id.lower():
         return False
     if wanted["version"] is not None:
-        app_version = beats[0][1].get("app_version") if beats else None
-        return app_version == wanted["version"]
+        return seen is not None and seen.app_version == wanted["version"]
     return True
 
 

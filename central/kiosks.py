@@ -29,6 +29,7 @@ class KioskRegistry:
     def __init__(self, kiosks: Mapping[str, Mapping[str, Any]], source: str = "kiosks") -> None:
         self._by_id: dict[str, Kiosk] = {}
         self._tokens: TokenIndex[Kiosk] = TokenIndex()
+        self._ids: tuple[str, ...] | None = None
         for kiosk_id, entry in kiosks.items():
             kiosk = _kiosk(kiosk_id, entry, source)
             other = self._tokens.add(kiosk)
@@ -50,14 +51,19 @@ class KioskRegistry:
         return kiosk_id in self._by_id
 
     def ids(self) -> list[str]:
-        return sorted(self._by_id)
+        return list(self._sorted_ids())
+
+    def _sorted_ids(self) -> tuple[str, ...]:
+        if self._ids is None:  # the registry never changes after it is read
+            self._ids = tuple(sorted(self._by_id))
+        return self._ids
 
     def get(self, kiosk_id: str) -> Kiosk | None:
         return self._by_id.get(kiosk_id)
 
     def all(self) -> list[Kiosk]:
         """Every kiosk, by id."""
-        return [self._by_id[k] for k in self.ids()]
+        return [self._by_id[k] for k in self._sorted_ids()]
 
     def in_group(self, group: str) -> list[Kiosk]:
         return [k for k in self.all() if k.group == group]

@@ -16,7 +16,7 @@ from .admins import AdminRegistry, check_menu_keys
 from .catalog import MenuCatalog
 from .errors import ConfigError
 from .faults import Faults
-from .fleet import FleetView
+from .fleet_view import FleetView
 from .kiosks import Kiosk, KioskRegistry
 from .menus import MenuPublisher, PublishedMenu
 from .signing import load_private_key, public_key_b64, read_private_key
@@ -113,6 +113,7 @@ class CentralServer:
         self.stopping.clear()
         self.store = CentralStore.open(self.db_path)
         self.catalog.load(self.store)
+        self.fleet_view.preload()
         try:
             sock = bind(self.host, self.port)
             self.port = sock.getsockname()[1]
