@@ -38,6 +38,13 @@ def _parser() -> argparse.ArgumentParser:
                        help="TOML with [menu_keys] key_id = \"<public key>\": keys whose "
                        "bundles admins may publish")
     serve.add_argument("--max-body-bytes", type=int, default=1024 * 1024, metavar="N")
+    serve.add_argument("--tls-cert", metavar="FILE", help="serve HTTPS with this certificate "
+                       "(PEM, the chain after it)")
+    serve.add_argument("--tls-key", metavar="FILE", help="the certificate's private key (PEM)")
+    serve.add_argument("--request-timeout", type=float, default=10.0, metavar="S",
+                       help="deadline of a whole request, head and body (default 10)")
+    serve.add_argument("--max-connections", type=int, default=10_000, metavar="N",
+                       help="connections held at once; past it: 503 (default 10000)")
     serve.add_argument("--verbose", "-v", action="store_true", help="log every request")
 
     keygen = sub.add_parser("keygen", help="write a new menu signing key")
@@ -90,6 +97,10 @@ def _serve(args: argparse.Namespace) -> int:
         raise ConfigError(f"--port {args.port}: expected 0..65535")
     if args.max_body_bytes < 1024:
         raise ConfigError("--max-body-bytes: expected at least 1024")
+    if bool(args.tls_cert) != bool(args.tls_key):
+        raise ConfigError("--tls-cert and --tls-key go together")
+    if not 0.1 <= args.request_timeout <= 600 or args.max_connections < 1:
+        raise ConfigError("--request-timeout: expected 0.1..600 s; --max-connections: >= 1")
     kiosks = KioskRegistry.from_toml(args.kiosks)
     _warn_if_readable(Path(args.kiosks), "kiosks file (it holds tokens)")
     admins = None
@@ -103,12 +114,18 @@ def _serve(args: argparse.Namespace) -> int:
                            signing_key=Path(args.signing_key) if args.signing_key else None,
                            key_id=args.key_id, max_body_bytes=args.max_body_bytes,
                            admins=admins,
-                           menu_keys=read_menu_keys(args.menu_keys) if args.menu_keys else None)
+                           menu_keys=read_menu_keys(args.menu_keys) if args.menu_keys else None,
+                           tls_cert=args.tls_cert, tls_key=args.tls_key,
+                           request_timeout_s=args.request_timeout,
+                           max_connections=args.max_connections)
     stop = threading.Event()
     server.start()
     previous = {signum: signal.signal(signum, lambda *_: stop.set())
                 for signum in (signal.SIGTERM, signal.SIGINT)}
     try:
+        if server.tls is None:
+            log.warning("serving plain HTTP: a TLS-terminating proxy must stand in front of "
+                        "real kiosks (or serve HTTPS with --tls-cert and --tls-key)")
         print(f"kiosk-central: listening on {server.url}", flush=True)
         if len(server.admins):
             print(f"kiosk-central: fleet page for admins at {server.fleet_url} (user name "
