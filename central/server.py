@@ -21,7 +21,7 @@ from .kiosks import Kiosk, KioskRegistry
 from .menus import MenuPublisher, PublishedMenu
 from .signing import load_private_key, public_key_b64, read_private_key
 from .store import CentralStore
-from .web.app import build_app
+from .web.app import SaturationGuard, build_app
 from .web.protocol import Limits
 from .web.serve import ThreadedServer, TlsFiles, bind, uvicorn_config
 
@@ -98,6 +98,7 @@ class CentralServer:
                                    self.menus.current)
         self._key_loaded = False
         self._web: ThreadedServer | None = None
+        self._app: SaturationGuard | None = None
 
     # -- life cycle ------------------------------------------------------------------------
 
@@ -118,7 +119,8 @@ class CentralServer:
             sock = bind(self.host, self.port)
             self.port = sock.getsockname()[1]
             limits = Limits(self.request_timeout_s, self.max_connections, self.retry_after_s)
-            self._web = ThreadedServer(uvicorn_config(build_app(self), limits, self.tls), sock)
+            self._app = build_app(self)
+            self._web = ThreadedServer(uvicorn_config(self._app, limits, self.tls), sock)
             self._web.start()
         except BaseException:
             self._web = None
@@ -143,6 +145,11 @@ class CentralServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    @property
+    def requests_in_flight(self) -> int:
+        """Requests being handled now (0 when not serving)."""
+        return 0 if self._app is None else self._app.inflight
 
     @property
     def url(self) -> str:

@@ -39,7 +39,7 @@ ALLOWED = {**KIOSK_ENDPOINTS, **admin_api.ALLOWED}
 ANY_METHOD = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT"]
 
 
-def build_app(central: CentralServer) -> ASGIApp:
+def build_app(central: CentralServer) -> SaturationGuard:
     """The ASGI application serving ``central``, behind the saturation guard."""
 
     def route(path: str, endpoint: str) -> Route:
