@@ -45,6 +45,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="deadline of a whole request, head and body (default 10)")
     serve.add_argument("--max-connections", type=int, default=10_000, metavar="N",
                        help="connections held at once; past it: 503 (default 10000)")
+    serve.add_argument("--workers", type=int, default=1, metavar="N",
+                       help="worker processes on one socket (default 1)")
     serve.add_argument("--verbose", "-v", action="store_true", help="log every request")
 
     keygen = sub.add_parser("keygen", help="write a new menu signing key")
@@ -69,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         if args.command == "serve":
-            return _serve(args)
+            return _serve(args, list(sys.argv[1:] if argv is None else argv))
         if args.command == "keygen":
             return _keygen(args)
         if args.command == "pubkey":
@@ -86,7 +88,61 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
-def _serve(args: argparse.Namespace) -> int:
+def build_central(argv: list[str]) -> Any:
+    """The ``CentralServer`` of a ``serve`` command line, not started (workers build theirs
+    from the parent's command line)."""
+    args = _parser().parse_args(argv)
+    return _central(args)
+
+
+def _serve(args: argparse.Namespace, argv: list[str]) -> int:
+    if args.workers > 1:
+        return _serve_workers(args, argv)
+    server = _central(args)
+    stop = threading.Event()
+    server.start()
+    previous = {signum: signal.signal(signum, lambda *_: stop.set())
+                for signum in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        _announce(server)
+        stop.wait()
+        log.info("stopping")
+    finally:
+        server.stop()
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    return 0
+
+
+def _serve_workers(args: argparse.Namespace, argv: list[str]) -> int:
+    from .store import CentralStore
+    from .web.serve import bind
+    from .web.workers import serve_workers
+
+    server = _central(args)
+    CentralStore.open(server.db_path).close()  # the schema, once, before the workers race
+    sock = bind(server.host, server.port)
+    server.port = sock.getsockname()[1]
+    try:
+        serve_workers(server, argv, args.workers, sock, lambda: _announce(server))
+    finally:
+        sock.close()
+    return 0
+
+
+def _announce(server: Any) -> None:
+    if server.tls is None:
+        log.warning("serving plain HTTP: a TLS-terminating proxy must stand in front of "
+                    "real kiosks (or serve HTTPS with --tls-cert and --tls-key)")
+    print(f"kiosk-central: listening on {server.url}", flush=True)
+    if len(server.admins):
+        print(f"kiosk-central: fleet page for admins at {server.fleet_url} (user name "
+              "any, password an admin token)", flush=True)
+    else:
+        print("kiosk-central: admin API and fleet page off (no --admins)", flush=True)
+
+
+def _central(args: argparse.Namespace) -> Any:
     from .admins import AdminRegistry, read_menu_keys
     from .kiosks import KioskRegistry
     from .server import CentralServer
@@ -109,36 +165,17 @@ def _serve(args: argparse.Namespace) -> int:
         _warn_if_readable(Path(args.admins), "admins file (it holds tokens)")
     if args.signing_key:
         _warn_if_readable(Path(args.signing_key), "signing key")
-    server = CentralServer(args.db, host=args.host, port=args.port, kiosks=kiosks,
-                           menu_file=args.menu,
-                           signing_key=Path(args.signing_key) if args.signing_key else None,
-                           key_id=args.key_id, max_body_bytes=args.max_body_bytes,
-                           admins=admins,
-                           menu_keys=read_menu_keys(args.menu_keys) if args.menu_keys else None,
-                           tls_cert=args.tls_cert, tls_key=args.tls_key,
-                           request_timeout_s=args.request_timeout,
-                           max_connections=args.max_connections)
-    stop = threading.Event()
-    server.start()
-    previous = {signum: signal.signal(signum, lambda *_: stop.set())
-                for signum in (signal.SIGTERM, signal.SIGINT)}
-    try:
-        if server.tls is None:
-            log.warning("serving plain HTTP: a TLS-terminating proxy must stand in front of "
-                        "real kiosks (or serve HTTPS with --tls-cert and --tls-key)")
-        print(f"kiosk-central: listening on {server.url}", flush=True)
-        if len(server.admins):
-            print(f"kiosk-central: fleet page for admins at {server.fleet_url} (user name "
-                  "any, password an admin token)", flush=True)
-        else:
-            print("kiosk-central: admin API and fleet page off (no --admins)", flush=True)
-        stop.wait()
-        log.info("stopping")
-    finally:
-        server.stop()
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-    return 0
+    if not 1 <= args.workers <= 64:
+        raise ConfigError(f"--workers {args.workers}: expected 1..64")
+    return CentralServer(args.db, host=args.host, port=args.port, kiosks=kiosks,
+                         menu_file=args.menu,
+                         signing_key=Path(args.signing_key) if args.signing_key else None,
+                         key_id=args.key_id, max_body_bytes=args.max_body_bytes,
+                         admins=admins,
+                         menu_keys=read_menu_keys(args.menu_keys) if args.menu_keys else None,
+                         tls_cert=args.tls_cert, tls_key=args.tls_key,
+                         request_timeout_s=args.request_timeout,
+                         max_connections=args.max_connections)
 
 
 def _keygen(args: argparse.Namespace) -> int:

@@ -85,6 +85,8 @@ class CentralServer:
         self.max_connections = max_connections
         self.max_inflight = max_inflight
         self.retry_after_s = retry_after_s
+        #: True in a worker of several: published menus are read again from the store.
+        self.shared_refresh = False
         #: Every kiosk's last heartbeats, for the fleet page.
         self.fleet_view = FleetView(self)
         #: Fault injection for tests and demos; see ``central.faults``.
@@ -106,21 +108,12 @@ class CentralServer:
         """Open the store, publish the menu, listen, and serve on a background thread."""
         if self._web is not None:
             raise RuntimeError("the server is already started")
-        if self.menu_file is not None and (self._signing_key is None or not self.key_id):
-            raise ConfigError("a menu file needs a signing key and a key id")
-        self._load_key()
-        if self.menu_file is not None:
-            self.menus.watch_file(self.menu_file)
-        self.stopping.clear()
-        self.store = CentralStore.open(self.db_path)
-        self.catalog.load(self.store)
-        self.fleet_view.preload()
+        self.open()
         try:
             sock = bind(self.host, self.port)
             self.port = sock.getsockname()[1]
-            limits = Limits(self.request_timeout_s, self.max_connections, self.retry_after_s)
             self._app = build_app(self)
-            self._web = ThreadedServer(uvicorn_config(self._app, limits, self.tls), sock)
+            self._web = ThreadedServer(uvicorn_config(self._app, self.limits(), self.tls), sock)
             self._web.start()
         except BaseException:
             self._web = None
@@ -130,6 +123,24 @@ class CentralServer:
                  len(self.kiosks), len(self.admins),
                  "published" if self.menus.current() else "none")
         return self
+
+    def open(self) -> CentralServer:
+        """Everything but listening: the signing key, the menu, the store, published menus.
+        ``start`` calls it; a worker process of ``kiosk-central serve --workers`` too."""
+        if self.menu_file is not None and (self._signing_key is None or not self.key_id):
+            raise ConfigError("a menu file needs a signing key and a key id")
+        self._load_key()
+        if self.menu_file is not None:
+            self.menus.watch_file(self.menu_file)
+        self.stopping.clear()
+        self.store = CentralStore.open(self.db_path)
+        self.catalog.load(self.store)
+        self.fleet_view.preload()
+        return self
+
+    def limits(self) -> Limits:
+        """What the HTTP protocol enforces for this central."""
+        return Limits(self.request_timeout_s, self.max_connections, self.retry_after_s)
 
     def stop(self) -> None:
         """Stop listening, end open connections, wait for handlers, close the store."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +37,7 @@ log = logging.getLogger("central.handler")
 
 KIOSK_ENDPOINTS = {"transactions": ("POST",), "menu": ("GET",), "heartbeat": ("POST",)}
 ALLOWED = {**KIOSK_ENDPOINTS, **admin_api.ALLOWED}
+SHARED_REFRESH_S = 2.0
 ANY_METHOD = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT"]
 
 
@@ -72,6 +74,8 @@ async def _http_exception(request: Request, exc: Exception) -> Response:
 
 async def _serve(central: CentralServer, endpoint: str, request: Request) -> Response:
     response = await _answer(central, endpoint, request)
+    if central.shared_refresh:  # one of several workers: say which answered
+        response.headers["X-Central-Worker"] = str(os.getpid())
     if log.isEnabledFor(logging.DEBUG):
         # The request line holds only the path (a kiosk id at most); headers are never logged.
         client = request.client.host if request.client else "-"
@@ -106,6 +110,8 @@ async def _checked(central: CentralServer, endpoint: str, request: Request,
     if method == "POST" and length is None:
         raise HttpError(411, "Content-Length is required", close=True)
     headers = request.headers
+    if central.shared_refresh and endpoint != "transactions" and endpoint != "heartbeat":
+        await _refresh_shared(central)
     if endpoint in admin_api.ALLOWED:  # no fault injection: faults are for kiosk tests
         admin = admin_api.authenticate(central, endpoint, method, headers)
         check_length(length, _limit(central, endpoint))
@@ -139,6 +145,18 @@ async def _kiosk_reply(central: CentralServer, endpoint: str, kiosk: Any, raw: b
     if endpoint == "heartbeat":
         return await kiosk_api.heartbeat(central, kiosk, raw)
     return kiosk_api.menu(central, kiosk, if_none_match)
+
+
+_shared_at: dict[int, float] = {}
+
+
+async def _refresh_shared(central: CentralServer) -> None:
+    """In a worker of several: menus another worker published reach this one within
+    ``SHARED_REFRESH_S``."""
+    now = time.monotonic()
+    if now - _shared_at.get(id(central), 0.0) > SHARED_REFRESH_S:
+        _shared_at[id(central)] = now
+        await run_in_threadpool(central.catalog.load, central.store)
 
 
 def _limit(central: CentralServer, endpoint: str) -> int:
