@@ -45,6 +45,9 @@ def _parser() -> argparse.ArgumentParser:
                        help="deadline of a whole request, head and body (default 10)")
     serve.add_argument("--max-connections", type=int, default=10_000, metavar="N",
                        help="connections held at once; past it: 503 (default 10000)")
+    serve.add_argument("--max-inflight", type=int, default=512, metavar="N",
+                       help="requests handled at once; past it: 503 with Retry-After "
+                       "(default 512)")
     serve.add_argument("--workers", type=int, default=1, metavar="N",
                        help="worker processes on one socket (default 1)")
     serve.add_argument("--verbose", "-v", action="store_true", help="log every request")
@@ -155,8 +158,10 @@ def _central(args: argparse.Namespace) -> Any:
         raise ConfigError("--max-body-bytes: expected at least 1024")
     if bool(args.tls_cert) != bool(args.tls_key):
         raise ConfigError("--tls-cert and --tls-key go together")
-    if not 0.1 <= args.request_timeout <= 600 or args.max_connections < 1:
-        raise ConfigError("--request-timeout: expected 0.1..600 s; --max-connections: >= 1")
+    if not 0.1 <= args.request_timeout <= 600:
+        raise ConfigError("--request-timeout: expected 0.1..600 s")
+    if args.max_connections < 1 or args.max_inflight < 1:
+        raise ConfigError("--max-connections and --max-inflight: expected at least 1")
     kiosks = KioskRegistry.from_toml(args.kiosks)
     _warn_if_readable(Path(args.kiosks), "kiosks file (it holds tokens)")
     admins = None
@@ -175,7 +180,8 @@ def _central(args: argparse.Namespace) -> Any:
                          menu_keys=read_menu_keys(args.menu_keys) if args.menu_keys else None,
                          tls_cert=args.tls_cert, tls_key=args.tls_key,
                          request_timeout_s=args.request_timeout,
-                         max_connections=args.max_connections)
+                         max_connections=args.max_connections,
+                         max_inflight=args.max_inflight)
 
 
 def _keygen(args: argparse.Namespace) -> int:
