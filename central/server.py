@@ -87,6 +87,7 @@ class CentralServer:
         self.retry_after_s = retry_after_s
         #: True in a worker of several: published menus are read again from the store.
         self.shared_refresh = False
+        self.shared_refreshed_at = 0.0  # time.monotonic() of the last read
         #: Every kiosk's last heartbeats, for the fleet page.
         self.fleet_view = FleetView(self)
         #: Fault injection for tests and demos; see ``central.faults``.

@@ -147,15 +147,12 @@ async def _kiosk_reply(central: CentralServer, endpoint: str, kiosk: Any, raw: b
     return kiosk_api.menu(central, kiosk, if_none_match)
 
 
-_shared_at: dict[int, float] = {}
-
-
 async def _refresh_shared(central: CentralServer) -> None:
     """In a worker of several: menus another worker published reach this one within
     ``SHARED_REFRESH_S``."""
     now = time.monotonic()
-    if now - _shared_at.get(id(central), 0.0) > SHARED_REFRESH_S:
-        _shared_at[id(central)] = now
+    if now - central.shared_refreshed_at > SHARED_REFRESH_S:
+        central.shared_refreshed_at = now
         await run_in_threadpool(central.catalog.load, central.store)
 
 
