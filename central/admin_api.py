@@ -79,7 +79,7 @@ def authenticate(central: CentralServer, endpoint: str, method: str,
 def _check_state_change(central: CentralServer, headers: Mapping[str, str]) -> None:
     """403 for a request a browser sent from another site; 415 for a body not JSON."""
     origin = headers.get("origin")
-    if origin is not None and origin.rstrip("/") not in central.own_origins(headers.get("host")):
+    if origin is not None and origin.rstrip("/") not in central.own_origins():
         raise HttpError(403, f"cross-origin request from {origin[:100]} refused")
     if headers.get("sec-fetch-site") not in (None, "same-origin", "none"):
         raise HttpError(403, "cross-site request refused")

@@ -168,13 +168,10 @@ class CentralServer:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"{'https' if self.tls else 'http'}://{host}:{self.port}"
 
-    def own_origins(self, host_header: str | None) -> set[str]:
-        """The ``Origin`` values of pages this central served itself (the fleet page)."""
-        scheme = "https" if self.tls else "http"
-        origins = {self.url}
-        if host_header:
-            origins.add(f"{scheme}://{host_header.strip()}")
-        return origins
+    def own_origins(self) -> set[str]:
+        """The ``Origin`` a browser sends from a page this central served itself. The Host
+        header is not trusted for it (DNS rebinding); no page of the central posts anyway."""
+        return {self.url}
 
     @property
     def fleet_url(self) -> str:
