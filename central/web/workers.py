@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 
 ARGS_ENV = "KIOSK_CENTRAL_WORKER_ARGS"
 LIMITS_ENV = "KIOSK_CENTRAL_WORKER_LIMITS"
+PORT_ENV = "KIOSK_CENTRAL_WORKER_PORT"  # the real port when the command line said 0
 
 
 def _limits_from_env() -> Limits:
@@ -52,6 +53,7 @@ def make_app() -> ASGIApp:
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     central = build_central(argv)
+    central.port = int(os.environ[PORT_ENV])
     central.shared_refresh = True
     return build_app(central.open())
 
@@ -61,6 +63,7 @@ def serve_workers(central: CentralServer, argv: list[str], workers: int,
     """Serve with ``workers`` processes on ``sock`` until SIGINT or SIGTERM."""
     limits = central.limits()
     os.environ[ARGS_ENV] = json.dumps(argv)
+    os.environ[PORT_ENV] = str(central.port)
     os.environ[LIMITS_ENV] = json.dumps({
         "request_timeout_s": limits.request_timeout_s,
         "max_connections": limits.max_connections, "retry_after_s": limits.retry_after_s})
