@@ -23,7 +23,7 @@ from .signing import load_private_key, public_key_b64, read_private_key
 from .store import CentralStore
 from .web.app import SaturationGuard, build_app
 from .web.protocol import Limits
-from .web.serve import ThreadedServer, TlsFiles, bind, uvicorn_config
+from .web.serve import ThreadedServer, TlsFiles, bind, fit_open_files, uvicorn_config
 
 log = logging.getLogger(__name__)
 
@@ -140,8 +140,10 @@ class CentralServer:
         return self
 
     def limits(self) -> Limits:
-        """What the HTTP protocol enforces for this central."""
-        return Limits(self.request_timeout_s, self.max_connections, self.retry_after_s)
+        """What the HTTP protocol enforces for this central (the connection bound lowered to
+        what the process's open-file limit allows)."""
+        return Limits(self.request_timeout_s, fit_open_files(self.max_connections),
+                      self.retry_after_s)
 
     def stop(self) -> None:
         """Stop listening, end open connections, wait for handlers, close the store."""

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+import resource
 import socket
 import threading
 import time
@@ -41,6 +42,25 @@ def bind(host: str, port: int) -> socket.socket:
         raise ConfigError(f"cannot listen on {host}:{port} ({exc.strerror})") from None
     sock.set_inheritable(True)
     return sock
+
+
+def fit_open_files(max_connections: int, spare: int = 256) -> int:
+    """Raise this process's open-file limit to hold ``max_connections`` (and ``spare`` for
+    the store and the rest); the bound that fits if the hard limit is lower."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = max_connections + spare
+    if soft < wanted and (hard == resource.RLIM_INFINITY or soft < hard):
+        soft = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+        except (ValueError, OSError):
+            soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    if soft < wanted:
+        fitting = max(1, soft - spare)
+        log.warning("open-file limit %d: at most %d connections, not %d", soft, fitting,
+                    max_connections)
+        return fitting
+    return max_connections
 
 
 def uvicorn_config(app: ASGIApp, limits: Limits, tls: TlsFiles | None,
