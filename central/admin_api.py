@@ -1,14 +1,17 @@
 """The admin side of the reference central: publish menus, list them, watch the fleet.
 
 Not part of the kiosk API (shared/spec/central-api.md); documented in central/README.md.
-Every endpoint takes an admin token only, as ``Authorization: Bearer <token>`` or HTTP Basic
-with the token as the password (what a browser sends for the fleet page).
+Every endpoint takes an admin token only. Reading (GET) takes ``Authorization: Bearer
+<token>`` or HTTP Basic with the token as the password (what a browser sends for the fleet
+page); every change of state takes a bearer token only, a JSON body only, and no ``Origin``
+but the central's own, so that no cross-site request can publish.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from contract.times import rfc3339
@@ -52,21 +55,43 @@ def route(path: str) -> tuple[str, str | None] | None:
     return None
 
 
-def authenticate(central: CentralServer, endpoint: str, authorization: str | None) -> Admin:
-    """The admin of this request; kiosk tokens are refused here (403), whatever they are."""
+def authenticate(central: CentralServer, endpoint: str, method: str,
+                 headers: Mapping[str, str]) -> Admin:
+    """The admin of this request, from its headers alone; kiosk tokens are refused here
+    (403), whatever they are. A change of state also needs a bearer token, a JSON body and
+    no foreign ``Origin``."""
     challenge = f"Basic {_REALM}" if endpoint == "fleet-page" else f"Bearer {_REALM}"
     if not len(central.admins):
         raise HttpError(403, "the admin API is off: start the central with --admins FILE")
-    admin = central.admins.authenticate(authorization)
+    authorization = headers.get("authorization")
+    reading = method in ("GET", "HEAD")
+    admin = central.admins.authenticate(authorization, allow_basic=reading)
     if admin is not None:
+        if not reading:
+            _check_state_change(central, headers)
         return admin
+    if not reading and central.admins.authenticate(authorization) is not None:
+        raise HttpError(401, f"{method} takes an admin token as Authorization: Bearer, "
+                        "never HTTP Basic", {"WWW-Authenticate": f"Bearer {_REALM}"})
     if central.kiosks.authenticate(authorization) is not None:
         raise HttpError(403, "a kiosk token cannot be used on admin endpoints")
     raise HttpError(401, "missing or unknown admin token", {"WWW-Authenticate": challenge})
 
 
+def _check_state_change(central: CentralServer, headers: Mapping[str, str]) -> None:
+    """403 for a request a browser sent from another site; 415 for a body not JSON."""
+    origin = headers.get("origin")
+    if origin is not None and origin.rstrip("/") not in central.own_origins():
+        raise HttpError(403, f"cross-origin request from {origin[:100]} refused")
+    if headers.get("sec-fetch-site") not in (None, "same-origin", "none"):
+        raise HttpError(403, "cross-site request refused")
+    media_type = (headers.get("content-type") or "").split(";")[0].strip().lower()
+    if media_type != "application/json":
+        raise HttpError(415, "the body must be JSON, sent as Content-Type: application/json")
+
+
 def answer(central: CentralServer, admin: Admin, endpoint: str, method: str,
-           param: str | None, raw: bytes) -> Reply:
+           param: str | None, raw: bytes, query: Mapping[str, str] | None = None) -> Reply:
     """The reply to an authenticated admin request."""
     if endpoint == PUBLISH_ENDPOINT and method == "POST":
         return _publish(central, admin, raw)
@@ -74,7 +99,7 @@ def answer(central: CentralServer, admin: Admin, endpoint: str, method: str,
         return Reply(200, _versions(central))
     if endpoint == "admin-menu":
         return _bundle(central, int(param or 0))
-    report = fleet_report(central, now=central.clock())
+    report = fleet_report(central, now=central.clock(), query=query or {})
     if endpoint == "admin-fleet":
         return Reply(200, report, {"Cache-Control": "no-store"})
     html = render_fleet(report, refresh_s=central.fleet_refresh_s).encode("utf-8")

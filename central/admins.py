@@ -14,8 +14,8 @@ from typing import Any
 from contract.signing import decode_b64
 
 from .errors import ConfigError
-from .kiosks import KIOSK_ID, KioskRegistry, read_tables, read_toml
-from .tokens import TokenIndex, basic_password, bearer_token, valid_token
+from .kiosks import KIOSK_ID, KioskRegistry, hashed_token, read_tables, read_toml
+from .tokens import TokenIndex, basic_password, bearer_token
 
 ADMIN_NAME = KEY_ID = KIOSK_ID  # one syntax for kiosk ids, admin names and key ids
 MIN_ADMIN_TOKEN = 16  # an admin token changes what every kiosk offers: no short ones
@@ -24,7 +24,7 @@ MIN_ADMIN_TOKEN = 16  # an admin token changes what every kiosk offers: no short
 @dataclass(frozen=True)
 class Admin:
     name: str
-    token: str = field(repr=False)  # a secret: never in a repr or a log
+    token_hash: bytes = field(repr=False)  # SHA-256 of the token; the token is not kept
 
 
 class AdminRegistry:
@@ -42,7 +42,7 @@ class AdminRegistry:
 
     @classmethod
     def from_toml(cls, path: str | Path) -> AdminRegistry:
-        """Read ``[admins.<name>]`` tables with a ``token``."""
+        """Read ``[admins.<name>]`` tables with a ``token`` (or ``token_sha256``)."""
         return cls(read_tables(path, "admins", "<name>"), str(path))
 
     def __len__(self) -> int:
@@ -54,16 +54,19 @@ class AdminRegistry:
     def owner_of(self, token: str | None) -> Admin | None:
         return self._tokens.find(token)
 
-    def authenticate(self, authorization: str | None) -> Admin | None:
-        """The admin of ``Authorization: Bearer <token>`` or ``Basic`` with the token as the
-        password (any user name: browsers ask for one), or None."""
-        token = bearer_token(authorization) or basic_password(authorization)
+    def authenticate(self, authorization: str | None, allow_basic: bool = True
+                     ) -> Admin | None:
+        """The admin of ``Authorization: Bearer <token>`` or, with ``allow_basic``, ``Basic``
+        with the token as the password (any user name: browsers ask for one), or None."""
+        token = bearer_token(authorization)
+        if token is None and allow_basic:
+            token = basic_password(authorization)
         return self._tokens.find(token)
 
     def check_disjoint(self, kiosks: KioskRegistry) -> None:
         """Refuse a token that is both an admin's and a kiosk's."""
         for admin in self._by_name.values():
-            kiosk = kiosks.owner_of(admin.token)
+            kiosk = kiosks.owner_of_hash(admin.token_hash)
             if kiosk is not None:
                 raise ConfigError(f"admin {admin.name} and kiosk {kiosk.id} have the same "
                                   "token; admin tokens must be their own")
@@ -106,11 +109,8 @@ def _admin(name: Any, entry: Any, source: str) -> Admin:
     where = f"{source}: [admins.{name}]"
     if not isinstance(entry, Mapping):
         raise ConfigError(f"{where}: expected a table with a token")
-    unknown = sorted(set(entry) - {"token"})
+    unknown = sorted(set(entry) - {"token", "token_sha256"})
     if unknown:
         raise ConfigError(f"{where}: unknown key {unknown[0]!r} (expected token)")
-    token = entry.get("token")
-    if not valid_token(token) or len(token) < MIN_ADMIN_TOKEN:
-        raise ConfigError(f"{where}: token: expected at least {MIN_ADMIN_TOKEN} characters of "
-                          "printable ASCII without spaces")
-    return Admin(name, token)
+    return Admin(name, hashed_token(entry, where, f"at least {MIN_ADMIN_TOKEN} characters",
+                                    MIN_ADMIN_TOKEN))

@@ -22,7 +22,7 @@ from .errors import CentralError, SignatureError
 from .kiosks import Kiosk, KioskRegistry
 from .menus import PublishedMenu, menu_problems, published
 from .signing import BUNDLE_KEYS, verify_bundle
-from .store import CentralStore
+from .store import Store
 
 log = logging.getLogger(__name__)
 
@@ -77,13 +77,13 @@ class MenuCatalog:
         self._fallback = fallback
         self._lock = threading.Lock()  # one publication at a time: check, store, serve
         self._newest: dict[MenuTarget, PublishedMenu] = {}
-        self._store: CentralStore | None = None
+        self._store: Store | None = None
         self._generation = 0
         self._checked_at = float("-inf")
         #: How stale the view of publications by other processes on the database may be.
         self.refresh_s = 1.0
 
-    def load(self, store: CentralStore) -> None:
+    def load(self, store: Store) -> None:
         """Serve what was published before a restart (or by another process)."""
         self._store = store
         self._checked_at = time.monotonic()
@@ -148,7 +148,7 @@ class MenuCatalog:
     # -- publishing ------------------------------------------------------------------------
 
     def publish(self, bundle: Any, target: MenuTarget, admin: str,
-                store: CentralStore) -> Publication:
+                store: Store) -> Publication:
         """Check ``bundle`` (signature, menu, version) and keep it; raises ``PublishRefused``."""
         covered = self._check_target(target)
         menu = self._check_bundle(bundle)

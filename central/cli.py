@@ -11,12 +11,9 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .errors import CentralError, ConfigError
-
-if TYPE_CHECKING:
-    from .outbox import Outbox
 
 log = logging.getLogger("central")
 
@@ -50,6 +47,18 @@ def _parser() -> argparse.ArgumentParser:
                        help="key for the HMAC-SHA256 signature of each delivery")
     serve.add_argument("--purge-after", type=float, default=7 * 86400.0, metavar="SECONDS",
                        help="remove personal data this long after delivery (default 7 days)")
+    serve.add_argument("--tls-cert", metavar="FILE", help="serve HTTPS with this certificate "
+                       "(PEM, the chain after it)")
+    serve.add_argument("--tls-key", metavar="FILE", help="the certificate's private key (PEM)")
+    serve.add_argument("--request-timeout", type=float, default=10.0, metavar="S",
+                       help="deadline of a whole request, head and body (default 10)")
+    serve.add_argument("--max-connections", type=int, default=10_000, metavar="N",
+                       help="connections held at once; past it: 503 (default 10000)")
+    serve.add_argument("--max-inflight", type=int, default=512, metavar="N",
+                       help="requests handled at once; past it: 503 with Retry-After "
+                       "(default 512)")
+    serve.add_argument("--workers", type=int, default=1, metavar="N",
+                       help="worker processes on one socket (default 1)")
     serve.add_argument("--verbose", "-v", action="store_true", help="log every request")
 
     keygen = sub.add_parser("keygen", help="write a new menu signing key")
@@ -74,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         if args.command == "serve":
-            return _serve(args)
+            return _serve(args, list(sys.argv[1:] if argv is None else argv))
         if args.command == "keygen":
             return _keygen(args)
         if args.command == "pubkey":
@@ -91,7 +100,65 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
-def _serve(args: argparse.Namespace) -> int:
+def build_central(argv: list[str]) -> Any:
+    """The ``CentralServer`` of a ``serve`` command line, not started (workers build theirs
+    from the parent's command line)."""
+    args = _parser().parse_args(argv)
+    return _central(args)
+
+
+def _serve(args: argparse.Namespace, argv: list[str]) -> int:
+    if args.workers > 1:
+        return _serve_workers(args, argv)
+    server = _central(args)
+    stop = threading.Event()
+    server.start()
+    previous = {signum: signal.signal(signum, lambda *_: stop.set())
+                for signum in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        _announce(server)
+        stop.wait()
+        log.info("stopping")
+    finally:
+        server.stop()
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    return 0
+
+
+def _serve_workers(args: argparse.Namespace, argv: list[str]) -> int:
+    from .storage import open_store
+    from .web.serve import bind
+    from .web.workers import serve_workers
+
+    server = _central(args)
+    open_store(server.db).close()  # the schema, once, before the workers race
+    sock = bind(server.host, server.port)
+    server.port = sock.getsockname()[1]
+    try:
+        server.start_outbox()  # here, in the supervising process: once, not in each worker
+        serve_workers(server, argv, args.workers, sock, lambda: _announce(server))
+    finally:
+        server.stop_outbox()
+        sock.close()
+    return 0
+
+
+def _announce(server: Any) -> None:
+    if server.tls is None:
+        log.warning("serving plain HTTP: a TLS-terminating proxy must stand in front of "
+                    "real kiosks (or serve HTTPS with --tls-cert and --tls-key)")
+    if server.forward_url is None:
+        log.warning("no --forward-url: accepted transactions stay in the central only")
+    print(f"kiosk-central: listening on {server.url}", flush=True)
+    if len(server.admins):
+        print(f"kiosk-central: fleet page for admins at {server.fleet_url} (user name "
+              "any, password an admin token)", flush=True)
+    else:
+        print("kiosk-central: admin API and fleet page off (no --admins)", flush=True)
+
+
+def _central(args: argparse.Namespace) -> Any:
     from .admins import AdminRegistry, read_menu_keys
     from .kiosks import KioskRegistry
     from .server import CentralServer
@@ -108,6 +175,12 @@ def _serve(args: argparse.Namespace) -> int:
     if args.purge_after < 0:
         raise ConfigError("--purge-after: expected seconds >= 0")
     parse_db(args.db)  # an unknown scheme is named before anything starts
+    if bool(args.tls_cert) != bool(args.tls_key):
+        raise ConfigError("--tls-cert and --tls-key go together")
+    if not 0.1 <= args.request_timeout <= 600:
+        raise ConfigError("--request-timeout: expected 0.1..600 s")
+    if args.max_connections < 1 or args.max_inflight < 1:
+        raise ConfigError("--max-connections and --max-inflight: expected at least 1")
     kiosks = KioskRegistry.from_toml(args.kiosks)
     _warn_if_readable(Path(args.kiosks), "kiosks file (it holds tokens)")
     admins = None
@@ -116,57 +189,31 @@ def _serve(args: argparse.Namespace) -> int:
         _warn_if_readable(Path(args.admins), "admins file (it holds tokens)")
     if args.signing_key:
         _warn_if_readable(Path(args.signing_key), "signing key")
-    server = CentralServer(args.db, host=args.host, port=args.port, kiosks=kiosks,
-                           menu_file=args.menu,
-                           signing_key=Path(args.signing_key) if args.signing_key else None,
-                           key_id=args.key_id, max_body_bytes=args.max_body_bytes,
-                           admins=admins,
-                           menu_keys=read_menu_keys(args.menu_keys) if args.menu_keys else None)
-    stop = threading.Event()
-    server.start()
-    try:
-        outbox = _start_outbox(args)
-    except BaseException:
-        server.stop()
-        raise
-    previous = {signum: signal.signal(signum, lambda *_: stop.set())
-                for signum in (signal.SIGTERM, signal.SIGINT)}
-    try:
-        print(f"kiosk-central: listening on {server.url}", flush=True)
-        if len(server.admins):
-            print(f"kiosk-central: fleet page for admins at {server.fleet_url} (user name "
-                  "any, password an admin token)", flush=True)
-        else:
-            print("kiosk-central: admin API and fleet page off (no --admins)", flush=True)
-        stop.wait()
-        log.info("stopping")
-    finally:
-        if outbox is not None:
-            outbox.stop()
-            outbox.store.close()
-        server.stop()
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-    return 0
+    if not 1 <= args.workers <= 64:
+        raise ConfigError(f"--workers {args.workers}: expected 1..64")
+    return CentralServer(args.db, host=args.host, port=args.port, kiosks=kiosks,
+                         menu_file=args.menu,
+                         signing_key=Path(args.signing_key) if args.signing_key else None,
+                         key_id=args.key_id, max_body_bytes=args.max_body_bytes,
+                         admins=admins,
+                         menu_keys=read_menu_keys(args.menu_keys) if args.menu_keys else None,
+                         tls_cert=args.tls_cert, tls_key=args.tls_key,
+                         request_timeout_s=args.request_timeout,
+                         max_connections=args.max_connections,
+                         max_inflight=args.max_inflight,
+                         forward_url=args.forward_url,
+                         forward_secret=_forward_secret(args),
+                         purge_after_s=args.purge_after)
 
 
-def _start_outbox(args: argparse.Namespace) -> Outbox | None:
-    """The outbox on its own store connection, or None (and a warning) without a URL."""
-    from .outbox import Outbox, read_secret
-    from .storage import open_store
+def _forward_secret(args: argparse.Namespace) -> bytes | None:
+    """The HMAC key of deliveries, from ``--forward-secret-file`` (None without one)."""
+    from .outbox import read_secret
 
-    if not args.forward_url:
-        log.warning("no --forward-url: accepted transactions stay in the central only")
+    if not args.forward_secret_file:
         return None
-    secret = read_secret(args.forward_secret_file) if args.forward_secret_file else None
-    if args.forward_secret_file:
-        _warn_if_readable(Path(args.forward_secret_file), "forward secret")
-    store = open_store(args.db)
-    try:
-        return Outbox(store, args.forward_url, secret, purge_after_s=args.purge_after).start()
-    except BaseException:
-        store.close()
-        raise
+    _warn_if_readable(Path(args.forward_secret_file), "forward secret")
+    return read_secret(args.forward_secret_file)
 
 
 def _keygen(args: argparse.Namespace) -> int:

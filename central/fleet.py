@@ -8,6 +8,7 @@ the fleet page and the kiosk never disagree (a kiosk's "fault" is the page's "ba
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from contract import health
@@ -39,29 +40,107 @@ def paper_level(paper: str | None) -> str:
     return _FROM_HEALTH[health.paper_level(paper)]
 
 
-def fleet_report(central: CentralServer, now: float) -> dict[str, Any]:
-    """Every known kiosk's status, worst first, with counts and the newest published menus."""
-    kiosks = central.kiosks.all()
-    recent = central.store.recent_heartbeats([k.id for k in kiosks], per_kiosk=2)
+PER_PAGE = 100
+MAX_PER_PAGE = 500
+LEVELS = (OK, WARN, BAD, NEVER)
+
+
+def fleet_report(central: CentralServer, now: float,
+                 query: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The fleet at ``now``: counts by level and by group over every kiosk, then one page
+    of the kiosks that match ``query`` (``status``, ``group``, ``version``, ``q`` a part of
+    the kiosk id; ``page``, ``per_page``), worst first, with the newest published menus."""
+    from .fleet_view import level_at  # it builds on this module
+
+    wanted = _filters(query or {})
+    glances = central.fleet_view.glances()
+    summary: dict[str, int] = {"kiosks": 0, **{level: 0 for level in LEVELS}, "stale": 0}
+    groups: dict[str, dict[str, int]] = {}
+    buckets: dict[str, list[Kiosk]] = {level: [] for level in LEVELS}
+    serving_version = _serving_versions(central)
+    filtering = any(wanted[k] is not None for k in ("status", "group", "version", "q"))
+    # One pass over the fleet, allocating next to nothing (a page must not set off the
+    # garbage collector over every heartbeat in memory). Kiosks come in id order.
+    for kiosk in central.kiosks.all():
+        seen = glances.get(kiosk.id)
+        level, stale = level_at(seen, serving_version(kiosk), now)
+        summary[level] += 1
+        summary["stale"] += stale
+        group = groups.get(kiosk.group)
+        if group is None:
+            group = groups[kiosk.group] = {"kiosks": 0, **dict.fromkeys(LEVELS, 0)}
+        group["kiosks"] += 1
+        group[level] += 1
+        if not filtering or _matches(wanted, kiosk, level, seen):
+            buckets[level].append(kiosk)
+    summary["kiosks"] = sum(summary[level] for level in LEVELS)
+    matching = [k for level in sorted(LEVELS, key=_RANK.__getitem__) for k in buckets[level]]
+    per_page, page = wanted["per_page"], wanted["page"]
+    pages = max(1, -(-len(matching) // per_page))
+    page = min(page, pages)
+    shown = matching[(page - 1) * per_page:page * per_page]
+    beats = central.store.recent_heartbeats([k.id for k in shown], per_kiosk=2) if shown else {}
     rows = []
-    for kiosk in kiosks:
-        serving, source = central.catalog.source_for(kiosk)
-        row = kiosk_status(kiosk, recent.get(kiosk.id, []),
-                           None if serving is None else serving.version, now)
-        row["menu_source"] = None if serving is None else str(source or "server menu")
+    for kiosk in shown:
+        version = serving_version(kiosk)
+        row = kiosk_status(kiosk, beats.get(kiosk.id, []), version, now)
+        _, source = central.catalog.source_for(kiosk)
+        row["menu_source"] = None if version is None else str(source or "server menu")
         rows.append(row)
-    rows.sort(key=lambda r: (_RANK[r["level"]], r["kiosk_id"]))
-    summary = {"kiosks": len(rows)}
-    for level in (OK, WARN, BAD, NEVER):
-        summary[level] = sum(1 for r in rows if r["level"] == level)
-    summary["stale"] = sum(1 for r in rows if r["stale"])
     menus = [{"target": t.as_dict(), "version": m.version, "etag": m.etag}
              for t, m in sorted(central.catalog.newest().items(),
                                 key=lambda item: (item[0].kind, item[0].value))]
     fallback = central.menus.current()
-    return {"generated_at": rfc3339(now), "summary": summary, "kiosks": rows,
-            "menus": menus,
+    return {"generated_at": rfc3339(now), "summary": summary,
+            "groups": [{"group": g or None, **c} for g, c in sorted(groups.items())],
+            "filters": {k: wanted[k] for k in ("status", "group", "version", "q")},
+            "page": {"page": page, "per_page": per_page, "pages": pages,
+                     "matching": len(matching)},
+            "kiosks": rows, "menus": menus,
             "fallback_menu": None if fallback is None else fallback.version}
+
+
+def _serving_versions(central: CentralServer) -> Callable[[Kiosk], int | None]:
+    """The menu version each kiosk is served, asked of the catalog once a group (and once
+    for each kiosk a menu was published for by name)."""
+    named = {t.value for t in central.catalog.newest() if t.kind == "kiosk"}
+    by_group: dict[str, int | None] = {}
+
+    def version(kiosk: Kiosk) -> int | None:
+        if kiosk.id not in named and kiosk.group in by_group:
+            return by_group[kiosk.group]
+        serving, _ = central.catalog.source_for(kiosk)
+        found = None if serving is None else serving.version
+        if kiosk.id not in named:
+            by_group[kiosk.group] = found
+        return found
+
+    return version
+
+
+def _filters(query: Mapping[str, str]) -> dict[str, Any]:
+    def number(name: str, default: int, top: int) -> int:
+        value = query.get(name, "")
+        return min(top, max(1, int(value))) if value.isdigit() else default
+
+    status = query.get("status") or None
+    return {"status": status if status in LEVELS else None,
+            "group": query.get("group") or None, "version": query.get("version") or None,
+            "q": (query.get("q") or "").strip()[:64] or None,
+            "page": number("page", 1, 10**6),
+            "per_page": number("per_page", PER_PAGE, MAX_PER_PAGE)}
+
+
+def _matches(wanted: dict[str, Any], kiosk: Kiosk, level: str, seen: Any) -> bool:
+    if wanted["status"] is not None and level != wanted["status"]:
+        return False
+    if wanted["group"] is not None and kiosk.group != wanted["group"]:
+        return False
+    if wanted["q"] is not None and wanted["q"].lower() not in kiosk.id.lower():
+        return False
+    if wanted["version"] is not None:
+        return seen is not None and seen.app_version == wanted["version"]
+    return True
 
 
 def heartbeat_interval(received: list[float]) -> float:

@@ -10,6 +10,8 @@ from html import escape
 from typing import Any
 
 from .fleet import BAD, NEVER, OK, WARN, device_level, duration, paper_level
+from .fleet_controls import CSS as CONTROLS_CSS
+from .fleet_controls import filter_form, groups_table, link, page_links
 
 _LEVEL_LABEL = {OK: ("正常", "OK"), WARN: ("注意", "Check"), BAD: ("故障", "Problem"),
                 NEVER: ("未连接", "Never heard")}
@@ -74,29 +76,35 @@ def render_fleet(report: dict[str, Any], refresh_s: int = 30) -> str:
     """The whole page for a ``fleet_report``."""
     rows = "".join(_row(r) for r in report["kiosks"])
     if not rows:
-        rows = (f'<tr><td colspan="{len(_COLUMNS)}" class="empty">'
-                "没有终端 · No kiosks are configured</td></tr>")
+        empty = ("没有匹配的终端 · No kiosk matches" if report["summary"]["kiosks"]
+                 else "没有终端 · No kiosks are configured")
+        rows = f'<tr><td colspan="{len(_COLUMNS)}" class="empty">{empty}</td></tr>'
+
     head = "".join(f"<th>{escape(zh)}<small>{escape(en)}</small></th>" for zh, en in _COLUMNS)
     return (
         '<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8">'
         f'<meta http-equiv="refresh" content="{int(refresh_s)}">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         "<title>终端运行状态 · Kiosk fleet</title>"
-        f"<style>{_CSS}</style></head><body>"
+        f"<style>{_CSS}{CONTROLS_CSS}</style></head><body>"
         '<header><h1>终端运行状态<span class="en">Kiosk fleet</span></h1>'
         f'<div class="meta">更新于 Updated {escape(_readable(report["generated_at"]))} · '
         f"每 {int(refresh_s)} 秒刷新 refreshes every {int(refresh_s)} s</div></header>"
-        f"<main>{_cards(report['summary'])}{_menus(report)}"
+        f"<main>{_cards(report)}{groups_table(report)}{_menus(report)}{filter_form(report)}"
+        f"{page_links(report)}"
         f'<table id="fleet"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
-        "</main></body></html>\n")
+        f"{page_links(report)}</main></body></html>\n")
 
 
-def _cards(summary: dict[str, Any]) -> str:
+def _cards(report: dict[str, Any]) -> str:
+    """The counts over the whole fleet; each card filters the page to its level."""
+    summary, filters = report["summary"], report["filters"]
     cards = [("all", summary["kiosks"], "终端总数", "Kiosks")]
     cards += [(level, summary[level], *_LEVEL_LABEL[level]) for level in (OK, WARN, BAD, NEVER)]
     return '<section class="cards">' + "".join(
         f'<div class="card {level}" id="count-{level}"><b>{int(n)}</b>'
-        f"<span>{escape(zh)} · {escape(en)}</span></div>"
+        f'<span><a href="{escape(link(filters, status=None if level == "all" else level))}">'
+        f"{escape(zh)} · {escape(en)}</a></span></div>"
         for level, n, zh, en in cards) + "</section>"
 
 

@@ -10,16 +10,16 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
-from .tokens import TokenIndex, bearer_token, valid_token
+from .tokens import TokenIndex, bearer_token, parse_token_sha256, token_hash, valid_token
 
 KIOSK_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-_KIOSK_KEYS = frozenset({"token", "group"})
+_KIOSK_KEYS = frozenset({"token", "token_sha256", "group"})
 
 
 @dataclass(frozen=True)
 class Kiosk:
     id: str
-    token: str = field(repr=False)  # a secret: never in a repr or a log
+    token_hash: bytes = field(repr=False)  # SHA-256 of the token; the token is not kept
     group: str = ""
 
 
@@ -29,6 +29,7 @@ class KioskRegistry:
     def __init__(self, kiosks: Mapping[str, Mapping[str, Any]], source: str = "kiosks") -> None:
         self._by_id: dict[str, Kiosk] = {}
         self._tokens: TokenIndex[Kiosk] = TokenIndex()
+        self._ids: tuple[str, ...] | None = None
         for kiosk_id, entry in kiosks.items():
             kiosk = _kiosk(kiosk_id, entry, source)
             other = self._tokens.add(kiosk)
@@ -39,7 +40,8 @@ class KioskRegistry:
 
     @classmethod
     def from_toml(cls, path: str | Path) -> KioskRegistry:
-        """Read ``[kiosks.<id>]`` tables with ``token`` and optional ``group``."""
+        """Read ``[kiosks.<id>]`` tables with ``token`` (or ``token_sha256``, the hex SHA-256
+        of the token) and optional ``group``."""
         return cls(read_tables(path, "kiosks", "<id>"), str(path))
 
     def __len__(self) -> int:
@@ -49,14 +51,19 @@ class KioskRegistry:
         return kiosk_id in self._by_id
 
     def ids(self) -> list[str]:
-        return sorted(self._by_id)
+        return list(self._sorted_ids())
+
+    def _sorted_ids(self) -> tuple[str, ...]:
+        if self._ids is None:  # the registry never changes after it is read
+            self._ids = tuple(sorted(self._by_id))
+        return self._ids
 
     def get(self, kiosk_id: str) -> Kiosk | None:
         return self._by_id.get(kiosk_id)
 
     def all(self) -> list[Kiosk]:
         """Every kiosk, by id."""
-        return [self._by_id[k] for k in self.ids()]
+        return [self._by_id[k] for k in self._sorted_ids()]
 
     def in_group(self, group: str) -> list[Kiosk]:
         return [k for k in self.all() if k.group == group]
@@ -67,6 +74,10 @@ class KioskRegistry:
     def owner_of(self, token: str | None) -> Kiosk | None:
         """The kiosk holding ``token``, or None."""
         return self._tokens.find(token)
+
+    def owner_of_hash(self, digest: bytes) -> Kiosk | None:
+        """The kiosk whose token has SHA-256 ``digest``, or None."""
+        return self._tokens.find_hash(digest)
 
     def authenticate(self, authorization: str | None) -> Kiosk | None:
         """The kiosk whose token an ``Authorization: Bearer <token>`` header carries, or None."""
@@ -109,10 +120,22 @@ def _kiosk(kiosk_id: Any, entry: Any, source: str) -> Kiosk:
     unknown = sorted(set(entry) - _KIOSK_KEYS)
     if unknown:
         raise ConfigError(f"{where}: unknown key {unknown[0]!r} (expected token, group)")
-    token, group = entry.get("token"), entry.get("group", "")
-    if not valid_token(token):
-        raise ConfigError(f"{where}: token: expected a non-empty string of printable ASCII "
-                          "without spaces")
+    digest, group = hashed_token(entry, where, "a non-empty string"), entry.get("group", "")
     if not isinstance(group, str):
         raise ConfigError(f"{where}: group: expected a string")
-    return Kiosk(kiosk_id, token, group)
+    return Kiosk(kiosk_id, digest, group)
+
+
+def hashed_token(entry: Mapping[str, Any], where: str, what: str, min_length: int = 1
+                 ) -> bytes:
+    """The SHA-256 of an entry's ``token``, or its ``token_sha256``; one of them, not both."""
+    if "token_sha256" in entry:
+        digest = parse_token_sha256(entry["token_sha256"])
+        if digest is None or "token" in entry:
+            raise ConfigError(f"{where}: token_sha256: expected 64 hex digits, and no token "
+                              "beside it")
+        return digest
+    token = entry.get("token")
+    if not valid_token(token) or len(token) < min_length:
+        raise ConfigError(f"{where}: token: expected {what} of printable ASCII without spaces")
+    return token_hash(token)

@@ -24,9 +24,10 @@ from typing import Any
 
 import requests
 
+from contract.times import rfc3339
+
 from .errors import CentralError, ConfigError
 from .store import Store
-from .wire import rfc3339
 
 log = logging.getLogger(__name__)
 

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
-from http.server import ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -18,63 +16,44 @@ from .admins import AdminRegistry, check_menu_keys
 from .catalog import MenuCatalog
 from .errors import ConfigError
 from .faults import Faults
-from .handler import CentralRequestHandler
+from .fleet_view import FleetView
 from .kiosks import Kiosk, KioskRegistry
 from .menus import MenuPublisher, PublishedMenu
 from .signing import load_private_key, public_key_b64, read_private_key
 from .store import Store, open_store
+from .web.app import SaturationGuard, build_app
+from .web.protocol import Limits
+from .web.serve import ThreadedServer, TlsFiles, bind, fit_open_files, uvicorn_config
+
+if TYPE_CHECKING:
+    from .outbox import Outbox
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 DEFAULT_REQUEST_TIMEOUT_S = 10.0
 DEFAULT_MAX_PUBLISH_BYTES = 3 * 1024 * 1024  # a 2 MiB menu, signed and wrapped
-
-
-class _HTTPServer(ThreadingHTTPServer):
-    """One thread per connection; knows its open connections so that ``stop`` is prompt."""
-
-    daemon_threads = True
-
-    def __init__(self, address: tuple[str, int], central: CentralServer) -> None:
-        self.central = central
-        if ":" in address[0]:
-            self.address_family = socket.AF_INET6
-        self._connections: set[socket.socket] = set()
-        self._connections_lock = threading.Lock()
-        super().__init__(address, CentralRequestHandler)
-
-    def track(self, conn: socket.socket) -> None:
-        with self._connections_lock:
-            self._connections.add(conn)
-
-    def untrack(self, conn: socket.socket) -> None:
-        with self._connections_lock:
-            self._connections.discard(conn)
-
-    def close_connections(self) -> None:
-        """Wake every handler blocked on a client: idle keep-alives end at once."""
-        with self._connections_lock:
-            connections = list(self._connections)
-        for conn in connections:
-            try:
-                conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        log.debug("connection from %s ended with an error", client_address[0], exc_info=True)
+DEFAULT_MAX_CONNECTIONS = 10_000
+DEFAULT_MAX_INFLIGHT = 512
+DEFAULT_RETRY_AFTER_S = 5
+DEFAULT_PURGE_AFTER_S = 7 * 86400.0  # as central.outbox's
 
 
 class CentralServer:
-    """The central API on ``host:port`` with a SQLite store.
+    """The central API on ``host:port`` with the store a ``--db`` value names, served by
+    uvicorn on a thread.
 
     ``kiosks`` maps kiosk ids to ``{"token": ..., "group": ...}`` (or is a ``KioskRegistry``).
     ``signing_key`` is an ``Ed25519PrivateKey``, a key as text (base64 of the raw 32 bytes,
     or PEM), or the ``Path`` of a key file. ``admins`` maps admin names to ``{"token": ...}``
     (or is an ``AdminRegistry``); ``menu_keys`` maps key ids to the base64 public keys whose
     bundles admins may publish (the server's own key is trusted too). ``clock`` gives the
-    time heartbeats are received at (tests move it). Nothing is opened before ``start()``.
+    time heartbeats are received at (tests move it). ``tls_cert``/``tls_key`` serve HTTPS.
+    Limits: ``request_timeout_s`` for a whole request (head and body), ``max_connections``
+    open at once, ``max_inflight`` requests handled at once (past it: 503 with
+    ``Retry-After: retry_after_s``). ``forward_url`` starts the outbox with the server
+    (``forward_secret`` the HMAC key, ``purge_after_s`` as ``--purge-after``,
+    ``outbox_options`` more keywords of ``Outbox``). Nothing is opened before ``start()``.
     """
 
     def __init__(self, db_path: str | Path, host: str = "127.0.0.1", port: int = 0,
@@ -88,8 +67,14 @@ class CentralServer:
                  max_publish_bytes: int = DEFAULT_MAX_PUBLISH_BYTES,
                  request_timeout_s: float = DEFAULT_REQUEST_TIMEOUT_S,
                  fleet_refresh_s: int = 30,
-                 clock: Callable[[], float] = time.time) -> None:
-        self.db_path = Path(db_path)
+                 clock: Callable[[], float] = time.time,
+                 tls_cert: str | Path | None = None, tls_key: str | Path | None = None,
+                 max_connections: int = DEFAULT_MAX_CONNECTIONS,
+                 max_inflight: int = DEFAULT_MAX_INFLIGHT,
+                 retry_after_s: int = DEFAULT_RETRY_AFTER_S,
+                 forward_url: str | None = None, forward_secret: bytes | None = None,
+                 purge_after_s: float | None = DEFAULT_PURGE_AFTER_S,
+                 outbox_options: Mapping[str, Any] | None = None) -> None:
         self.db = db_path  # a --db value: postgresql://..., sqlite:///..., or a path
         self.host = host
         self.port = port
@@ -104,6 +89,21 @@ class CentralServer:
         self.request_timeout_s = request_timeout_s
         self.fleet_refresh_s = fleet_refresh_s
         self.clock = clock
+        if (tls_cert is None) != (tls_key is None):
+            raise ConfigError("TLS needs both a certificate and a key file")
+        self.tls = None if tls_cert is None else TlsFiles(Path(tls_cert), Path(tls_key))
+        self.max_connections = max_connections
+        self.max_inflight = max_inflight
+        self.retry_after_s = retry_after_s
+        #: True in a worker process of ``serve --workers``: its answers name the worker.
+        self.is_worker = False
+        self.forward_url, self.forward_secret = forward_url, forward_secret
+        self.purge_after_s = purge_after_s
+        self.outbox_options = dict(outbox_options or {})
+        #: The deliverer of accepted transactions, while running (``start_outbox``).
+        self.outbox: Outbox | None = None
+        #: Every kiosk's last heartbeats, for the fleet page.
+        self.fleet_view = FleetView(self)
         #: Fault injection for tests and demos; see ``central.faults``.
         self.faults = Faults()
         #: Set while stopping; waits inside handlers (an injected delay) end early.
@@ -114,15 +114,39 @@ class CentralServer:
         self.catalog = MenuCatalog(self.kiosks, check_menu_keys(menu_keys or {}),
                                    self.menus.current)
         self._key_loaded = False
-        self._httpd: _HTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._web: ThreadedServer | None = None
+        self._app: SaturationGuard | None = None
 
     # -- life cycle ------------------------------------------------------------------------
 
     def start(self) -> CentralServer:
         """Open the store, publish the menu, listen, and serve on a background thread."""
-        if self._httpd is not None:
+        if self._web is not None:
             raise RuntimeError("the server is already started")
+        self.open()
+        try:
+            sock = bind(self.host, self.port)
+            self.port = sock.getsockname()[1]
+            self._app = build_app(self)
+            self._web = ThreadedServer(uvicorn_config(self._app, self.limits(), self.tls), sock)
+            self._web.start()
+        except BaseException:
+            self._web = None
+            self.store.close()
+            raise
+        try:
+            self.start_outbox()
+        except BaseException:
+            self.stop()
+            raise
+        log.info("central listening on %s; kiosks: %d, admins: %d, menu: %s", self.url,
+                 len(self.kiosks), len(self.admins),
+                 "published" if self.menus.current() else "none")
+        return self
+
+    def open(self) -> CentralServer:
+        """Everything but listening: the signing key, the menu, the store, published menus.
+        ``start`` calls it; a worker process of ``kiosk-central serve --workers`` too."""
         if self.menu_file is not None and (self._signing_key is None or not self.key_id):
             raise ConfigError("a menu file needs a signing key and a key id")
         self._load_key()
@@ -131,32 +155,49 @@ class CentralServer:
         self.stopping.clear()
         self.store = open_store(self.db)
         self.catalog.load(self.store)
-        try:
-            self._httpd = _HTTPServer((self.host, self.port), self)
-        except OSError as exc:
-            self.store.close()
-            raise ConfigError(f"cannot listen on {self.host}:{self.port} ({exc.strerror})"
-                              ) from None
-        self.port = self._httpd.server_address[1]
-        self._thread = threading.Thread(target=self._httpd.serve_forever,
-                                        kwargs={"poll_interval": 0.05},
-                                        name="central-http", daemon=True)
-        self._thread.start()
-        log.info("central listening on %s; kiosks: %d, admins: %d, menu: %s", self.url,
-                 len(self.kiosks), len(self.admins),
-                 "published" if self.menus.current() else "none")
+        self.fleet_view.preload()
         return self
 
+    def limits(self) -> Limits:
+        """What the HTTP protocol enforces for this central (the connection bound lowered to
+        what the process's open-file limit allows)."""
+        return Limits(self.request_timeout_s, fit_open_files(self.max_connections),
+                      self.retry_after_s)
+
+    def start_outbox(self) -> Outbox | None:
+        """Deliver accepted transactions to ``forward_url`` on a thread and a store
+        connection of its own (None without a URL). ``start`` calls it; with ``serve
+        --workers`` the supervising process does, once, and no worker."""
+        if self.forward_url is None or self.outbox is not None:
+            return self.outbox
+        from .outbox import Outbox
+
+        store = open_store(self.db)
+        try:
+            self.outbox = Outbox(store, self.forward_url, self.forward_secret,
+                                 purge_after_s=self.purge_after_s, **self.outbox_options)
+            self.outbox.start()
+        except BaseException:
+            self.outbox = None
+            store.close()
+            raise
+        return self.outbox
+
+    def stop_outbox(self) -> None:
+        """Stop delivering (what is pending waits in the store) and close its store."""
+        outbox, self.outbox = self.outbox, None
+        if outbox is not None:
+            outbox.stop()
+            outbox.store.close()
+
     def stop(self) -> None:
-        """Stop listening, end open connections, wait for handlers, close the store."""
-        httpd, self._httpd = self._httpd, None
-        if httpd is not None:
+        """Stop the outbox and listening, end open connections, wait for handlers, close
+        the store."""
+        self.stop_outbox()
+        web, self._web = self._web, None
+        if web is not None:
             self.stopping.set()
-            httpd.shutdown()
-            httpd.close_connections()
-            httpd.server_close()  # joins the handler threads
-            if self._thread is not None:
-                self._thread.join()
+            web.stop()
         if self.store is not None:
             self.store.close()
 
@@ -167,9 +208,19 @@ class CentralServer:
         self.stop()
 
     @property
+    def requests_in_flight(self) -> int:
+        """Requests being handled now (0 when not serving)."""
+        return 0 if self._app is None else self._app.inflight
+
+    @property
     def url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        return f"{'https' if self.tls else 'http'}://{host}:{self.port}"
+
+    def own_origins(self) -> set[str]:
+        """The ``Origin`` a browser sends from a page this central served itself. The Host
+        header is not trusted for it (DNS rebinding); no page of the central posts anyway."""
+        return {self.url}
 
     @property
     def fleet_url(self) -> str:

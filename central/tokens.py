@@ -1,7 +1,9 @@
 """Bearer and Basic credentials: parsing the header, checking token syntax, finding the owner.
 
-Tokens are looked up by a hash of the token, so the lookup never compares secrets itself;
-the match is then confirmed with a constant-time comparison.
+Tokens are kept only as their SHA-256 (``token_hash``): the central holds no token it could
+leak. Tokens are long random strings, so a plain hash of one cannot be guessed back; a file
+may give ``token_sha256 = "<hex>"`` instead of the token itself. The lookup is by hash, and
+the match is confirmed with a constant-time comparison.
 """
 
 from __future__ import annotations
@@ -10,12 +12,15 @@ import base64
 import binascii
 import hashlib
 import hmac
+import re
 from typing import Generic, Protocol, TypeVar
+
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
 
 class HasToken(Protocol):
     @property
-    def token(self) -> str: ...
+    def token_hash(self) -> bytes: ...
 
 
 T = TypeVar("T", bound=HasToken)
@@ -29,6 +34,13 @@ def valid_token(token: object) -> bool:
 
 def token_hash(token: str) -> bytes:
     return hashlib.sha256(token.encode("utf-8")).digest()
+
+
+def parse_token_sha256(value: object) -> bytes | None:
+    """The digest of a ``token_sha256`` entry (64 lower-case hex digits), or None."""
+    if not isinstance(value, str) or not _HEX64.match(value.strip().lower()):
+        return None
+    return bytes.fromhex(value.strip().lower())
 
 
 def bearer_token(authorization: str | None) -> str | None:
@@ -65,16 +77,18 @@ class TokenIndex(Generic[T]):
 
     def add(self, owner: T) -> T | None:
         """Index ``owner``; returns the owner already holding the same token, if any."""
-        digest = token_hash(owner.token)
-        if digest in self._by_hash:
-            return self._by_hash[digest]
-        self._by_hash[digest] = owner
+        if owner.token_hash in self._by_hash:
+            return self._by_hash[owner.token_hash]
+        self._by_hash[owner.token_hash] = owner
         return None
 
     def find(self, token: str | None) -> T | None:
         if not token:
             return None
-        owner = self._by_hash.get(token_hash(token))
-        if owner is None or not hmac.compare_digest(owner.token.encode(), token.encode()):
+        return self.find_hash(token_hash(token))
+
+    def find_hash(self, digest: bytes) -> T | None:
+        owner = self._by_hash.get(digest)
+        if owner is None or not hmac.compare_digest(owner.token_hash, digest):
             return None
         return owner

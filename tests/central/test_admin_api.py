@@ -135,7 +135,8 @@ def test_refused_requests(admin_central, signed):
     body = {"bundle": signed(2)}
 
     def post(data: bytes | str) -> requests.Response:
-        return requests.post(api, data=data, headers=admin_headers(), timeout=10)
+        return requests.post(api, data=data, timeout=10,
+                             headers={**admin_headers(), "Content-Type": "application/json"})
 
     r = requests.post(api, json=body, timeout=10)  # no Authorization at all
     assert r.status_code == 401 and r.headers["WWW-Authenticate"].startswith("Bearer ")

@@ -143,6 +143,24 @@ def test_without_a_secret_there_is_no_signature_and_at_most_100_a_request(
     assert sorted(receiver.delivered_ids()) == sorted(set(receiver.delivered_ids()))
 
 
+def test_an_in_process_central_given_a_forward_url_runs_the_outbox(db_url, receiver):
+    from central.server import CentralServer
+
+    receiver.up()
+    srv = CentralServer(db_url, kiosks=KIOSKS, forward_url=receiver.url, forward_secret=SECRET,
+                        outbox_options={"poll_s": 0.02})
+    with srv:
+        assert srv.outbox is not None and srv.outbox.store is not srv.store  # its own
+        batch = [make_tx() for _ in range(3)]
+        post_batch(srv.url, batch)
+        receiver.wait(lambda: len(receiver.delivered_ids()) >= 3)
+    assert srv.outbox is None  # stopped with the server
+    assert sorted(receiver.delivered_ids()) == sorted(t["id"] for t in batch)
+    headers, body, _ = receiver.requests[0]
+    assert headers[SIGNATURE_HEADER] == "sha256=" + hmac.new(SECRET, body,
+                                                             hashlib.sha256).hexdigest()
+
+
 def test_a_receiver_that_is_down_then_up_gets_everything(central, receiver, outbox_of):
     batch = [make_tx() for _ in range(5)]
     post_batch(central.url, batch)

@@ -1,0 +1,100 @@
+"""The kiosk's side of the wire (shared/spec/central-api.md): uploads, heartbeats, menus.
+
+Each function takes an authenticated kiosk and the body already read; the store is called
+on a worker thread (its methods block).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from starlette.concurrency import run_in_threadpool
+
+from ..kiosks import Kiosk
+from ..replies import HttpError, Reply
+from ..wire import (
+    BatchTooLarge,
+    BodyError,
+    IncomingTransaction,
+    check_heartbeat,
+    parse_batch,
+    parse_json,
+)
+
+if TYPE_CHECKING:
+    from ..server import CentralServer
+
+log = logging.getLogger("central.handler")
+
+MAX_HEARTBEAT_BYTES = 64 * 1024
+
+
+def authenticate(central: CentralServer, authorization: str | None, header_id: str | None,
+                 path_kiosk: str | None) -> Kiosk:
+    """The kiosk of a request, from its headers alone; 401/403 otherwise."""
+    kiosk = central.kiosks.authenticate(authorization)
+    if kiosk is None and central.admins.authenticate(authorization) is not None:
+        raise HttpError(403, "an admin token cannot be used on kiosk endpoints")
+    if kiosk is None:
+        raise HttpError(401, "missing or unknown bearer token",
+                        {"WWW-Authenticate": 'Bearer realm="kiosk-central"'})
+    if header_id != kiosk.id:
+        raise HttpError(403, "X-Kiosk-Id does not name the kiosk of this token")
+    if path_kiosk is not None and path_kiosk != kiosk.id:
+        raise HttpError(403, "the path names another kiosk than this token's")
+    return kiosk
+
+
+async def transactions(central: CentralServer, kiosk: Kiosk, raw: bytes) -> Reply:
+    try:
+        body_kiosk, items = parse_batch(parse_json(raw))
+    except BatchTooLarge as exc:
+        raise HttpError(413, str(exc)) from None
+    except BodyError as exc:
+        raise HttpError(400, str(exc)) from None
+    if body_kiosk != kiosk.id:
+        raise HttpError(403, "kiosk_id of the body is not the kiosk of this token")
+    valid = [t for t in items if isinstance(t, IncomingTransaction)]
+    stored = await run_in_threadpool(central.store.add_transactions, kiosk.id, valid)
+    new = iter(stored)
+    results, counts = [], {"accepted": 0, "duplicate": 0, "rejected": 0}
+    for item in items:
+        if isinstance(item, IncomingTransaction):
+            status = "accepted" if next(new) else "duplicate"
+            results.append({"id": item.id, "status": status})
+        else:
+            status = "rejected"
+            results.append({"id": item.id, "status": status, "reason": item.reason})
+            log.info("kiosk %s: transaction %r rejected: %s", kiosk.id, item.id[:64],
+                     item.reason)
+        counts[status] += 1
+    if counts["accepted"] and central.outbox is not None:
+        central.outbox.wake()  # hand them on now rather than at the next poll
+    log.info("kiosk %s: batch of %d: %d accepted, %d duplicate, %d rejected", kiosk.id,
+             len(items), counts["accepted"], counts["duplicate"], counts["rejected"])
+    return Reply(200, {"results": results})
+
+
+async def heartbeat(central: CentralServer, kiosk: Kiosk, raw: bytes) -> Reply:
+    try:
+        body = check_heartbeat(parse_json(raw))
+    except BodyError as exc:
+        raise HttpError(400, str(exc)) from None
+    if body["kiosk_id"] != kiosk.id:
+        raise HttpError(403, "kiosk_id of the body is not the kiosk of this token")
+    now = central.clock()
+    await run_in_threadpool(central.store.add_heartbeat, kiosk.id, body, now=now)
+    central.fleet_view.note_heartbeat(kiosk.id, now, body)
+    log.debug("kiosk %s: heartbeat", kiosk.id)
+    return Reply(204)
+
+
+def menu(central: CentralServer, kiosk: Kiosk, if_none_match: str | None) -> Reply:
+    found = central.menu_for(kiosk)
+    if found is None:
+        raise HttpError(404, "no menu is published")
+    headers = {"ETag": found.etag, "Cache-Control": "no-cache"}
+    if found.matches(if_none_match):
+        return Reply(304, headers=headers)
+    return Reply(200, headers=headers, raw=found.body)
