@@ -56,19 +56,18 @@ async def transactions(central: CentralServer, kiosk: Kiosk, raw: bytes) -> Repl
     if body_kiosk != kiosk.id:
         raise HttpError(403, "kiosk_id of the body is not the kiosk of this token")
     valid = [t for t in items if isinstance(t, IncomingTransaction)]
-    stored = await run_in_threadpool(central.store.add_transactions, kiosk.id, valid)
-    new = iter(stored)
+    outcomes = iter(await run_in_threadpool(central.store.ingest, kiosk.id, valid))
     results, counts = [], {"accepted": 0, "duplicate": 0, "rejected": 0}
     for item in items:
-        if isinstance(item, IncomingTransaction):
-            status = "accepted" if next(new) else "duplicate"
-            results.append({"id": item.id, "status": status})
+        if isinstance(item, IncomingTransaction):  # a resend with other content: rejected
+            result = {"id": item.id, **next(outcomes).wire}  # with a conflict reason (§4)
         else:
-            status = "rejected"
-            results.append({"id": item.id, "status": status, "reason": item.reason})
+            result = {"id": item.id, "status": "rejected", "reason": item.reason}
+        if result["status"] == "rejected":
             log.info("kiosk %s: transaction %r rejected: %s", kiosk.id, item.id[:64],
-                     item.reason)
-        counts[status] += 1
+                     result["reason"])
+        results.append(result)
+        counts[result["status"]] += 1
     if counts["accepted"] and central.outbox is not None:
         central.outbox.wake()  # hand them on now rather than at the next poll
     log.info("kiosk %s: batch of %d: %d accepted, %d duplicate, %d rejected", kiosk.id,

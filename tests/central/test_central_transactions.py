@@ -57,7 +57,9 @@ def test_resent_with_other_content_keeps_the_first(central, caplog):
     tx = make_tx()
     post_batch(central.url, [tx])
     changed = {**tx, "fields": {"phone": "13900000000"}}
-    assert _statuses(post_batch(central.url, [changed])) == ["duplicate"]
+    result = post_batch(central.url, [changed]).json()["results"][0]  # central-api.md §4
+    assert result["status"] == "rejected" and result["reason"].startswith("conflict")
+    assert _statuses(post_batch(central.url, [tx])) == ["duplicate"]  # the same content again
     assert central.store.transaction(tx["id"])["fields"] == tx["fields"]
     assert "different content" in caplog.text
     assert "13900000000" not in caplog.text and "13800000000" not in caplog.text
