@@ -18,7 +18,7 @@ from typing import Any
 
 from contract.menu import MAX_MENU_BYTES
 
-from .errors import CentralError, SignatureError
+from .errors import CentralError, SignatureError, VersionTaken
 from .kiosks import Kiosk, KioskRegistry
 from .menus import PublishedMenu, menu_problems, published
 from .signing import BUNDLE_KEYS, verify_bundle
@@ -160,9 +160,15 @@ class MenuCatalog:
         with self._lock:
             self._refresh(force=True)
             self._check_version(version, target, covered)
-            record = store.add_menu(version=version, target_kind=target.kind,
-                                    target=target.value, key_id=bundle["key_id"],
-                                    etag=served.etag, body=served.body, admin=admin)
+            try:
+                record = store.add_menu(version=version, target_kind=target.kind,
+                                        target=target.value, key_id=bundle["key_id"],
+                                        etag=served.etag, body=served.body, admin=admin)
+            except VersionTaken:  # another process published it since the check
+                self._refresh(force=True)
+                raise PublishRefused(
+                    409, f"version {version} was just published for {target} by another "
+                    "central process; publish it with a greater version") from None
             self._newest = {**self._newest, target: served}
         reaches, shadowed = [], {}
         for kiosk in covered:

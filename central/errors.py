@@ -15,5 +15,10 @@ class SignatureError(CentralError):
     """A menu bundle that is malformed or whose signature does not verify."""
 
 
+class VersionTaken(CentralError):
+    """A menu version already kept for its target (the store's unique key): another
+    central process published it first."""
+
+
 class StoreError(CentralError):
     """The database cannot be used: closed, or written by a newer version."""

@@ -19,7 +19,7 @@ from typing import Any
 import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from ..errors import StoreError
+from ..errors import StoreError, VersionTaken
 from ..wire import IncomingTransaction
 from .base import (
     ACCEPTED,
@@ -313,12 +313,16 @@ class PostgresStore:
     def add_menu(self, *, version: int, target_kind: str, target: str, key_id: str, etag: str,
                  body: bytes, admin: str, now: float | None = None) -> dict[str, Any]:
         published_at = time.time() if now is None else now
-        with self._tx() as cur:
-            cur.execute("INSERT INTO menus (version, target_kind, target, key_id, etag, body, "
-                        "admin, published_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
-                        "RETURNING seq", (version, target_kind, target, key_id, etag, body,
-                                          admin, published_at))
-            seq = cur.fetchone()[0]
+        try:
+            with self._tx() as cur:
+                cur.execute("INSERT INTO menus (version, target_kind, target, key_id, etag, "
+                            "body, admin, published_at) VALUES (%s, %s, %s, %s, %s, %s, %s, "
+                            "%s) RETURNING seq", (version, target_kind, target, key_id, etag,
+                                                  body, admin, published_at))
+                seq = cur.fetchone()[0]
+        except psycopg.errors.UniqueViolation:
+            raise VersionTaken(f"version {version} is already kept for {target_kind} "
+                               f"{target!r}") from None
         return menu_record((seq, version, target_kind, target, key_id, etag, admin,
                             published_at))
 

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from ..errors import StoreError
+from ..errors import StoreError, VersionTaken
 from ..wire import IncomingTransaction
 from .base import (
     ACCEPTED,
@@ -309,12 +309,16 @@ class SqliteStore:
                  body: bytes, admin: str, now: float | None = None) -> dict[str, Any]:
         """Keep one published bundle; every version stays. Returns its record (no body)."""
         published_at = time.time() if now is None else now
-        with self._write() as db:
-            cur = db.execute("INSERT INTO menus (version, target_kind, target, key_id, etag, "
-                             "body, admin, published_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                             (version, target_kind, target, key_id, etag, body, admin,
-                              published_at))
-            seq = cur.lastrowid
+        try:
+            with self._write() as db:
+                cur = db.execute("INSERT INTO menus (version, target_kind, target, key_id, "
+                                 "etag, body, admin, published_at) VALUES (?, ?, ?, ?, ?, ?, "
+                                 "?, ?)", (version, target_kind, target, key_id, etag, body,
+                                           admin, published_at))
+                seq = cur.lastrowid
+        except sqlite3.IntegrityError:
+            raise VersionTaken(f"version {version} is already kept for {target_kind} "
+                               f"{target!r}") from None
         return menu_record((seq, version, target_kind, target, key_id, etag, admin,
                             published_at))
 

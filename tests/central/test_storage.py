@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from central_helpers import K1, K2, make_tx
 
-from central.errors import ConfigError, StoreError
+from central.errors import ConfigError, StoreError, VersionTaken
 from central.storage import SCHEMA_VERSION, open_store, parse_db
 from central.wire import check_transaction
 
@@ -95,6 +95,17 @@ def test_menus_keep_every_version_and_serve_the_newest(store):
     assert [r["version"] for r in store.menu_records()] == [2, 1]
     assert [(r["version"], body) for r, body in store.newest_menus()] == [(2, b"two")]
     assert store.menu_body(first["seq"]) == b"one" and store.menu_body(999) is None
+
+
+def test_a_menu_version_is_kept_once_per_target(store):
+    kept = {"target_kind": "group", "target": "g", "key_id": "k", "etag": '"3"', "body": b"3",
+            "admin": "alice"}
+    store.add_menu(version=3, **kept)
+    with pytest.raises(VersionTaken):  # the unique key: two processes raced to publish it
+        store.add_menu(version=3, **{**kept, "admin": "bob"})
+    store.add_menu(version=3, **{**kept, "target": "h"})  # another target may have it
+    assert [(r["target"], r["admin"]) for r in store.menu_records()] == [("h", "alice"),
+                                                                         ("g", "alice")]
 
 
 def test_outbox_claim_deliver_purge(store):

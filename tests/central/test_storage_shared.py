@@ -62,3 +62,13 @@ def test_a_menu_published_on_one_is_served_by_the_other(twins, signed):
         time.sleep(0.05)
     refused = publish(b.url, signed(7), kiosk=K3)  # and it knows that version is taken
     assert refused.status_code == 409
+
+
+def test_a_version_the_other_published_meanwhile_is_refused_409(twins, signed, monkeypatch):
+    a, b = twins
+    # The race: b checks before a's publication is in the store, and stores after it.
+    monkeypatch.setattr(b.catalog, "_refresh", lambda force=False: None)
+    assert publish(a.url, signed(8), kiosk=K3).status_code == 201
+    refused = publish(b.url, signed(8), kiosk=K3)
+    assert refused.status_code == 409 and "another central" in refused.json()["error"]
+    assert [r["version"] for r in b.store.menu_records()] == [8]
