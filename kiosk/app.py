@@ -13,7 +13,6 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication
 
 from drivers import registry
-from kiosk.central_link import load_running_menu
 from kiosk.config import Config, ConfigError, load_config
 from kiosk.shell.controller import Controller
 from kiosk.shell.housekeeping import Housekeeping
@@ -51,6 +50,9 @@ def create_window(config_path: str | None = None, config: Config | None = None) 
     app = QApplication.instance()
     if app is None:
         raise RuntimeError("create_window needs a QApplication")
+    # deferred until here: tests/kiosk/test_startup_imports.py
+    from kiosk.central_link import load_running_menu
+
     config = config or load_config(config_path)
     menu = load_running_menu(config)
     setup_application(app)

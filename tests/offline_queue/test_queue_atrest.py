@@ -236,7 +236,7 @@ def test_heartbeat_and_fleet_page_report_unreadable_rows(db_path: Path, clock) -
     db_path.parent.mkdir(parents=True)
     db_path.write_bytes(b"not a database" * 500)
     with OfflineQueue(db_path, clock=clock) as q:
-        beat = build_heartbeat(kiosk_id="K", menu_version=1, counts=q.counts(),
+        beat = build_heartbeat(kiosk_id="K", app_version="0.4.0", menu_version=1, counts=q.counts(),
                                oldest_pending_s=None, devices={}, queue_notices=q.notices())
     (notice,) = beat["queue"]["unreadable"]
     assert notice["file"].startswith("queue.db.corrupt-") and notice["unreadable"] is None
