@@ -48,8 +48,9 @@ class VisitValues:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._maskers: dict[str, Callable[[str], str]] = {}  # ASCII upper-case value -> masker
-        self._pattern: re.Pattern[str] | None = None
+        # (pattern, ASCII upper-case value -> masker), swapped whole so readers on other
+        # threads always see a matching pair.
+        self._state: tuple[re.Pattern[str] | None, dict[str, Callable[[str], str]]] = (None, {})
 
     def remember(self, value: str) -> None:
         """Mask ``value``, a sensitive answer (of ``MIN_VALUE_CHARS`` or more), as the
@@ -68,15 +69,14 @@ class VisitValues:
     def forget(self) -> None:
         """The visit ended: nothing of it is kept."""
         with self._lock:
-            self._maskers = {}
-            self._pattern = None
+            self._state = (None, {})
 
     def __len__(self) -> int:
-        return len(self._maskers)
+        return len(self._state[1])
 
     def spans(self, text: str) -> Iterator[tuple[int, int, str]]:
         """(start, end, masked) for each remembered value in ``text`` (already ASCII)."""
-        pattern, maskers = self._pattern, self._maskers  # one consistent pair
+        pattern, maskers = self._state
         if pattern is None:
             return
         for m in pattern.finditer(text):
@@ -89,10 +89,10 @@ class VisitValues:
     def _add(self, value: str, masker: Callable[[str], str]) -> None:
         key = value.translate(_ASCII).upper()
         with self._lock:
-            maskers = {**self._maskers, key: masker}
+            maskers = {**self._state[1], key: masker}
             alternatives = sorted(maskers, key=len, reverse=True)  # longest first
             pattern = re.compile("|".join(map(re.escape, alternatives)), re.IGNORECASE)
-            self._maskers, self._pattern = maskers, pattern
+            self._state = (pattern, maskers)
 
 
 # The one registry of the running kiosk (kiosk.visit.session feeds it).
