@@ -311,8 +311,9 @@ def _check_transport(path: Path, central: dict[str, Any]) -> None:
         raise ConfigError(
             f"{path}: [central] url: expected an https:// URL (plain http:// only to a loopback "
             f"host, or with [central] allow_insecure_http = true), got {_describe(url)}")
-    log.warning("[central] url %s is plain http:// (allow_insecure_http = true): the token and "
-                "residents' data are sent unencrypted unless the link below is (a VPN)", url)
+    log.warning("[central] url http://%s is plain http:// (allow_insecure_http = true): the "
+                "token and residents' data are sent unencrypted unless the link below is (a "
+                "VPN)", urlsplit(url).netloc.rpartition("@")[2])  # never a password in a URL
 
 
 def is_loopback_url(url: str) -> bool:

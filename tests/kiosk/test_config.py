@@ -483,6 +483,14 @@ def test_allow_insecure_http_accepts_it_and_warns_at_every_start(tmp_path, caplo
     assert "allow_insecure_http" in warnings[0].getMessage()
 
 
+def test_the_insecure_http_warning_never_shows_a_password(tmp_path, caplog):
+    path = write(tmp_path / "kiosk.toml", '[central]\nurl = "http://k:secret@10.8.0.1"\n'
+                                          "allow_insecure_http = true\n")
+    with caplog.at_level("WARNING", logger="kiosk.config"):
+        load_config(str(path))
+    assert "http://10.8.0.1 is plain" in caplog.text and "secret" not in caplog.text
+
+
 def test_allow_insecure_http_must_be_a_boolean(tmp_path):
     path = write(tmp_path / "kiosk.toml", '[central]\nallow_insecure_http = "yes"\n')
     with pytest.raises(ConfigError, match=r"\[central\] allow_insecure_http: expected true or "
