@@ -9,14 +9,19 @@ naming the file, the key and what was expected.
 
 from __future__ import annotations
 
+import ipaddress
+import logging
 import os
 import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from kiosk.errors import KioskError
+
+log = logging.getLogger(__name__)
 
 SYSTEM_CONFIG = Path("/etc/kiosk/kiosk.toml")
 LOCALES = ("zh_CN", "en")
@@ -105,6 +110,10 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "menu_keys": Key(dict, {}, "a table of key_id = \"<base64 Ed25519 public key>\"",
                          meaning="trusted Ed25519 public keys, key_id = base64 of the raw 32 "
                                  "bytes"),
+        "allow_insecure_http": Key(bool, False, "true or false",
+                                   meaning="accept a plain `http://` url that is not loopback, "
+                                           "for a link encrypted below HTTP (a VPN); warned "
+                                           "at every start"),
     },
     "devices": {
         "card_reader": Key(str, "sim:", 'a device URI such as "sim:" or "pcsc:"',
@@ -166,6 +175,7 @@ class CentralSettings:
     max_backoff_s: int
     auth_retry_s: int
     menu_keys: dict[str, str] = field(default_factory=dict)
+    allow_insecure_http: bool = False  # plain http:// to a host that is not loopback
 
 
 @dataclass(frozen=True)
@@ -287,7 +297,37 @@ def parse_config(data: dict, path: Path) -> Config:
             raise ConfigError(
                 f"{path}: [central.menu_keys] {key_id}: expected a base64 Ed25519 public key string"
             )
+    _check_transport(path, values["central"])
     return _build(values, base=path.parent, source=path)
+
+
+def _check_transport(path: Path, central: dict[str, Any]) -> None:
+    """kiosk-interfaces.md: ``central.url`` is https://; plain http:// only to a loopback host
+    or with ``allow_insecure_http = true``, which is warned about at every start."""
+    url = central["url"]
+    if not url.startswith("http://") or is_loopback_url(url):
+        return
+    if not central["allow_insecure_http"]:
+        raise ConfigError(
+            f"{path}: [central] url: expected an https:// URL (plain http:// only to a loopback "
+            f"host, or with [central] allow_insecure_http = true), got {_describe(url)}")
+    log.warning("[central] url http://%s is plain http:// (allow_insecure_http = true): the "
+                "token and residents' data are sent unencrypted unless the link below is (a "
+                "VPN)", urlsplit(url).netloc.rpartition("@")[2])  # never a password in a URL
+
+
+def is_loopback_url(url: str) -> bool:
+    """True when ``url``'s host is ``localhost``, in 127.0.0.0/8 or ``::1``."""
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _check_value(where: str, spec: Key, value: Any) -> None:

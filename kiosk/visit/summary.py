@@ -14,7 +14,9 @@ RECEIPT_LABELS = ("service", "name", "id_number", "time", "reference", "kiosk", 
 
 
 def answer_rows(visit: Visit, locale: str) -> list[tuple[str, str]]:
-    """(label, display value) per form field; personal values masked, choices by label."""
+    """(label, display value) per form field, choices by label; every sensitive value
+    (menu.md's flag, id_number and phone fields) masked by ``mask_field``. The confirm
+    screen, the receipt and so the reprint store all show these rows."""
     rows = []
     for fld in visit.service.fields:
         value = visit.values.get(fld.id)
@@ -24,7 +26,9 @@ def answer_rows(visit: Visit, locale: str) -> list[tuple[str, str]]:
             choice = next((c for c in fld.choices if c.id == value), None)
             shown = text(choice.label, locale) if choice else str(value)
         else:
-            shown = mask_field(fld.type, str(value))
+            shown = str(value)
+        if shown:
+            shown = mask_field(fld.type, shown, fld.sensitive)  # a flagged choice too
         rows.append((text(fld.label, locale), shown))
     return rows
 
