@@ -9,7 +9,7 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ import sqlite_utils
 from . import record, salvage
 from .crypto import FieldCipher
 from .errors import QueueDecryptError, QueueError, QueueWriteError
+from .reserve import SpaceReserve
 from .schema import STATES
 from .storage import open_database
 from .transaction import Transaction, rfc3339
@@ -55,6 +56,7 @@ class OfflineQueue:
         *,
         key_file: str | Path | None = None,
         clock: Callable[[], float] = time.time,
+        make_room: Sequence[Callable[[], object]] = (),
     ) -> None:
         self.path = Path(path)
         self.key_file = self.path.with_name("queue.key") if key_file is None else Path(key_file)
@@ -66,6 +68,8 @@ class OfflineQueue:
         #: Where a corrupt database found at ``path`` was moved to, or None.
         self.recovered_from: str | None = recovered_from
         self._notices = salvage.NoticeFile(self.path.with_name(self.path.name + ".notices"))
+        # What may give way when the disk fills (old logs, kept receipts), then the reserve.
+        self.space = SpaceReserve(self.path.with_name(self.path.stem + ".reserve"), make_room)
         if recovered_from is not None:
             try:
                 with self._lock:
@@ -102,7 +106,8 @@ class OfflineQueue:
         """Store a confirmed transaction durably and return its new id (a uuid4 string).
 
         When this returns, the transaction is committed and fsynced. Any failure to store it
-        raises QueueWriteError; bad arguments raise ValueError.
+        raises QueueWriteError (QueueDiskFullError when the disk is full even after
+        the reserve was given up); bad arguments raise ValueError.
         """
         if not isinstance(service_id, str) or not service_id.strip():
             raise ValueError("service_id must be a non-empty string")
@@ -124,12 +129,7 @@ class OfflineQueue:
             "identity": sealed_identity,
             "fields": self._seal(tx_id, "fields", fields_json),
         }
-        with self._writing("enqueue") as db:
-            db.execute(
-                "INSERT INTO transactions (id, meta, identity, fields)"
-                " VALUES (:id, :meta, :identity, :fields)",
-                row,
-            )
+        self.space.write("enqueue", lambda: self._insert(row))
         log.info("queued transaction %s", tx_id)
         return tx_id
 
@@ -325,6 +325,11 @@ class OfflineQueue:
             self._reject_undecryptable(undecryptable)
 
     # --- plumbing -----------------------------------------------------------------------
+
+    def _insert(self, row: dict[str, Any]) -> None:
+        with self._writing("enqueue") as db:
+            db.execute("INSERT INTO transactions (id, meta, identity, fields)"
+                       " VALUES (:id, :meta, :identity, :fields)", row)
 
     def _seal(self, tx_id: str, column: str, text: str) -> bytes:
         return self._cipher.seal(tx_id, column, text.encode())

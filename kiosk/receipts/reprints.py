@@ -35,7 +35,7 @@ class ReprintStore:
         """Keep ``data`` until ``remove``; written atomically with mode 0600."""
         self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         record = dataclasses.asdict(data)
-        record["created_at"] = data.created_at.isoformat()
+        record["created_at"] = data.created_at and data.created_at.isoformat()
         record["answers"] = [list(pair) for pair in data.answers]
         path = self._path(data.transaction_id)
         tmp = path.with_suffix(".tmp")
@@ -53,7 +53,8 @@ class ReprintStore:
         path = self._path(transaction_id)
         try:
             record = json.loads(path.read_text("utf-8"))
-            record["created_at"] = dt.datetime.fromisoformat(record["created_at"])
+            if record["created_at"] is not None:
+                record["created_at"] = dt.datetime.fromisoformat(record["created_at"])
             record["answers"] = tuple(tuple(pair) for pair in record["answers"])
             from kiosk.receipts.render import ReceiptData
 
