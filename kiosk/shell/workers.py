@@ -63,9 +63,10 @@ class LazyQueue:
     the home screen shows. ``get()`` blocks until it is open (or opens it right away).
     """
 
-    def __init__(self, path, executor: ThreadPoolExecutor, key_file=None):
+    def __init__(self, path, executor: ThreadPoolExecutor, key_file=None, make_room=()):
         self._path = path
         self._key_file = key_file
+        self._make_room = tuple(make_room)  # what gives way before the queue on a full disk
         self._executor = executor
         self._future: Future | None = None
         self._lock = threading.Lock()
@@ -78,7 +79,7 @@ class LazyQueue:
     def _open(self):
         from offline_queue import OfflineQueue
 
-        return OfflineQueue(self._path, key_file=self._key_file)
+        return OfflineQueue(self._path, key_file=self._key_file, make_room=self._make_room)
 
     def get(self):
         with self._lock:

@@ -117,7 +117,7 @@ def collect_status(config: Config, *, devices: dict[str, DeviceStatus],
         "queue": _queue(queue, now),
         "menu": {"version": menu_version, "last_rejected": menu_rejected,
                  "level": "warn" if menu_rejected else "ok"},
-        "disk": _disk(config.kiosk.data_dir),
+        "disk": _disk(config.kiosk.data_dir, queue),
     }
     sections = [status["kiosk"], *status["devices"].values(), status["central"],
                 status["queue"], status["menu"], status["disk"]]
@@ -137,6 +137,7 @@ def _kiosk(config: Config, started_at: float | None, notices: list[str], now: fl
         "config_path": None if config.source is None else str(config.source),
         "data_dir": str(config.kiosk.data_dir),
         "uptime_s": None if started_at is None else max(0, round(now - started_at)),
+        "timezone": config.kiosk.timezone,
         "notices": list(notices),
         "level": "warn" if notices else "ok",
     }
@@ -203,8 +204,17 @@ def _queue(queue: Any | None, now: float) -> dict:
     return out
 
 
-def _disk(data_dir: Path) -> dict:
-    out: dict[str, Any] = {"path": str(data_dir), "free_bytes": None, "total_bytes": None}
+def disk_full(queue: Any | None) -> bool:
+    """True while the queue found the disk full and space has not come back."""
+    space = getattr(queue, "space", None)
+    return bool(getattr(space, "disk_full", False))
+
+
+def _disk(data_dir: Path, queue: Any | None = None) -> dict:
+    out: dict[str, Any] = {"path": str(data_dir), "free_bytes": None, "total_bytes": None,
+                           "full": disk_full(queue)}
+    if out["full"]:  # said first: a confirm may fail now
+        out["state"] = "disk full"
     existing = data_dir
     while not existing.exists() and existing != existing.parent:
         existing = existing.parent  # not made yet: the filesystem it will be made on
@@ -213,7 +223,7 @@ def _disk(data_dir: Path) -> dict:
     except OSError as exc:
         return {**out, "level": "warn", "error": exc.strerror or str(exc)}
     out.update(free_bytes=usage.free, total_bytes=usage.total)
-    out["level"] = ("fault" if usage.free < DISK_FAULT_BYTES
+    out["level"] = ("fault" if out["full"] or usage.free < DISK_FAULT_BYTES
                     else "warn" if usage.free < DISK_WARN_BYTES else "ok")
     return out
 

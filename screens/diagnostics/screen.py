@@ -280,9 +280,10 @@ class DiagnosticsScreen(Screen):
         return lines
 
     def _lines_disk(self, d: dict) -> list[str]:
+        full = [self.tr("diag.disk_full")] if d.get("full") else []
         if d.get("free_bytes") is None:
-            return [d.get("error", ""), d.get("path", "")]
-        return [self.tr("diag.disk_free", free=size(d["free_bytes"]),
+            return [*full, d.get("error", ""), d.get("path", "")]
+        return [*full, self.tr("diag.disk_free", free=size(d["free_bytes"]),
                         total=size(d["total_bytes"])), d.get("path", "")]
 
     def _lines_kiosk(self, k: dict) -> list[str]:
