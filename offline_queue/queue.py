@@ -57,10 +57,12 @@ class OfflineQueue:
         key_file: str | Path | None = None,
         clock: Callable[[], float] = time.time,
         make_room: Sequence[Callable[[], object]] = (),
+        clock_known: Callable[[], bool] | None = None,
     ) -> None:
         self.path = Path(path)
         self.key_file = self.path.with_name("queue.key") if key_file is None else Path(key_file)
         self._clock = clock
+        self._clock_known = clock_known  # False: transactions say "clock": "unknown"
         self._lock = threading.Lock()
         db, cipher, recovered_from = open_database(self.path, clock(), self.key_file)
         self._db: sqlite_utils.Database | None = db
@@ -122,7 +124,9 @@ class OfflineQueue:
         sealed_identity = (
             None if identity_json is None else self._seal(tx_id, "identity", identity_json)
         )
-        info = record.meta(service_id, menu_version, rfc3339(created_ts), created_ts)
+        unknown = self._clock_known is not None and not self._clock_known()
+        info = record.meta(service_id, menu_version, rfc3339(created_ts), created_ts,
+                           clock_unknown=unknown)
         row = {
             "id": tx_id,
             "meta": record.seal(self._cipher, tx_id, "meta", info),

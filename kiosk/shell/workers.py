@@ -77,9 +77,12 @@ class LazyQueue:
                 self._future = self._executor.submit(self._open)
 
     def _open(self):
+        from contract.clock import shared_clock
         from offline_queue import OfflineQueue
 
-        return OfflineQueue(self._path, key_file=self._key_file, make_room=self._make_room)
+        clock = shared_clock()  # created_at by the corrected clock; "unknown" when it is
+        return OfflineQueue(self._path, key_file=self._key_file, make_room=self._make_room,
+                            clock=clock.now, clock_known=clock.known)
 
     def get(self):
         with self._lock:

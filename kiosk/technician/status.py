@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from contract import health
 from contract.atomic import write_atomic
+from contract.clock import shared_clock
 from contract.health import worst
 from contract.times import parse_rfc3339, rfc3339
 from drivers.base import DeviceState, DeviceStatus, Paper
@@ -60,7 +61,7 @@ def probe_central(config: Config, timeout_s: float = 5.0) -> dict:
     if not config.central.url:
         return result
     from kiosk.central_link import make_client
-    from uplink.client import SyncError, TokenError
+    from uplink.client import ClockError, SyncError, TokenError
 
     try:
         client = make_client(config, connect_timeout=timeout_s, read_timeout=timeout_s,
@@ -72,6 +73,8 @@ def probe_central(config: Config, timeout_s: float = 5.0) -> dict:
         response = client.get_menu("*")
     except TokenError as exc:
         return {**result, "token_accepted": False, "error": str(exc)}
+    except ClockError as exc:  # the kiosk's clock, not the network
+        return {**result, "problem": "clock", "error": str(exc)}
     except SyncError as exc:
         return {**result, "reachable": False, "error": str(exc)}
     except Exception as exc:  # noqa: BLE001
@@ -138,6 +141,7 @@ def _kiosk(config: Config, started_at: float | None, notices: list[str], now: fl
         "data_dir": str(config.kiosk.data_dir),
         "uptime_s": None if started_at is None else max(0, round(now - started_at)),
         "timezone": config.kiosk.timezone,
+        "clock": shared_clock().status(),
         "notices": list(notices),
         "level": "warn" if notices else "ok",
     }
@@ -174,11 +178,23 @@ def _central(config: Config, sync: SyncStatus | None, probe: dict | None) -> dic
                                   and not sync.heartbeat_error)
         out["reachable"] = True if contact else (False if sync.last_attempt_at else None)
         out["token_accepted"] = False if sync.auth_failed else (True if contact else None)
-    if out["reachable"] is False or out["token_accepted"] is False:
+    clock_problem = _clock_problem(sync, probe)
+    if clock_problem:  # a certificate "not yet valid" by our clock: not a network failure
+        out.update(problem="clock", last_error=clock_problem, level="fault")
+    elif out["reachable"] is False or out["token_accepted"] is False:
         out["level"] = "fault"
     elif out["reachable"] is None or out["token_accepted"] is None:
         out["level"] = "warn"
     return out
+
+
+def _clock_problem(sync: SyncStatus | None, probe: dict | None) -> str | None:
+    """Why the kiosk's clock is to blame for the central's silence, or None."""
+    if probe is not None and probe.get("problem") == "clock":
+        return probe.get("error") or "the kiosk's clock looks wrong"
+    if probe is None and sync is not None and sync.state == "clock":
+        return sync.last_error or "the kiosk's clock looks wrong"
+    return None
 
 
 def _queue(queue: Any | None, now: float) -> dict:
