@@ -71,13 +71,25 @@ def _build_window(config: Config, menu) -> KioskWindow:
     printer.open()
     jobs = Jobs()
     queue = LazyQueue(config.queue_path, jobs.queue_executor,
-                      key_file=config.kiosk.queue_key_file)
+                      key_file=config.kiosk.queue_key_file, make_room=_make_room(config))
     ctl = Controller(config, menu, queue, printer, jobs)
     uplink = UplinkRunner(config, jobs, queue, ctl.board)
     housekeeping = Housekeeping(ctl, jobs, queue, printer, config.kiosk.retention_h,
                                 config.kiosk.rejected_retention_d)
     return KioskWindow(config, ctl, jobs, queue, printer, CardReaderThread(reader), uplink,
                        housekeeping)
+
+
+def _make_room(config: Config) -> tuple[Callable[[], object], ...]:
+    """What gives way before the queue when the data folder's disk is full: old logs, the
+    receipts kept for reprint, the status snapshot (remade every half minute)."""
+    from kiosk.logs import drop_old_logs
+    from kiosk.receipts.reprints import ReprintStore
+    from kiosk.technician.status import snapshot_path
+
+    data_dir = config.kiosk.data_dir
+    return (lambda: drop_old_logs(data_dir), ReprintStore(data_dir / "reprints").give_way,
+            lambda: snapshot_path(config).unlink(missing_ok=True))
 
 
 def refuse_simulated(config: Config) -> None:

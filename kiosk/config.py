@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from contract.times import DEFAULT_ZONE, is_zone
 from kiosk.errors import KioskError
 
 log = logging.getLogger(__name__)
@@ -85,6 +86,11 @@ SCHEMA: dict[str, dict[str, Key]] = {
                                     "kept for technicians)", lambda v: v >= 1,
                                     meaning="project addition: days a transaction the central "
                                             "rejected is kept (sealed) for technicians"),
+        "timezone": Key(str, DEFAULT_ZONE, 'an IANA time zone name such as "Asia/Shanghai"',
+                        is_zone,
+                        meaning="project addition: the zone of every time people see or hear "
+                                "(screen, paper, speech, technician views); the wire and logs "
+                                "are UTC"),
     },
     "central": {
         "url": Key(str, "", 'an http(s) URL, or "" for offline-only',
@@ -162,6 +168,7 @@ class KioskSettings:
     queue_key_file: Path | None
     retention_h: int
     rejected_retention_d: int
+    timezone: str
 
 
 @dataclass(frozen=True)

@@ -10,11 +10,14 @@ name, ID number and sensitive answers of the visit in progress, forgotten when i
 
 from __future__ import annotations
 
+import errno
 import logging
 import logging.handlers
 import os
 import re
+import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -164,9 +167,31 @@ class MaskingFilter(logging.Filter):
         return True
 
 
+class UtcFormatter(logging.Formatter):
+    """Each line starts with its time in RFC 3339 UTC (``2026-12-02T17:15:48Z``): logs are
+    read beside the central's, never in the process's ``TZ``."""
+
+    converter = time.gmtime
+    default_time_format = "%Y-%m-%dT%H:%M:%SZ"
+    default_msec_format = None  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
 class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
     """Log files are created 0600 (the data folder's rule), whatever the umask; an older
-    looser file is tightened when it is opened."""
+    looser file is tightened when it is opened. On a full disk a record is dropped, never
+    raised: logs give way before the queue does."""
+
+    dropped = 0
+
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 (logging's name)
+        exc = sys.exc_info()[1]
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            self.dropped += 1
+            return
+        super().handleError(record)
 
     def _open(self):
         stream = open(self.baseFilename, self.mode, encoding=self.encoding,  # noqa: SIM115
@@ -186,7 +211,7 @@ def setup_logging(data_dir: Path, level: int = logging.INFO) -> Path:
     path = folder / "kiosk.log"
     file_handler = _PrivateRotatingFileHandler(
         path, maxBytes=LOG_BYTES, backupCount=LOG_FILES, encoding="utf-8")
-    formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    formatter = UtcFormatter()
     root = logging.getLogger()
     root.setLevel(level)
     for handler in [*root.handlers, file_handler]:
@@ -204,6 +229,17 @@ def mask_handlers(logger: logging.Logger | None = None) -> None:
     for handler in logger.handlers:
         if not any(isinstance(f, MaskingFilter) for f in handler.filters):
             handler.addFilter(MaskingFilter())
+
+
+def drop_old_logs(data_dir: Path) -> int:
+    """Delete the rotated log files (the disk is full: they give way before the queue);
+    returns how many went. The current file stays."""
+    dropped = 0
+    for path in log_files(data_dir):
+        if path.name != "kiosk.log":
+            path.unlink(missing_ok=True)
+            dropped += 1
+    return dropped
 
 
 def log_files(data_dir: Path) -> list[Path]:

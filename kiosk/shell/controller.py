@@ -163,7 +163,8 @@ class Controller(QObject):
         from kiosk.visit.summary import receipt_data
 
         data = receipt_data(self.session.visit, self.locale, self.config.kiosk.id,
-                            self.config.kiosk.service_point)
+                            self.config.kiosk.service_point,
+                            time_zone=self.config.kiosk.timezone)
         self.print_receipt(data)
 
     def print_receipt(self, data, on_done: Callable[[str], None] | None = None) -> None:
