@@ -121,8 +121,11 @@ SCHEMA: dict[str, dict[str, Key]] = {
     },
     "diagnostics": {
         "pin_hash": Key(str, "", "a PIN hash made by `kiosk diag hash-pin`",
-                        meaning="a salted slow hash of the technician PIN "
-                                "(`kiosk diag hash-pin`)"),
+                        meaning="a salted slow hash of one shared, unnamed technician PIN "
+                                "(`kiosk diag hash-pin`); name technicians instead"),
+        "technicians": Key(dict, {}, 'a table of name = "<hash from kiosk diag hash-pin>"',
+                           meaning="project addition: each technician by name, name = the "
+                                   "hash of that person's own PIN (6-12 digits)"),
     },
     "voice": {
         "enabled": Key(bool, True, "true or false",
@@ -179,6 +182,7 @@ class DeviceSettings:
 @dataclass(frozen=True)
 class DiagnosticsSettings:
     pin_hash: str
+    technicians: dict[str, str] = field(default_factory=dict)  # name -> PIN hash
 
 
 @dataclass(frozen=True)
@@ -287,7 +291,18 @@ def parse_config(data: dict, path: Path) -> Config:
             raise ConfigError(
                 f"{path}: [central.menu_keys] {key_id}: expected a base64 Ed25519 public key string"
             )
+    _check_technicians(path, values["diagnostics"]["technicians"])
     return _build(values, base=path.parent, source=path)
+
+
+def _check_technicians(path: Path, technicians: dict) -> None:
+    for name, pin_hash in technicians.items():
+        if not re.fullmatch(r"[^\x00-\x1f\x7f]{1,40}", name):
+            raise ConfigError(f"{path}: [diagnostics.technicians] {name!r}: expected a name of "
+                              "1 to 40 printable characters")
+        if not isinstance(pin_hash, str) or not pin_hash.startswith("scrypt$"):
+            raise ConfigError(f'{path}: [diagnostics.technicians] {name}: expected "scrypt$..." '
+                              "made by `kiosk diag hash-pin`")
 
 
 def _check_value(where: str, spec: Key, value: Any) -> None:
