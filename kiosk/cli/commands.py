@@ -157,8 +157,10 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(exc, ConfigError | MenuError | DeviceConfigError):
             print(f"kiosk: {exc}", file=sys.stderr)
             return 2
+        from kiosk.logs import mask_text
+
         log.debug("unexpected error", exc_info=True)
-        print(f"kiosk: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(mask_text(f"kiosk: {type(exc).__name__}: {exc}"), file=sys.stderr)
         return 1
 
 

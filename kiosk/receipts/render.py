@@ -56,6 +56,7 @@ class ReceiptData:
     answers: tuple[tuple[str, str], ...]  # (label, display value), already masked
     note: str
     labels: dict[str, str] = field(default_factory=dict)
+    banner: str = ""  # e.g. "printed after a restart": a line above everything else
 
     def label(self, key: str) -> str:
         return self.labels.get(key, DEFAULT_LABELS.get(key, key))
@@ -93,6 +94,9 @@ def layout_receipt(data: ReceiptData, width_dots: int = 384) -> ReceiptLayout:
     body = b.font(20)
     small = b.font(17)
 
+    if data.banner:
+        b.paragraph(data.banner, b.font(20, bold=True), center=True)
+        b.space(6)
     b.paragraph(data.title, b.font(27, bold=True), center=True)
     b.space(2)
     if data.service_point:
