@@ -36,7 +36,8 @@ def _crash(exc_type, exc, tb, where: str) -> None:
         return
     _crashed.set()
     logging.getLogger("kiosk.crash").critical("uncaught %s in %s; the kiosk stops",
-                                              exc_type.__name__, where, exc_info=(exc_type, exc, tb))
+                                              exc_type.__name__, where,
+                                              exc_info=(exc_type, exc, tb))
     app = QApplication.instance()
     if app is not None:  # queued: safe from any thread; a slot's exception is not swallowed
         QMetaObject.invokeMethod(app, "quit", Qt.ConnectionType.QueuedConnection)

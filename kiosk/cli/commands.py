@@ -113,6 +113,14 @@ def _add_diag(sub, common: argparse.ArgumentParser, json_opt: argparse.ArgumentP
                     "from a pipe) and prints the line pin_hash = \"...\"; paste the hash "
                     "under [diagnostics.technicians] as <name> = \"...\" (or, for one "
                     "shared unnamed PIN, under [diagnostics]).")
+    _add_audit_verify(dsub, common, json_opt)
+    from kiosk.cli import voice as cli_voice
+
+    cli_voice.add_parser(dsub, common, json_opt)
+
+
+def _add_audit_verify(dsub, common: argparse.ArgumentParser,
+                      json_opt: argparse.ArgumentParser) -> None:
     dsub.add_parser(
         "audit-verify", parents=[common, json_opt],
         help="check the audit log's hash chain",
@@ -120,9 +128,6 @@ def _add_diag(sub, common: argparse.ArgumentParser, json_opt: argparse.ArgumentP
                     "of the one before it and that none was altered, deleted or moved. Exit "
                     "status 0 intact, 1 broken (the file and line where it breaks are "
                     "printed).")
-    from kiosk.cli import voice as cli_voice
-
-    cli_voice.add_parser(dsub, common, json_opt)
 
 
 def _positive_int(text: str) -> int:

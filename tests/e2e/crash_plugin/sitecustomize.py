@@ -14,8 +14,8 @@ if os.environ.get("CRASH_TEST_VISIT") or os.environ.get("CRASH_TEST_TEXTS"):
 
     import kiosk.app
     import kiosk.receipts.render as render
-    from drivers.sim.reader import SAMPLE_RESIDENTS
     from drivers.base import CardEvent, CardEventKind
+    from drivers.sim.reader import SAMPLE_RESIDENTS
     from kiosk.shell.controller import Controller
 
     if os.environ.get("CRASH_TEST_TEXTS"):
