@@ -6,9 +6,10 @@ from __future__ import annotations
 import logging
 import signal
 import sys
+import threading
 from collections.abc import Callable
 
-from PySide6.QtCore import QTimer, QtMsgType, qInstallMessageHandler
+from PySide6.QtCore import QMetaObject, Qt, QTimer, QtMsgType, qInstallMessageHandler
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication
 
@@ -23,13 +24,39 @@ from screens import theme
 
 log = logging.getLogger(__name__)
 
+CRASH_EXIT_CODE = 70  # EX_SOFTWARE: an uncaught exception ended the kiosk
+_crashed = threading.Event()
+
+
+def _crash(exc_type, exc, tb, where: str) -> None:
+    """An uncaught exception: log it through the masking filter (never the interpreter's
+    unmasked traceback on stderr) and end the event loop; ``run_window`` then exits 70."""
+    if issubclass(exc_type, KeyboardInterrupt):
+        return
+    _crashed.set()
+    logging.getLogger("kiosk.crash").critical("uncaught %s in %s; the kiosk stops",
+                                              exc_type.__name__, where,
+                                              exc_info=(exc_type, exc, tb))
+    app = QApplication.instance()
+    if app is not None:  # queued: safe from any thread; a slot's exception is not swallowed
+        QMetaObject.invokeMethod(app, "quit", Qt.ConnectionType.QueuedConnection)
+
+
+def install_crash_hooks() -> None:
+    """``sys.excepthook`` (also what PySide6 calls for an exception in a slot) and
+    ``threading.excepthook`` log through the masking filter and end the app non-zero."""
+    sys.excepthook = lambda t, e, tb: _crash(t, e, tb, "the main thread")
+    threading.excepthook = lambda a: _crash(a.exc_type, a.exc_value, a.exc_traceback,
+                                            f"thread {a.thread.name if a.thread else '?'}")
+
 
 def _quiet_qt_messages(kind, context, message) -> None:
     # The offscreen platform (tests, tour) warns on every window resize; nothing to act on.
     if "propagateSizeHints" in message:
         return
     level = {QtMsgType.QtDebugMsg: logging.DEBUG, QtMsgType.QtInfoMsg: logging.INFO,
-             QtMsgType.QtWarningMsg: logging.WARNING}.get(kind, logging.ERROR)
+             QtMsgType.QtWarningMsg: logging.WARNING,
+             QtMsgType.QtFatalMsg: logging.CRITICAL}.get(kind, logging.ERROR)
     logging.getLogger("qt").log(level, "%s", message)
 
 
@@ -73,6 +100,7 @@ def _build_window(config: Config, menu) -> KioskWindow:
     queue = LazyQueue(config.queue_path, jobs.queue_executor,
                       key_file=config.kiosk.queue_key_file, make_room=_make_room(config))
     ctl = Controller(config, menu, queue, printer, jobs)
+    ctl.recover_unprinted()
     uplink = UplinkRunner(config, jobs, queue, ctl.board)
     housekeeping = Housekeeping(ctl, jobs, queue, printer, config.kiosk.retention_h,
                                 config.kiosk.rejected_retention_d)
@@ -121,6 +149,7 @@ def run_window(config: Config, windowed: bool,
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     setup_logging(config.kiosk.data_dir)
+    install_crash_hooks()
     window = create_window(config=config)
     if prepare is not None:
         prepare(window)
@@ -132,8 +161,13 @@ def run_window(config: Config, windowed: bool,
         window.showFullScreen()
     _quit_on_signals(app, window)
     code = app.exec()
-    window.shutdown()
-    return code
+    try:
+        window.shutdown()
+    except Exception:  # noqa: BLE001 - after a crash the state is unknown; exit all the same
+        if not _crashed.is_set():
+            raise
+        log.exception("shutdown after the crash failed")
+    return CRASH_EXIT_CODE if _crashed.is_set() else code
 
 
 def _quit_on_signals(app: QApplication, window: KioskWindow) -> None:

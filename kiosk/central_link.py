@@ -48,7 +48,9 @@ def make_uploader(config: Config, queue: OfflineQueue) -> Uploader:
 
 
 def make_worker(config: Config, queue: OfflineQueue, board: StatusBoard,
-                on_status: Callable[[SyncStatus], None] | None = None) -> SyncWorker:
+                on_status: Callable[[SyncStatus], None] | None = None,
+                technician: Callable[[], dict] | None = None) -> SyncWorker:
+    """``technician()`` gives the heartbeat's PIN gate state (``build_heartbeat``)."""
     from uplink.heartbeat import build_heartbeat
     from uplink.sync_worker import SyncWorker
 
@@ -67,7 +69,8 @@ def make_worker(config: Config, queue: OfflineQueue, board: StatusBoard,
             kiosk_id=config.kiosk.id, app_version=__version__, menu_version=menu_version,
             counts=queue.counts(), oldest_pending_s=queue.oldest_pending_age_s(time.time()),
             devices=devices, menu_rejected=rejected, sync=sync,
-            queue_notices=queue.notices())
+            queue_notices=queue.notices(),
+            technician=technician() if technician is not None else None)
         # Documented extra members: the disk ("full") and the kiosk's clock.
         full = bool(getattr(getattr(queue, "space", None), "disk_full", False))
         payload["disk"] = {"full": full, "state": "disk full" if full else "ok"}

@@ -9,7 +9,6 @@ naming the file, the key and what was expected.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import os
 import re
@@ -17,10 +16,9 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from contract.times import DEFAULT_ZONE, is_zone
-from kiosk.errors import KioskError
+from kiosk.config_rules import ConfigError, check_technicians, check_transport, describe
 
 log = logging.getLogger(__name__)
 
@@ -28,10 +26,6 @@ SYSTEM_CONFIG = Path("/etc/kiosk/kiosk.toml")
 LOCALES = ("zh_CN", "en")
 PAPER_WIDTHS = (384, 512, 576)
 VOICE_ENGINES = ("espeak-ng", "sim", "none")
-
-
-class ConfigError(KioskError):
-    """A configuration that cannot be used; the message is one line for a technician."""
 
 
 @dataclass(frozen=True)
@@ -136,8 +130,11 @@ SCHEMA: dict[str, dict[str, Key]] = {
     },
     "diagnostics": {
         "pin_hash": Key(str, "", "a PIN hash made by `kiosk diag hash-pin`",
-                        meaning="a salted slow hash of the technician PIN "
-                                "(`kiosk diag hash-pin`)"),
+                        meaning="a salted slow hash of one shared, unnamed technician PIN "
+                                "(`kiosk diag hash-pin`); name technicians instead"),
+        "technicians": Key(dict, {}, 'a table of name = "<hash from kiosk diag hash-pin>"',
+                           meaning="project addition: each technician by name, name = the "
+                                   "hash of that person's own PIN (6-12 digits)"),
     },
     "voice": {
         "enabled": Key(bool, True, "true or false",
@@ -196,6 +193,7 @@ class DeviceSettings:
 @dataclass(frozen=True)
 class DiagnosticsSettings:
     pin_hash: str
+    technicians: dict[str, str] = field(default_factory=dict)  # name -> PIN hash
 
 
 @dataclass(frozen=True)
@@ -304,56 +302,16 @@ def parse_config(data: dict, path: Path) -> Config:
             raise ConfigError(
                 f"{path}: [central.menu_keys] {key_id}: expected a base64 Ed25519 public key string"
             )
-    _check_transport(path, values["central"])
+    check_transport(path, values["central"])
+    check_technicians(path, values["diagnostics"]["technicians"])
     return _build(values, base=path.parent, source=path)
-
-
-def _check_transport(path: Path, central: dict[str, Any]) -> None:
-    """kiosk-interfaces.md: ``central.url`` is https://; plain http:// only to a loopback host
-    or with ``allow_insecure_http = true``, which is warned about at every start."""
-    url = central["url"]
-    if not url.startswith("http://") or is_loopback_url(url):
-        return
-    if not central["allow_insecure_http"]:
-        raise ConfigError(
-            f"{path}: [central] url: expected an https:// URL (plain http:// only to a loopback "
-            f"host, or with [central] allow_insecure_http = true), got {_describe(url)}")
-    log.warning("[central] url http://%s is plain http:// (allow_insecure_http = true): the "
-                "token and residents' data are sent unencrypted unless the link below is (a "
-                "VPN)", urlsplit(url).netloc.rpartition("@")[2])  # never a password in a URL
-
-
-def is_loopback_url(url: str) -> bool:
-    """True when ``url``'s host is ``localhost``, in 127.0.0.0/8 or ``::1``."""
-    try:
-        host = urlsplit(url).hostname or ""
-    except ValueError:
-        return False
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _check_value(where: str, spec: Key, value: Any) -> None:
     # bool is a subclass of int in Python: an int key must not accept true/false.
     wrong_type = not isinstance(value, spec.type) or (spec.type is int and isinstance(value, bool))
     if wrong_type or (spec.check is not None and not spec.check(value)):
-        raise ConfigError(f"{where}: expected {spec.expected}, got {_describe(value)}")
-
-
-def _describe(value: Any) -> str:
-    kind = {bool: "boolean", int: "integer", float: "number", str: "string", dict: "table",
-            list: "array"}.get(type(value), type(value).__name__)
-    if isinstance(value, bool):
-        text = "true" if value else "false"  # as written in TOML
-    else:
-        text = repr(value) if not isinstance(value, str) else f'"{value}"'
-    if len(text) > 40:
-        text = text[:37] + "..."
-    return f"{text} ({kind})"
+        raise ConfigError(f"{where}: expected {spec.expected}, got {describe(value)}")
 
 
 def _defaults() -> dict[str, dict[str, Any]]:

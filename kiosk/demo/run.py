@@ -18,7 +18,8 @@ log = logging.getLogger(__name__)
 SIZES = {"landscape": (1920, 1080), "small": (1280, 800), "portrait": (1080, 1920)}
 # The demo's technician PIN (hold the top-left corner 5 s). Only ``kiosk demo`` and its tour
 # set it; a real kiosk has no PIN until ``kiosk diag hash-pin`` made one for its config.
-DEMO_PIN = "2468"
+DEMO_PIN = "246813"
+DEMO_TECHNICIAN = "demo"
 
 
 def has_display() -> bool:
@@ -89,21 +90,22 @@ def with_local_central(config):
 
 
 def with_demo_pin(config):
-    """``config`` with the demo's technician PIN, unless it has one."""
+    """``config`` with the demo's technician, named "demo", unless it has technicians."""
     import dataclasses
 
     from kiosk.technician.pin import hash_pin
 
-    if config.diagnostics.pin_hash:
+    if config.diagnostics.pin_hash or config.diagnostics.technicians:
         return config
     return dataclasses.replace(config, diagnostics=dataclasses.replace(
-        config.diagnostics, pin_hash=hash_pin(DEMO_PIN)))
+        config.diagnostics, technicians={DEMO_TECHNICIAN: hash_pin(DEMO_PIN)}))
 
 
 def admin_hints(config, server) -> str:
     """How to try the menu flow and the fleet page against the demo's central."""
     data = config.kiosk.data_dir
-    return (f"Diagnostics: hold the top-left corner for 5 s, PIN {DEMO_PIN}\n"
+    return (f"Diagnostics: hold the top-left corner for 5 s, PIN {DEMO_PIN} "
+            f"(technician {DEMO_TECHNICIAN})\n"
             f"Demo central platform: {server.url} (data in {data})\n"
             f"  fleet page: {server.url}/admin/fleet  (user demo, password in "
             f"{data / 'admin.token'})\n"

@@ -57,6 +57,7 @@ class ReceiptData:
     note: str
     labels: dict[str, str] = field(default_factory=dict)
     time_zone: str = DEFAULT_ZONE  # kiosk.timezone: the zone people read times in
+    banner: str = ""  # e.g. "printed after a restart": a line above everything else
 
     def label(self, key: str) -> str:
         return self.labels.get(key, DEFAULT_LABELS.get(key, key))
@@ -94,6 +95,9 @@ def layout_receipt(data: ReceiptData, width_dots: int = 384) -> ReceiptLayout:
     body = b.font(20)
     small = b.font(17)
 
+    if data.banner:
+        b.paragraph(data.banner, b.font(20, bold=True), center=True)
+        b.space(6)
     b.paragraph(data.title, b.font(27, bold=True), center=True)
     b.space(2)
     if data.service_point:

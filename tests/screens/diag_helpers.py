@@ -12,7 +12,7 @@ from kiosk_helpers import current_screen
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 
-PIN = "2468"
+PIN = "246813"
 CORNER = QPoint(20, 20)
 
 
