@@ -17,6 +17,7 @@ from kiosk.central_link import load_running_menu
 from kiosk.config import Config, ConfigError, load_config
 from kiosk.shell.controller import Controller
 from kiosk.shell.housekeeping import Housekeeping
+from kiosk.shell.speaker import Speaker
 from kiosk.shell.uplink_runner import UplinkRunner
 from kiosk.shell.window import KioskWindow
 from kiosk.shell.workers import CardReaderThread, Jobs, LazyQueue
@@ -75,7 +76,16 @@ def _build_window(config: Config, menu) -> KioskWindow:
     housekeeping = Housekeeping(ctl, jobs, queue, printer, config.kiosk.retention_h,
                                 config.kiosk.rejected_retention_d)
     return KioskWindow(config, ctl, jobs, queue, printer, CardReaderThread(reader), uplink,
-                       housekeeping)
+                       housekeeping, speaker=Speaker(config.voice, _voice(config), ctl))
+
+
+def _voice(config: Config):
+    """The configured voice; nothing is synthesised or played until the first frame."""
+    from drivers.voice import VoiceSettings, create_voice
+
+    v = config.voice
+    return create_voice(v.engine, VoiceSettings(volume=v.volume, rate=v.rate, device=v.device),
+                        data_dir=config.kiosk.data_dir)
 
 
 def refuse_simulated(config: Config) -> None:
