@@ -8,7 +8,6 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractButton, QWidget
 
-
 # Test windows speak through the recording voice: no espeak-ng, no sound card.
 SIM_VOICE = '[voice]\nengine = "sim"\n'
 
