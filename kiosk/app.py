@@ -17,6 +17,7 @@ from drivers import registry
 from kiosk.config import Config, ConfigError, load_config
 from kiosk.shell.controller import Controller
 from kiosk.shell.housekeeping import Housekeeping
+from kiosk.shell.speaker import Speaker
 from kiosk.shell.uplink_runner import UplinkRunner
 from kiosk.shell.window import KioskWindow
 from kiosk.shell.workers import CardReaderThread, Jobs, LazyQueue
@@ -105,7 +106,16 @@ def _build_window(config: Config, menu) -> KioskWindow:
     housekeeping = Housekeeping(ctl, jobs, queue, printer, config.kiosk.retention_h,
                                 config.kiosk.rejected_retention_d)
     return KioskWindow(config, ctl, jobs, queue, printer, CardReaderThread(reader), uplink,
-                       housekeeping)
+                       housekeeping, speaker=Speaker(config.voice, _voice(config), ctl))
+
+
+def _voice(config: Config):
+    """The configured voice; nothing is synthesised or played until the first frame."""
+    from drivers.voice import VoiceSettings, create_voice
+
+    v = config.voice
+    return create_voice(v.engine, VoiceSettings(volume=v.volume, rate=v.rate, device=v.device),
+                        data_dir=config.kiosk.data_dir)
 
 
 def _make_room(config: Config) -> tuple[Callable[[], object], ...]:

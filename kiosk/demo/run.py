@@ -43,7 +43,7 @@ def demo(config_path: str | None, tour_dir: str | None) -> int:
     if config_path:
         config, central = load_config(config_path), None
     else:
-        config, central = with_local_central(with_demo_pin(demo_config()))
+        config, central = with_local_central(with_demo_voice(with_demo_pin(demo_config())))
         print(admin_hints(config, central), file=sys.stderr)
     from kiosk.app import run_window
     from kiosk.demo.simulators import add_simulator_controls
@@ -101,6 +101,13 @@ def with_demo_pin(config):
         config.diagnostics, technicians={DEMO_TECHNICIAN: hash_pin(DEMO_PIN)}))
 
 
+def with_demo_voice(config):
+    """``config`` speaking through the recording ``sim`` voice: the demo needs no sound card."""
+    import dataclasses
+
+    return dataclasses.replace(config, voice=dataclasses.replace(config.voice, engine="sim"))
+
+
 def admin_hints(config, server) -> str:
     """How to try the menu flow and the fleet page against the demo's central."""
     data = config.kiosk.data_dir
@@ -155,7 +162,8 @@ def tour(out: Path) -> list[Path]:
         from kiosk.app import create_window
         from kiosk.demo.simulators import add_simulator_controls
 
-        config, central = with_local_central(with_demo_pin(demo_config(Path(data))))
+        config = with_demo_voice(with_demo_pin(demo_config(Path(data))))
+        config, central = with_local_central(config)
         window = create_window(config=config)
         add_simulator_controls(window)
         try:

@@ -37,6 +37,7 @@ SECTIONS = ("card_reader", "printer", "central", "queue", "menu", "disk", "kiosk
 ACTIONS = (
     ("btn:diag-test-print", "diag.test_print"),
     ("btn:diag-test-read", "diag.test_read"),
+    ("btn:diag-test-speaker", "diag.test_speaker"),
     ("btn:diag-sync", "diag.sync"),
     ("btn:diag-reprint", "diag.reprint"),
     ("btn:diag-rejected", "diag.rejected"),
@@ -317,6 +318,7 @@ class DiagnosticsScreen(Screen):
             self._finished(name, outcome)
 
         {"btn:diag-test-print": a.test_print, "btn:diag-test-read": a.test_read,
+         "btn:diag-test-speaker": a.test_speaker,
          "btn:diag-sync": a.sync_now, "btn:diag-reprint": a.reprint,
          "btn:diag-rejected": a.rejected, "btn:diag-logs": a.logs,
          "btn:diag-export": a.export_folders}[name](done)

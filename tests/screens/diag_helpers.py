@@ -38,6 +38,8 @@ def diag_toml(tmp_path: Path, *, printer: str = "sim:", pin: bool = True,
         printer = "{printer}"
         [diagnostics]
         pin_hash = "{pin_hash() if pin else ''}"
+        [voice]
+        engine = "sim"
         """), encoding="utf-8")
     return path
 
