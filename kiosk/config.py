@@ -80,6 +80,12 @@ SCHEMA: dict[str, dict[str, Key]] = {
                                     "kept for technicians)", lambda v: v >= 1,
                                     meaning="project addition: days a transaction the central "
                                             "rejected is kept (sealed) for technicians"),
+        "panel_inches": Key((int, float), 0, "the panel's diagonal in inches (e.g. 10.1, 15.6, "
+                            "21.5), or 0 to read it from the display",
+                            lambda v: not isinstance(v, bool) and (v == 0 or 5 <= v <= 100),
+                            meaning="project addition: the panel's diagonal in inches, for sizes "
+                                    "in millimetres; 0 = as the display reports it, else 21.5",
+                            convert=float),
     },
     "central": {
         "url": Key(str, "", 'an http(s) URL, or "" for offline-only',
@@ -153,6 +159,7 @@ class KioskSettings:
     queue_key_file: Path | None
     retention_h: int
     rejected_retention_d: int
+    panel_inches: float = 0
 
 
 @dataclass(frozen=True)
