@@ -84,6 +84,9 @@ class Session:
         self._menu = menu
         self.step = Step.HOME
         self.visit: Visit | None = None
+        # 长辈版: larger text, fewer tiles, slower speech, more time. Chosen on the home
+        # screen before a visit starts; it ends with the visit (go_home).
+        self.elder = False
 
     # -- menu -------------------------------------------------------------------------
     @property
@@ -206,6 +209,7 @@ class Session:
             self.visit.drafts.clear()
             self.visit.identity = None
         self.visit = None
+        self.elder = False
         self.step = Step.HOME
         return self.step
 
