@@ -3,8 +3,9 @@
 No touch for ``idle_timeout_s``: during a visit a "still there?" prompt counts down 20 s
 (WCAG 2.2.1 asks for at least 20 s to answer; "I'm still here" extends it, as often as the
 resident likes), then the visit ends and everything about the resident is wiped; on the home
-screen an attract overlay appears. Elder mode (长辈版) doubles both times. While either is up, the first touch only wakes the screen: it is
-swallowed, never passed to the button under the finger.
+screen an attract overlay appears. Elder mode (长辈版) doubles both times. While either is
+up, the first touch only wakes the screen: it is swallowed, never passed to the button under
+the finger.
 """
 
 from __future__ import annotations
