@@ -169,6 +169,13 @@ QPushButton[role="key-action"] {{
     font-size: {t(30)}px; border-width: 2px; border-color: {LINE}; background: {KEY_GREY};
     color: {INK}; min-height: {g(KEY_MIN)}px; min-width: {g(KEY_MIN)}px; padding: 0;
 }}
+""" + _label_sheet(m)
+
+
+def _label_sheet(m: Metrics) -> str:
+    """The labels', inputs' and frames' part of the stylesheet."""
+    t, g = m.text, m.target
+    return f"""
 QLabel[role="title"] {{ font-size: {t(48)}px; font-weight: bold; }}
 QLabel[role="subtitle"] {{ font-size: {t(34)}px; color: {MUTED}; }}
 QLabel[role="muted"] {{ font-size: {t(28)}px; color: {MUTED}; }}
