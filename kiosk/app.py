@@ -6,10 +6,9 @@ from __future__ import annotations
 import logging
 import signal
 import sys
-import threading
 from collections.abc import Callable
 
-from PySide6.QtCore import QMetaObject, Qt, QTimer, QtMsgType, qInstallMessageHandler
+from PySide6.QtCore import QTimer, QtMsgType, qInstallMessageHandler
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication
 
@@ -17,39 +16,23 @@ from drivers import registry
 from kiosk.config import Config, ConfigError, load_config
 from kiosk.shell.controller import Controller
 from kiosk.shell.housekeeping import Housekeeping
+from kiosk.shell.out_of_service import OutOfServiceWindow
 from kiosk.shell.speaker import Speaker
+from kiosk.shell.supervision import (
+    CRASH_EXIT_CODE,
+    SystemdLink,
+    crashed,
+    install_crash_hooks,
+)
+from kiosk.shell.technician_mode import RESTART_EXIT_CODE
 from kiosk.shell.uplink_runner import UplinkRunner
 from kiosk.shell.window import KioskWindow
 from kiosk.shell.workers import CardReaderThread, Jobs, LazyQueue
+from kiosk.systemd import Notifier, StartLedger
 from screens import theme
+from screens.out_of_service import OutOfServiceScreen
 
 log = logging.getLogger(__name__)
-
-CRASH_EXIT_CODE = 70  # EX_SOFTWARE: an uncaught exception ended the kiosk
-_crashed = threading.Event()
-
-
-def _crash(exc_type, exc, tb, where: str) -> None:
-    """An uncaught exception: log it through the masking filter (never the interpreter's
-    unmasked traceback on stderr) and end the event loop; ``run_window`` then exits 70."""
-    if issubclass(exc_type, KeyboardInterrupt):
-        return
-    _crashed.set()
-    logging.getLogger("kiosk.crash").critical("uncaught %s in %s; the kiosk stops",
-                                              exc_type.__name__, where,
-                                              exc_info=(exc_type, exc, tb))
-    app = QApplication.instance()
-    if app is not None:  # queued: safe from any thread; a slot's exception is not swallowed
-        QMetaObject.invokeMethod(app, "quit", Qt.ConnectionType.QueuedConnection)
-
-
-def install_crash_hooks() -> None:
-    """``sys.excepthook`` (also what PySide6 calls for an exception in a slot) and
-    ``threading.excepthook`` log through the masking filter and end the app non-zero."""
-    sys.excepthook = lambda t, e, tb: _crash(t, e, tb, "the main thread")
-    threading.excepthook = lambda a: _crash(a.exc_type, a.exc_value, a.exc_traceback,
-                                            f"thread {a.thread.name if a.thread else '?'}")
-
 
 def _quiet_qt_messages(kind, context, message) -> None:
     # The offscreen platform (tests, tour) warns on every window resize; nothing to act on.
@@ -145,14 +128,22 @@ def refuse_simulated(config: Config) -> None:
 
 
 def run(config_path: str | None, windowed: bool) -> int:
-    """``kiosk run``: fullscreen and locked down unless ``windowed``."""
+    """``kiosk run``: fullscreen and locked down unless ``windowed``. After too many starts
+    without a clean stop (``kiosk.systemd.StartLedger``) it shows only the out-of-service
+    screen."""
     config = load_config(config_path)
     refuse_simulated(config)
-    return run_window(config, windowed)
+    ledger = StartLedger(config.kiosk.data_dir)
+    out_of_service = ledger.record_start()
+    code = run_window(config, windowed, out_of_service=out_of_service)
+    if code in (0, RESTART_EXIT_CODE):
+        ledger.clean_stop()
+    return code
 
 
 def run_window(config: Config, windowed: bool,
-               prepare: Callable[[KioskWindow], None] | None = None) -> int:
+               prepare: Callable[[KioskWindow], None] | None = None,
+               out_of_service: bool = False) -> int:
     """Build the window for ``config``, let ``prepare`` add to it (the demo's simulator
     controls), show it and run the event loop until it ends."""
     from kiosk.logs import setup_logging
@@ -160,7 +151,12 @@ def run_window(config: Config, windowed: bool,
     app = QApplication.instance() or QApplication(sys.argv[:1])
     setup_logging(config.kiosk.data_dir)
     install_crash_hooks()
-    window = create_window(config=config)
+    if out_of_service:
+        window = _out_of_service_window(config)
+        link = _supervise(window, window, None)
+    else:
+        window = create_window(config=config)
+        link = _supervise(window, window.router.current, window.ctl)
     if prepare is not None:
         prepare(window)
     if windowed:
@@ -171,13 +167,32 @@ def run_window(config: Config, windowed: bool,
         window.showFullScreen()
     _quit_on_signals(app, window)
     code = app.exec()
+    link.stopping()
     try:
         window.shutdown()
     except Exception:  # noqa: BLE001 - after a crash the state is unknown; exit all the same
-        if not _crashed.is_set():
+        if not crashed():
             raise
         log.exception("shutdown after the crash failed")
-    return CRASH_EXIT_CODE if _crashed.is_set() else code
+    return CRASH_EXIT_CODE if crashed() else code
+
+
+def _supervise(window, first_screen, ctl: Controller | None) -> SystemdLink:
+    """sd_notify for ``window``: READY once ``first_screen`` is painted, then STATUS on
+    each change of screen (``ctl``'s) or of the window's geometry."""
+    link = SystemdLink(Notifier(), window, "out of service" if ctl is None else "home")
+    if ctl is not None:
+        ctl.screenChanged.connect(link.set_state)
+    link.start(first_screen)
+    return link
+
+
+def _out_of_service_window(config: Config) -> OutOfServiceWindow:
+    setup_application(QApplication.instance())
+    window = OutOfServiceWindow(
+        OutOfServiceScreen(config.kiosk.service_point, config.kiosk.service_phone))
+    window.resize(1920, 1080)
+    return window
 
 
 def _quit_on_signals(app: QApplication, window: KioskWindow) -> None:
