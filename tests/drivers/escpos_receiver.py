@@ -281,6 +281,13 @@ class EscposReceiver:
             time.sleep(0.005)
         return False
 
+    def forget(self) -> None:
+        """Drop what was received so far (a long soak would keep every receipt's image)."""
+        with self.lock:
+            p = self.parser
+            for kept in (p.events, p.images, p.rasters, p.texts, p.cuts, p.unknown, self.raw):
+                kept.clear()
+
     def _new_connection(self) -> None:
         with self.lock:
             self.connections += 1

@@ -114,6 +114,11 @@ class Ga467Emulator:
         with self._lock:
             return [(c, p) for _, c, p in self.log if command in (None, (c, p))]
 
+    def forget_log(self) -> None:
+        """Drop the command log (it grows by four polls a second)."""
+        with self._lock:
+            self.log.clear()
+
     def unplug(self) -> None:
         self._control("unplug")
 

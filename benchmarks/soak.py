@@ -1,0 +1,353 @@
+"""The soak: thousands of whole visits in one kiosk process (issue #17).
+
+    python benchmarks/soak.py [--visits 10000] [--every 1000] [--json FILE] [--trace]
+
+One ``kiosk.app.create_window`` window on real drivers and real peers: the card reader is the
+GA 467 serial driver against ``tests/drivers/ga467_emulator`` on a pty (paced at 115200 baud),
+the printer the ESC/POS driver over TCP to ``tests/drivers/escpos_receiver.TcpReceiver``, the
+uplink a reference central (``central.server.CentralServer``) on loopback in its own process,
+so the figures below are the kiosk's alone. Each visit is touched as a resident would: the
+housing-fund category, the balance service, the card placed on the reader, confirm (the
+receipt prints), finish back home; the card is taken away on the confirm screen.
+
+Every ``--every`` visits a checkpoint records: RSS (VmRSS), open descriptors (/proc/self/fd),
+threads (``threading.active_count()`` and /proc/self/task), live QObjects (each top-level
+widget and the QApplication plus ``findChildren(QObject)`` under them: every QObject with a
+parent chain to one of them; parentless non-widget QObjects are not seen), the queue's files
+(queue.db + -wal) and the p95 of the screen changes of that stretch (click to the stack's new
+page). Every ``PURGE_EVERY`` visits the queue's retention purge runs with its clock two hours
+ahead (retention 0), so every row the central accepted is deleted, as the hourly purge would.
+
+Aims (judged after the first checkpoint): RSS within 10 MB of it, no more descriptors, threads
+or QObjects, screen-change p95 within 20 % of the first stretch's, queue files not growing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import multiprocessing as mp
+import os
+import statistics
+import sys
+import tempfile
+import textwrap
+import threading
+import time
+import tracemalloc
+from collections.abc import Iterator
+from pathlib import Path
+
+from bench_common import cpu_model
+
+ROOT = Path(__file__).resolve().parent.parent
+for _p in (ROOT, ROOT / "tests" / "drivers"):
+    if str(_p) not in sys.path:
+        sys.path.insert(0, str(_p))
+
+KIOSK, TOKEN = "SOAK-0001", "soak-token-1234"
+PURGE_EVERY = 100
+FORGET_EVERY = 20  # the rig drops what it recorded (the receiver keeps each receipt's image)
+REMOVAL_POLLS = 2  # "find card" polls answered "no card" before the reader lets it go
+POLL_S = 0.05
+AIM_RSS_MB, AIM_P95 = 10.0, 0.20
+
+
+# --- the central, in its own process ----------------------------------------------------------
+
+def _serve(db_path: str, ready, stop) -> None:
+    from central.server import CentralServer
+
+    with CentralServer(db_path, kiosks={KIOSK: {"token": TOKEN}}) as srv:
+        ready.put(srv.url)
+        stop.wait()
+
+
+@contextlib.contextmanager
+def central(db_path: Path) -> Iterator[str]:
+    ctx = mp.get_context("spawn")
+    ready, stop = ctx.Queue(), ctx.Event()
+    proc = ctx.Process(target=_serve, args=(str(db_path), ready, stop), daemon=True)
+    proc.start()
+    try:
+        yield ready.get(timeout=60)
+    finally:
+        stop.set()
+        proc.join(timeout=30)
+        if proc.is_alive():
+            proc.kill()
+        ready.close()
+
+
+def spin(app, predicate, timeout: float, what: str) -> None:
+    """Turn ``app``'s events until ``predicate()`` holds, as ``exec()`` would: including the
+    deferred deletes (``processEvents`` alone leaves every ``deleteLater`` undone outside a
+    running loop). TimeoutError after ``timeout`` s."""
+    from PySide6.QtCore import QEvent
+
+    end = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > end:
+            raise TimeoutError(f"timed out waiting for {what}")
+        app.processEvents()
+        app.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        time.sleep(0.001)
+
+
+# --- measures ---------------------------------------------------------------------------------
+
+def rss_mb() -> float:
+    with open("/proc/self/status") as f:
+        kb = next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+    return kb / 1024
+
+
+def live_qobjects(app) -> int:
+    from PySide6.QtCore import QObject
+
+    roots = [app, *app.topLevelWidgets()]
+    return len({id(o) for r in roots for o in (r, *r.findChildren(QObject))})
+
+
+def queue_bytes(data: Path) -> int:
+    return sum(p.stat().st_size for p in data.glob("queue.db*") if p.is_file())
+
+
+def p95(values: list[float]) -> float:
+    s = sorted(values)
+    return s[min(len(s) - 1, round(0.95 * (len(s) - 1)))]
+
+
+def checkpoint(app, visits: int, data: Path, resident, started: float) -> dict:
+    import gc
+
+    gc.collect()
+    changes, queue_max = resident.changes, resident.queue_max
+    resident.changes, resident.queue_max = [], 0
+    return {"visits": visits, "rss_mb": round(rss_mb(), 1),
+            "fds": len(os.listdir("/proc/self/fd")),
+            "threads": threading.active_count(), "tasks": len(os.listdir("/proc/self/task")),
+            "qobjects": live_qobjects(app), "queue_kb": round(queue_bytes(data) / 1024),
+            "queue_max_kb": round(queue_max / 1024),
+            "p95_ms": round(p95(changes) * 1000, 1),
+            "median_ms": round(statistics.median(changes) * 1000, 1),
+            "elapsed_s": round(time.monotonic() - started)}
+
+
+# --- the visit --------------------------------------------------------------------------------
+
+class Resident:
+    """Touches the window's widgets by automation name and times the screen changes."""
+
+    def __init__(self, app, window, emulator, receiver):
+        self.app, self.window, self.emu, self.receiver = app, window, emulator, receiver
+        self.changes: list[float] = []
+        self.failed_prints = self.missed_reads = 0
+        self.queue_max = 0  # the queue's files, largest seen since the last checkpoint
+        self._removed_at = 0.0
+
+    def screen(self) -> str:
+        return self.window.stack.currentWidget().objectName()
+
+    def touch(self, name: str, then: str) -> None:
+        from PySide6.QtCore import Qt
+        from PySide6.QtTest import QTest
+        from PySide6.QtWidgets import QAbstractButton
+
+        def visible():
+            return [b for b in self.window.findChildren(QAbstractButton, name)
+                    if b.isVisible() and b.isEnabled()]
+
+        spin(self.app, lambda: bool(visible()), 10, name)
+        start = time.perf_counter()
+        QTest.mouseClick(visible()[0], Qt.MouseButton.LeftButton)
+        spin(self.app, lambda: self.screen() == then, 10, then)
+        self.changes.append(time.perf_counter() - start)
+
+    def _removal_noticed(self) -> bool:
+        from drivers.ga467.frames import FIND_CARD
+
+        with self.emu._lock:  # the emulator's own lock guards its log
+            return sum(1 for t, c, p in self.emu.log
+                       if t > self._removed_at and (c, p) == FIND_CARD) >= REMOVAL_POLLS
+
+    def visit(self) -> None:
+        ctl = self.window.ctl
+        self.touch("category:housing-fund", "screen:services")
+        self.touch("tile:hpf-balance", "screen:identify")
+        self._read_card()
+        self.touch("btn:confirm", "screen:done")
+        spin(self.app, lambda: ctl.session.visit.printed is not None, 20, "the receipt")
+        self.failed_prints += ctl.session.visit.printed is False
+        self.touch("btn:finish", "screen:home")
+        self.queue_max = max(self.queue_max, queue_bytes(self.window.config.queue_path.parent))
+
+    def _read_card(self) -> None:
+        """Place the card once the reader has seen the last one go; take it away once read.
+        A read missing after 20 s (a loaded machine) is counted and the card placed again."""
+        for _ in range(3):
+            spin(self.app, self._removal_noticed, 20, "the last card's removal noticed")
+            self.emu.place_card()
+            try:
+                spin(self.app, lambda: self.screen() == "screen:confirm", 20, "the card read")
+                return
+            except TimeoutError:
+                self.missed_reads += 1
+            finally:
+                self.emu.remove_card()
+                self._removed_at = time.monotonic()
+        raise TimeoutError("the card was not read three times running")
+
+    def forget(self) -> None:
+        self.receiver.forget()
+        self.emu.forget_log()  # the removal's polls are logged after this; see _removal_noticed
+
+
+def purge(window) -> int:
+    """The retention purge as the hourly timer runs it, its clock two hours ahead."""
+    return window.queue.purge_personal(0, now=time.time() + 7200)
+
+
+# --- the run ----------------------------------------------------------------------------------
+
+def write_config(folder: Path, reader: str, printer: str, url: str) -> Path:
+    (folder / "token").write_text(TOKEN + "\n")
+    cfg = folder / "kiosk.toml"
+    cfg.write_text(textwrap.dedent(f"""\
+        [kiosk]
+        id = "{KIOSK}"
+        data_dir = "{folder / 'data'}"
+        service_point = "转塘街道便民服务中心"
+        [central]
+        url = "{url}"
+        token_file = "{folder / 'token'}"
+        sync_interval_s = 5
+        heartbeat_s = 30
+        [devices]
+        card_reader = "{reader}"
+        printer = "{printer}"
+        [voice]
+        engine = "sim"
+        """), encoding="utf-8")
+    return cfg
+
+
+def open_window(app, cfg: Path):
+    from kiosk.app import create_window
+
+    window = create_window(str(cfg))
+    window.resize(1920, 1080)
+    window.show()
+    ctl = window.ctl
+    spin(app, lambda: window.started, 30, "the first frame")
+    spin(app, lambda: getattr(ctl.device_status.get("card_reader"), "state", "") == "online",
+         30, "the card reader online")
+    window.queue  # noqa: B018 - blocks until the queue is open
+    return window
+
+
+def soak(app, folder: Path, visits: int, every: int, trace: bool, log=print) -> dict:
+    from escpos_receiver import TcpReceiver
+    from ga467_emulator import Ga467Emulator
+
+    from drivers.ga467.reader import Ga467Reader
+
+    # Ten thousand visits at the reader's 4 polls a second (a card waits up to a poll to be
+    # seen, and two "no card" answers to be gone) take three hours; poll at 20 a second, and
+    # answer at the pty's own speed (the 115200-baud pace is card_read.py's business).
+    Ga467Reader.POLL_INTERVAL_S = POLL_S
+    emulator = Ga467Emulator(folder / "ttyGA", pace=False).start()
+    receiver = TcpReceiver().start()
+    rows, top = [], []
+    try:
+        with central(folder / "central.db") as url:
+            reader = f"serial://{emulator.link}?protocol=ga467&baudrate=115200"
+            window = open_window(app, write_config(folder, reader, receiver.uri, url))
+            resident = Resident(app, window, emulator, receiver)
+            started, snapshot = time.monotonic(), None
+            for n in range(1, visits + 1):
+                resident.visit()
+                if n % FORGET_EVERY == 0:
+                    resident.forget()
+                if n % PURGE_EVERY == 0:
+                    purge(window)
+                if n % every == 0:
+                    rows.append(checkpoint(app, n, folder / "data", resident, started))
+                    log(json.dumps(rows[-1]))
+                    if trace:
+                        snapshot = trace_diff(snapshot, top)
+            sent = window.queue.counts() if hasattr(window.queue, "counts") else None
+            window.close()
+            window.deleteLater()
+    finally:
+        receiver.stop()
+        emulator.stop()
+    return {"rows": rows, "failed_prints": resident.failed_prints, "queue": sent,
+            "missed_reads": resident.missed_reads,
+            "tracemalloc_top": top}
+
+
+def trace_diff(previous, top: list) -> object:
+    snapshot = tracemalloc.take_snapshot()
+    if previous is not None:
+        stats = snapshot.compare_to(previous, "lineno")[:8]
+        top.append([str(s) for s in stats])
+        for s in stats:
+            print("   ", s, file=sys.stderr)
+    return snapshot
+
+
+def judge(rows: list[dict]) -> dict:
+    """Each aim against the first checkpoint: True when met."""
+    first, later = rows[0], rows[1:]
+    if not later:
+        return {}
+    return {
+        "rss": max(r["rss_mb"] for r in later) - first["rss_mb"] < AIM_RSS_MB,
+        "fds": all(r["fds"] <= first["fds"] for r in later),
+        "threads": all(r["threads"] <= first["threads"] and r["tasks"] <= first["tasks"]
+                       for r in later),
+        "qobjects": all(r["qobjects"] <= first["qobjects"] for r in later),
+        "p95": all(r["p95_ms"] <= first["p95_ms"] * (1 + AIM_P95) for r in later),
+        "queue": all(r["queue_max_kb"] <= first["queue_max_kb"] for r in later),
+    }
+
+
+def table(result: dict) -> str:
+    head = ("| visits | RSS MB | fds | threads (py/tasks) | QObjects | queue KB (max) | "
+            "screen p95 ms | median ms | elapsed s |\n|---|---|---|---|---|---|---|---|---|")
+    lines = [f"| {r['visits']:,} | {r['rss_mb']} | {r['fds']} | {r['threads']}/{r['tasks']} | "
+             f"{r['qobjects']} | {r['queue_kb']:,} ({r['queue_max_kb']:,}) | {r['p95_ms']} | {r['median_ms']} | "
+             f"{r['elapsed_s']:,} |" for r in result["rows"]]
+    aims = ", ".join(f"{k} {'met' if v else 'MISSED'}" for k, v in result["aims"].items())
+    return "\n".join([head, *lines, "", f"aims: {aims}; failed prints: "
+                      f"{result['failed_prints']}; missed reads: {result['missed_reads']}; machine: {result['machine']}"])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--visits", type=int, default=10000)
+    parser.add_argument("--every", type=int, default=1000)
+    parser.add_argument("--json", type=Path, help="also write the result here")
+    parser.add_argument("--trace", action="store_true", help="tracemalloc diffs per checkpoint")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtWidgets import QApplication
+
+    if args.trace:
+        tracemalloc.start(12)
+    app = QApplication.instance() or QApplication([])
+    with tempfile.TemporaryDirectory(prefix="soak-") as tmp:
+        result = soak(app, Path(tmp), args.visits, args.every, args.trace,
+                      log=lambda s: print(s, file=sys.stderr, flush=True))
+    result["aims"] = judge(result["rows"])
+    result["machine"] = f"{os.cpu_count()} x {cpu_model()}, load {os.getloadavg()[0]:.1f}"
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=1))
+    print(table(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
