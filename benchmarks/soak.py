@@ -277,7 +277,7 @@ def soak(app, folder: Path, visits: int, every: int, trace: bool, log=print) -> 
                     log(json.dumps(rows[-1]))
                     if trace:
                         snapshot = trace_diff(snapshot, top)
-            sent = window.queue.counts() if hasattr(window.queue, "counts") else None
+            sent = window.queue.counts()
             window.close()
             window.deleteLater()
     finally:
@@ -318,11 +318,13 @@ def table(result: dict) -> str:
     head = ("| visits | RSS MB | fds | threads (py/tasks) | QObjects | queue KB (max) | "
             "screen p95 ms | median ms | elapsed s |\n|---|---|---|---|---|---|---|---|---|")
     lines = [f"| {r['visits']:,} | {r['rss_mb']} | {r['fds']} | {r['threads']}/{r['tasks']} | "
-             f"{r['qobjects']} | {r['queue_kb']:,} ({r['queue_max_kb']:,}) | {r['p95_ms']} | {r['median_ms']} | "
+             f"{r['qobjects']} | {r['queue_kb']:,} ({r['queue_max_kb']:,}) | {r['p95_ms']} | "
+             f"{r['median_ms']} | "
              f"{r['elapsed_s']:,} |" for r in result["rows"]]
     aims = ", ".join(f"{k} {'met' if v else 'MISSED'}" for k, v in result["aims"].items())
     return "\n".join([head, *lines, "", f"aims: {aims}; failed prints: "
-                      f"{result['failed_prints']}; missed reads: {result['missed_reads']}; machine: {result['machine']}"])
+                      f"{result['failed_prints']}; missed reads: {result['missed_reads']}; "
+                      f"machine: {result['machine']}"])
 
 
 def main(argv: list[str] | None = None) -> int:
