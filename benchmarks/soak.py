@@ -29,6 +29,7 @@ import contextlib
 import json
 import multiprocessing as mp
 import os
+import signal
 import statistics
 import sys
 import tempfile
@@ -201,6 +202,9 @@ class Resident:
 
     def forget(self) -> None:
         self.receiver.forget()
+        voice = self.window.speaker.voice  # the recording voice ([voice] engine = "sim")
+        voice.spoken.clear()
+        voice.playbacks.clear()
         self.emu.forget_log()  # the removal's polls are logged after this; see _removal_noticed
 
 
@@ -335,6 +339,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--trace", action="store_true", help="tracemalloc diffs per checkpoint")
     args = parser.parse_args(argv)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    # `kill` ends the run through the finally blocks: the central's process goes with it.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     from PySide6.QtWidgets import QApplication
 
     if args.trace:
