@@ -42,6 +42,7 @@ ACTIONS = (
     ("btn:diag-reprint", "diag.reprint"),
     ("btn:diag-rejected", "diag.rejected"),
     ("btn:diag-logs", "diag.logs"),
+    ("btn:diag-clear-notices", "diag.clear_notices"),
     ("btn:diag-export", "diag.export"),
     ("btn:diag-restart", "diag.restart"),
     ("btn:diag-leave", "diag.leave"),
@@ -273,6 +274,8 @@ class DiagnosticsScreen(Screen):
                          rejected=q["rejected"])]
         if q.get("oldest_pending_s") is not None:
             lines.append(self.tr("diag.oldest", age=duration(q["oldest_pending_s"])))
+        lines += [self.tr("diag.queue_unreadable", n="?" if n.get("unreadable") is None
+                          else n["unreadable"]) for n in q.get("unreadable") or ()]
         return lines
 
     def _lines_menu(self, m: dict) -> list[str]:
@@ -321,6 +324,7 @@ class DiagnosticsScreen(Screen):
          "btn:diag-test-speaker": a.test_speaker,
          "btn:diag-sync": a.sync_now, "btn:diag-reprint": a.reprint,
          "btn:diag-rejected": a.rejected, "btn:diag-logs": a.logs,
+         "btn:diag-clear-notices": a.clear_notices,
          "btn:diag-export": a.export_folders}[name](done)
 
     def _begin(self, name: str, extra: str = "") -> None:
