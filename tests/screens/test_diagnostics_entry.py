@@ -251,7 +251,14 @@ def test_no_idle_prompt_and_no_visit_in_diagnostics(qtbot, window, monkeypatch):
 
 def test_leaves_by_itself_after_no_touch(qtbot, window):
     window.tech.auto_leave_s = 0.5
-    enter(qtbot, window)
+    # Recorded as it happens: on a loaded machine the half second can pass before a poll
+    # of the screen would ever see diagnostics.
+    shown: list[str] = []
+    window.stack.currentChanged.connect(lambda _: shown.append(current_screen(window)))
+    open_pad(qtbot, window)
+    type_keys(qtbot, window, PIN)
+    touch(qtbot, window, "btn:pin-ok")
+    qtbot.waitUntil(lambda: "screen:diagnostics" in shown, timeout=5000)
     wait_screen(qtbot, window, "home", timeout=5000)
     assert not window.tech.active and not window.idle.paused
     events = [(e["event"], e["outcome"]) for e in audit_entries(window)]

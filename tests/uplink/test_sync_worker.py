@@ -128,7 +128,10 @@ def test_heartbeats_keep_their_schedule_while_uploads_fail(
     worker.stop(5)
     assert 4 <= len(server.heartbeats) <= 7
     gaps = [b - a for a, b in zip(sent_at, sent_at[1:], strict=False)]
-    assert all(0.15 < gap < 0.5 for gap in gaps), gaps
+    assert all(gap < 0.5 for gap in gaps), gaps  # never held up by the failing uploads
+    # Never ahead of the schedule (a fixed rate: a late heartbeat may be followed by a short
+    # gap, but any two gaps in a row take at least one period), whatever the machine's load.
+    assert all(c - a >= 0.2 - 0.01 for a, c in zip(sent_at, sent_at[2:], strict=False)), gaps
     # uploads back off (1 s, then 2 s) while heartbeats go on every 0.2 s
     uploads = server.requests_to("transactions")
     assert 1 <= len(uploads) <= 2
