@@ -46,7 +46,9 @@ def make_uploader(config: Config, queue: OfflineQueue) -> Uploader:
 
 
 def make_worker(config: Config, queue: OfflineQueue, board: StatusBoard,
-                on_status: Callable[[SyncStatus], None] | None = None) -> SyncWorker:
+                on_status: Callable[[SyncStatus], None] | None = None,
+                **options) -> SyncWorker:
+    """The sync worker of ``config``; ``options`` go to ``SyncWorker`` (``start_share``)."""
     from uplink.heartbeat import build_heartbeat
     from uplink.sync_worker import SyncWorker
 
@@ -69,7 +71,7 @@ def make_worker(config: Config, queue: OfflineQueue, board: StatusBoard,
 
     worker = SyncWorker(uploader, sync_interval_s=config.central.sync_interval_s,
                         heartbeat_s=config.central.heartbeat_s, heartbeat_payload=heartbeat,
-                        on_status=on_status)
+                        on_status=on_status, **options)
     holder["worker"] = worker
     return worker
 
