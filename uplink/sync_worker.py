@@ -25,9 +25,10 @@ class SyncWorker(BackgroundLoop):
     ``sync_now()`` ends that wait. An upload round runs at once after ``wake()`` (call it
     when a transaction was enqueued), else every ``sync_interval_s``, or sooner when the
     uploader's back-off ends. A heartbeat built by ``heartbeat_payload()`` is sent every
-    ``heartbeat_s`` whatever the uploads do; a failed one is not retried. ``on_status(SyncStatus)`` is called on this thread after
-    each round (the app turns it into a Qt signal). With no central URL nothing is sent.
-    The worker owns the uploader's client and closes it when it ends.
+    ``heartbeat_s`` whatever the uploads do; a failed one is not retried.
+    ``on_status(SyncStatus)`` is called on this thread after each round (the app turns it
+    into a Qt signal). With no central URL nothing is sent. The worker owns the uploader's
+    client and closes it when it ends.
     """
 
     round_name = "upload round"
