@@ -88,12 +88,12 @@ async def exchange(host: str, port: int, request: bytes) -> tuple[int, bytes]:
     no HTTP answer (refused, reset, timed out)."""
     try:
         reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), TIMEOUT_S)
-    except (OSError, asyncio.TimeoutError):
+    except (TimeoutError, OSError):
         return 0, b""
     try:
         writer.write(request)
         data = await asyncio.wait_for(reader.read(), TIMEOUT_S)
-    except (OSError, asyncio.TimeoutError):
+    except (TimeoutError, OSError):
         return 0, b""
     finally:
         writer.close()
@@ -165,7 +165,7 @@ async def _hold(host: str, port: int, n: int, until: float) -> int:
                 try:
                     if await asyncio.wait_for(reader.read(65536), 1.0) == b"":
                         break  # the server closed it
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     continue
         except OSError:
             pass

@@ -94,7 +94,7 @@ class CentralProcess:
     """``python -m central serve ...`` in a process of its own; ``url`` once it listens."""
 
     def __init__(self, args: list[str], *, pythonpath: Path, cwd: Path, log: Path) -> None:
-        env = {**os.environ, "PYTHONPATH": str(pythonpath), "PYTHONDONTWRITEBYTECODE": "1"}
+        env = {**os.environ, "PYTHONPATH": str(pythonpath)}
         self._log = log.open("wb")
         self.proc = subprocess.Popen([sys.executable, "-m", "central", "serve", *args],
                                      cwd=cwd, env=env, stdout=subprocess.PIPE,
