@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import resource
 import sys
@@ -211,6 +212,7 @@ def main() -> None:
         result = uvloop.run(work)
     usage = resource.getrusage(resource.RUSAGE_SELF)
     result["cpu_s"] = round(usage.ru_utime + usage.ru_stime, 2)
+    os.set_blocking(sys.stdout.fileno(), True)  # the event loop may have left it not
     sys.stdout.write(json.dumps(result))
 
 
