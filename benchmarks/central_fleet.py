@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -186,6 +187,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-baseline", action="store_true", help="only the PostgreSQL central")
     p.add_argument("--json-out", metavar="FILE", help="write the whole report as JSON")
     args = p.parse_args(argv)
+    # SIGTERM ends the run through the finally blocks: the servers and the cluster stop.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     opts = {**(QUICK if args.quick else FULL), "workers": args.workers,
             "db_pool": args.db_pool, "procs": args.procs, "concurrency": args.concurrency}
     report = {"command": " ".join(["python", "benchmarks/central_fleet.py", *(argv or [])]),

@@ -9,7 +9,9 @@ the generator does not share a GIL, or a core, with one server process):
   ``menu200``) from ``start_at`` for ``seconds``, each sent at its planned time whatever
   the answers do (open loop). Latency is measured from the planned time, so a generator
   that falls behind counts against the server, never hides its slowness; ``lag_ms`` says
-  how far behind the generator itself was.
+  how far behind the generator itself was. At most ``MAX_OPEN`` requests are open at
+  once: a request due past that is not sent and counted ``unsent`` (status ``-1``), so a
+  starved generator fails the phase instead of drowning itself in connections.
 - ``backlog``: ``batches`` uploads of ``batch`` new transactions each, ``concurrency`` at
   a time (closed loop), as fast as the server answers.
 - ``hold``: optional with ``open``: keep ``hold`` connections open, half idle, half
@@ -29,7 +31,8 @@ import uuid
 
 ACCEPTED = re.compile(rb'"status":\s*"accepted"')
 KINDS = ("heartbeat", "upload", "menu304", "menu200")
-TIMEOUT_S = 30.0
+CONNECT_TIMEOUT_S, READ_TIMEOUT_S = 5.0, 15.0  # the kiosk's own (uplink.client)
+MAX_OPEN = 3000  # requests in flight a process; past it a due request is not sent
 
 
 def kiosk_id(i: int) -> str:
@@ -88,12 +91,13 @@ async def exchange(host: str, port: int, request: bytes) -> tuple[int, bytes]:
     """Connect, send ``request``, read until the server closes; (status, body). Status 0:
     no HTTP answer (refused, reset, timed out)."""
     try:
-        reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), TIMEOUT_S)
+        reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port),
+                                                CONNECT_TIMEOUT_S)
     except (TimeoutError, OSError):
         return 0, b""
     try:
         writer.write(request)
-        data = await asyncio.wait_for(reader.read(), TIMEOUT_S)
+        data = await asyncio.wait_for(reader.read(), READ_TIMEOUT_S)
     except (TimeoutError, OSError):
         return 0, b""
     finally:
@@ -116,11 +120,17 @@ async def run_open(job: dict) -> dict:
     holders = [asyncio.create_task(_hold(host, port, n, job["start_at"] + job["seconds"]))
                for n in range(job.get("hold", 0))]
     tasks = []
+    open_now = 0
 
     async def one(kind: str, planned: float, i: int) -> None:
+        nonlocal open_now
         lag.append(time.time() - planned)
         request = build_request(kind, i, host, job.get("etag"))
-        status, _ = await exchange(host, port, request)
+        open_now += 1
+        try:
+            status, _ = await exchange(host, port, request)
+        finally:
+            open_now -= 1
         rec = out[kind]
         rec["lat"].append(round((time.time() - planned) * 1000, 2))
         rec["status"][str(status)] = rec["status"].get(str(status), 0) + 1
@@ -130,10 +140,14 @@ async def run_open(job: dict) -> dict:
         delay = planned - time.time()
         if delay > 0:
             await asyncio.sleep(delay)
+        if open_now >= MAX_OPEN:
+            rec = out[kind]
+            rec["status"]["-1"] = rec["status"].get("-1", 0) + 1
+            continue
         tasks.append(asyncio.create_task(one(kind, planned, kiosks[n % len(kiosks)])))
     await asyncio.gather(*tasks)
     reopened = sum(await asyncio.gather(*holders))
-    return {"kinds": {k: v for k, v in out.items() if v["lat"]},
+    return {"kinds": {k: v for k, v in out.items() if v["status"]},
             "lag_ms_max": round(max(lag, default=0) * 1000, 1),
             "lag_ms_p99": round(sorted(lag)[int(len(lag) * 0.99)] * 1000, 1) if lag else 0,
             "held": job.get("hold", 0), "held_reopened": reopened}
