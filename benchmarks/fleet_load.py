@@ -173,7 +173,7 @@ async def _hold(host: str, port: int, n: int, until: float) -> int:
         try:
             drip = b"POST /api/v1/kiosks/ZJ-00000/heartbeat HTTP/1.1\r\nX-Slow: " + b"a" * 4096
             k = 0
-            while time.time() < until:
+            while time.time() < until and not writer.is_closing():
                 if n % 2:
                     writer.write(drip[k % len(drip):k % len(drip) + 1])
                     k += 1
@@ -182,7 +182,7 @@ async def _hold(host: str, port: int, n: int, until: float) -> int:
                         break  # the server closed it
                 except TimeoutError:
                     continue
-        except OSError:
+        except (OSError, RuntimeError):  # uvloop: RuntimeError on a closed transport
             pass
         finally:
             writer.close()
