@@ -16,10 +16,15 @@ from drivers import registry
 from kiosk.config import Config, ConfigError, load_config
 from kiosk.shell.controller import Controller
 from kiosk.shell.housekeeping import Housekeeping
+from kiosk.shell.out_of_service import OutOfServiceWindow
+from kiosk.shell.supervision import SystemdLink, exit_on_uncaught
+from kiosk.shell.technician_mode import RESTART_EXIT_CODE
 from kiosk.shell.uplink_runner import UplinkRunner
 from kiosk.shell.window import KioskWindow
 from kiosk.shell.workers import CardReaderThread, Jobs, LazyQueue
+from kiosk.systemd import Notifier, StartLedger
 from screens import theme
+from screens.out_of_service import OutOfServiceScreen
 
 log = logging.getLogger(__name__)
 
@@ -95,21 +100,35 @@ def refuse_simulated(config: Config) -> None:
 
 
 def run(config_path: str | None, windowed: bool) -> int:
-    """``kiosk run``: fullscreen and locked down unless ``windowed``."""
+    """``kiosk run``: fullscreen and locked down unless ``windowed``. After too many starts
+    without a clean stop (``kiosk.systemd.StartLedger``) it shows only the out-of-service
+    screen."""
     config = load_config(config_path)
     refuse_simulated(config)
-    return run_window(config, windowed)
+    ledger = StartLedger(config.kiosk.data_dir)
+    out_of_service = ledger.record_start()
+    code = run_window(config, windowed, out_of_service=out_of_service)
+    if code in (0, RESTART_EXIT_CODE):
+        ledger.clean_stop()
+    return code
 
 
 def run_window(config: Config, windowed: bool,
-               prepare: Callable[[KioskWindow], None] | None = None) -> int:
+               prepare: Callable[[KioskWindow], None] | None = None,
+               out_of_service: bool = False) -> int:
     """Build the window for ``config``, let ``prepare`` add to it (the demo's simulator
     controls), show it and run the event loop until it ends."""
     from kiosk.logs import setup_logging
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     setup_logging(config.kiosk.data_dir)
-    window = create_window(config=config)
+    exit_on_uncaught(app)
+    if out_of_service:
+        window = _out_of_service_window(config)
+        link = _supervise(window, window, None)
+    else:
+        window = create_window(config=config)
+        link = _supervise(window, window.router.current, window.ctl)
     if prepare is not None:
         prepare(window)
     if windowed:
@@ -120,8 +139,27 @@ def run_window(config: Config, windowed: bool,
         window.showFullScreen()
     _quit_on_signals(app, window)
     code = app.exec()
+    link.stopping()
     window.shutdown()
     return code
+
+
+def _supervise(window, first_screen, ctl: Controller | None) -> SystemdLink:
+    """sd_notify for ``window``: READY once ``first_screen`` is painted, then STATUS on
+    each change of screen (``ctl``'s) or of the window's geometry."""
+    link = SystemdLink(Notifier(), window, "out of service" if ctl is None else "home")
+    if ctl is not None:
+        ctl.screenChanged.connect(link.set_state)
+    link.start(first_screen)
+    return link
+
+
+def _out_of_service_window(config: Config) -> OutOfServiceWindow:
+    setup_application(QApplication.instance())
+    window = OutOfServiceWindow(
+        OutOfServiceScreen(config.kiosk.service_point, config.kiosk.service_phone))
+    window.resize(1920, 1080)
+    return window
 
 
 def _quit_on_signals(app: QApplication, window: KioskWindow) -> None:

@@ -68,6 +68,10 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "service_point": Key(str, "", "the service point's name for receipts",
                              meaning="project addition: the service point's name, printed on "
                                      "receipts"),
+        "service_phone": Key(str, "", "a phone number of at most 40 characters, or \"\"",
+                             lambda v: len(v) <= 40,
+                             meaning="project addition: the service point's phone number, "
+                                     "shown on the out-of-service screen"),
         "queue_key_file": Key(str, "", 'the queue\'s encryption key file, or "" for '
                               '<data_dir>/queue.key', path=True,
                               meaning="project addition: the queue's AES key file; `\"\"` means "
@@ -150,6 +154,7 @@ class KioskSettings:
     menu_file: Path | None
     hide_cursor: bool
     service_point: str
+    service_phone: str
     queue_key_file: Path | None
     retention_h: int
     rejected_retention_d: int
