@@ -59,6 +59,9 @@ def _parser() -> argparse.ArgumentParser:
 
     versions = menu.add_parser("versions", help="the menus published on a central")
     _central_args(versions)
+    from .release_cli import add_parser as add_release_parser
+
+    add_release_parser(sub, _central_args)
     return p
 
 
@@ -75,6 +78,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "keygen":
             return _keygen(args)
+        if args.command == "release":
+            from .release_cli import run as run_release
+
+            return run_release(args, _token)
         return _MENU_COMMANDS[args.menu_command](args)
     except Refused as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)

@@ -68,7 +68,8 @@ def authenticate(central: CentralServer, endpoint: str, method: str,
     admin = central.admins.authenticate(authorization, allow_basic=reading)
     if admin is not None:
         if not reading:
-            _check_state_change(central, headers)
+            _check_state_change(central, headers, "application/octet-stream"
+                                if endpoint == "admin-wheel" else "application/json")
         return admin
     if not reading and central.admins.authenticate(authorization) is not None:
         raise HttpError(401, f"{method} takes an admin token as Authorization: Bearer, "
@@ -78,7 +79,8 @@ def authenticate(central: CentralServer, endpoint: str, method: str,
     raise HttpError(401, "missing or unknown admin token", {"WWW-Authenticate": challenge})
 
 
-def _check_state_change(central: CentralServer, headers: Mapping[str, str]) -> None:
+def _check_state_change(central: CentralServer, headers: Mapping[str, str],
+                        expected: str = "application/json") -> None:
     """403 for a request a browser sent from another site; 415 for a body not JSON."""
     origin = headers.get("origin")
     if origin is not None and origin.rstrip("/") not in central.own_origins():
@@ -86,8 +88,8 @@ def _check_state_change(central: CentralServer, headers: Mapping[str, str]) -> N
     if headers.get("sec-fetch-site") not in (None, "same-origin", "none"):
         raise HttpError(403, "cross-site request refused")
     media_type = (headers.get("content-type") or "").split(";")[0].strip().lower()
-    if media_type != "application/json":
-        raise HttpError(415, "the body must be JSON, sent as Content-Type: application/json")
+    if media_type != expected:
+        raise HttpError(415, f"the body must be sent as Content-Type: {expected}")
 
 
 def answer(central: CentralServer, admin: Admin, endpoint: str, method: str,

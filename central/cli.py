@@ -40,6 +40,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--menu-keys", metavar="FILE",
                        help="TOML with [menu_keys] key_id = \"<public key>\": keys whose "
                        "bundles admins may publish")
+    serve.add_argument("--release-keys", metavar="FILE",
+                       help="TOML with [release_keys] key_id = \"<public key>\": keys whose "
+                       "signed releases admins may publish")
     serve.add_argument("--max-body-bytes", type=int, default=1024 * 1024, metavar="N")
     serve.add_argument("--forward-url", metavar="URL",
                        help="deliver every accepted transaction to this receiver (the outbox)")
@@ -197,6 +200,8 @@ def _central(args: argparse.Namespace) -> Any:
                          key_id=args.key_id, max_body_bytes=args.max_body_bytes,
                          admins=admins,
                          menu_keys=read_menu_keys(args.menu_keys) if args.menu_keys else None,
+                         release_keys=(read_menu_keys(args.release_keys, "release_keys")
+                                       if args.release_keys else None),
                          tls_cert=args.tls_cert, tls_key=args.tls_key,
                          request_timeout_s=args.request_timeout,
                          max_connections=args.max_connections,

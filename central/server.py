@@ -63,6 +63,7 @@ class CentralServer:
                  key_id: str | None = None, *,
                  admins: Mapping[str, Mapping[str, Any]] | AdminRegistry | None = None,
                  menu_keys: Mapping[str, str] | None = None,
+                 release_keys: Mapping[str, str] | None = None,
                  max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
                  max_publish_bytes: int = DEFAULT_MAX_PUBLISH_BYTES,
                  request_timeout_s: float = DEFAULT_REQUEST_TIMEOUT_S,
@@ -111,6 +112,8 @@ class CentralServer:
         self.store: Store | None = None
         self.menus = MenuPublisher(None, None)
         #: Admin-published bundles by target; ``menus`` is the fallback.
+        #: Keys whose signed releases admins may publish (issue #15; none: shape only).
+        self.release_keys = check_menu_keys(release_keys or {}, "release_keys")
         self.catalog = MenuCatalog(self.kiosks, check_menu_keys(menu_keys or {}),
                                    self.menus.current)
         self._key_loaded = False

@@ -19,7 +19,7 @@ from ..wire import IncomingTransaction
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 3  # 2 added menus; 3 added the outbox columns and kiosk_state
+SCHEMA_VERSION = 4  # 2 added menus; 3 the outbox columns and kiosk_state; 4 releases
 HEARTBEAT_HISTORY = 1000  # heartbeats kept per kiosk: about 16 hours at one a minute
 MENU_COLUMNS = ("seq", "version", "target_kind", "target", "key_id", "etag", "admin",
                 "published_at")

@@ -22,7 +22,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .. import admin_api
+from .. import admin_api, release_api
 from ..errors import StoreError
 from ..faults import ResetFault, StatusFault
 from ..replies import HttpError, Reply
@@ -35,8 +35,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("central.handler")
 
-KIOSK_ENDPOINTS = {"transactions": ("POST",), "menu": ("GET",), "heartbeat": ("POST",)}
-ALLOWED = {**KIOSK_ENDPOINTS, **admin_api.ALLOWED}
+KIOSK_ENDPOINTS = {"transactions": ("POST",), "menu": ("GET",), "heartbeat": ("POST",),
+                   **release_api.KIOSK_ALLOWED}
+ALLOWED = {**KIOSK_ENDPOINTS, **admin_api.ALLOWED, **release_api.ADMIN_ALLOWED}
 ANY_METHOD = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT"]
 
 
@@ -56,6 +57,11 @@ def build_app(central: CentralServer) -> SaturationGuard:
         route("/api/v1/admin/menus", admin_api.PUBLISH_ENDPOINT),
         route("/api/v1/admin/menus/{seq:int}", "admin-menu"),
         route("/api/v1/admin/fleet", "admin-fleet"),
+        route("/api/v1/kiosks/{kiosk_id}/release", "release"),
+        route("/api/v1/wheels/{sha256}", "wheel"),
+        route("/api/v1/admin/wheels/{sha256}", "admin-wheel"),
+        route("/api/v1/admin/releases", "admin-releases"),
+        route("/api/v1/admin/rollouts", "admin-rollouts"),
         route("/admin/fleet", "fleet-page"),
         route("/admin/fleet/", "fleet-page"),
     ]
@@ -109,10 +115,16 @@ async def _checked(central: CentralServer, endpoint: str, request: Request,
     if method == "POST" and length is None:
         raise HttpError(411, "Content-Length is required", close=True)
     headers = request.headers
-    if endpoint in admin_api.ALLOWED:  # no fault injection: faults are for kiosk tests
+    if endpoint in admin_api.ALLOWED or endpoint in release_api.ADMIN_ALLOWED:
+        # no fault injection: faults are for kiosk tests
         admin = admin_api.authenticate(central, endpoint, method, headers)
         check_length(length, _limit(central, endpoint))
         raw = await _body(central, request, endpoint, started)
+        if endpoint in release_api.ADMIN_ALLOWED:
+            reply = await run_in_threadpool(release_api.admin_answer, central, admin.name,
+                                            endpoint, method, dict(request.path_params),
+                                            dict(request.query_params), raw)
+            return reply_response(reply, method)
         param = request.path_params.get("seq")
         reply = await run_in_threadpool(admin_api.answer, central, admin, endpoint, method,
                                         None if param is None else str(param), raw,
@@ -124,6 +136,10 @@ async def _checked(central: CentralServer, endpoint: str, request: Request,
                                    headers.get("x-kiosk-id"), path_kiosk)
     check_length(length, _limit(central, endpoint))
     raw = await _body(central, request, endpoint, started)
+    if endpoint in release_api.KIOSK_ALLOWED:
+        reply = await run_in_threadpool(release_api.kiosk_answer, central, kiosk, endpoint,
+                                        dict(request.path_params), headers.get("range"))
+        return reply_response(reply, method)
     fault = await _injected_fault(central, endpoint)
     if isinstance(fault, StatusFault):
         return reply_response(_fault_reply(fault))
@@ -148,7 +164,7 @@ async def _kiosk_reply(central: CentralServer, endpoint: str, kiosk: Any, raw: b
 def _limit(central: CentralServer, endpoint: str) -> int:
     if endpoint == "heartbeat":
         return min(central.max_body_bytes, kiosk_api.MAX_HEARTBEAT_BYTES)
-    if endpoint == admin_api.PUBLISH_ENDPOINT:
+    if endpoint in (admin_api.PUBLISH_ENDPOINT, "admin-wheel", "admin-releases"):
         return central.max_publish_bytes
     return central.max_body_bytes
 
