@@ -47,7 +47,8 @@ class CentralServer:
     ``signing_key`` is an ``Ed25519PrivateKey``, a key as text (base64 of the raw 32 bytes,
     or PEM), or the ``Path`` of a key file. ``admins`` maps admin names to ``{"token": ...}``
     (or is an ``AdminRegistry``); ``menu_keys`` maps key ids to the base64 public keys whose
-    bundles admins may publish (the server's own key is trusted too). ``clock`` gives the
+    bundles admins may publish (the server's own key is trusted too); ``release_keys`` the
+    keys of signed releases admins may publish (none: only the manifest is checked). ``clock`` gives the
     time heartbeats are received at (tests move it). ``tls_cert``/``tls_key`` serve HTTPS.
     Limits: ``request_timeout_s`` for a whole request (head and body), ``max_connections``
     open at once, ``max_inflight`` requests handled at once (past it: 503 with
@@ -85,16 +86,14 @@ class CentralServer:
         self.key_id = key_id
         self.admins = admins if isinstance(admins, AdminRegistry) else AdminRegistry(admins or {})
         self.admins.check_disjoint(self.kiosks)
-        self.max_body_bytes = max_body_bytes
-        self.max_publish_bytes = max_publish_bytes
+        self.max_body_bytes, self.max_publish_bytes = max_body_bytes, max_publish_bytes
         self.request_timeout_s = request_timeout_s
         self.fleet_refresh_s = fleet_refresh_s
         self.clock = clock
         if (tls_cert is None) != (tls_key is None):
             raise ConfigError("TLS needs both a certificate and a key file")
         self.tls = None if tls_cert is None else TlsFiles(Path(tls_cert), Path(tls_key))
-        self.max_connections = max_connections
-        self.max_inflight = max_inflight
+        self.max_connections, self.max_inflight = max_connections, max_inflight
         self.retry_after_s = retry_after_s
         #: True in a worker process of ``serve --workers``: its answers name the worker.
         self.is_worker = False
@@ -112,7 +111,6 @@ class CentralServer:
         self.store: Store | None = None
         self.menus = MenuPublisher(None, None)
         #: Admin-published bundles by target; ``menus`` is the fallback.
-        #: Keys whose signed releases admins may publish (issue #15; none: shape only).
         self.release_keys = check_menu_keys(release_keys or {}, "release_keys")
         self.catalog = MenuCatalog(self.kiosks, check_menu_keys(menu_keys or {}),
                                    self.menus.current)

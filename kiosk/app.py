@@ -6,9 +6,10 @@ from __future__ import annotations
 import logging
 import signal
 import sys
+import threading
 from collections.abc import Callable
 
-from PySide6.QtCore import QTimer, QtMsgType, qInstallMessageHandler
+from PySide6.QtCore import QMetaObject, Qt, QTimer, QtMsgType, qInstallMessageHandler
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication
 
@@ -17,6 +18,7 @@ from kiosk.config import Config, ConfigError, load_config
 from kiosk.shell.controller import Controller
 from kiosk.shell.housekeeping import Housekeeping
 from kiosk.shell.out_of_service import OutOfServiceWindow
+from kiosk.shell.speaker import Speaker
 from kiosk.shell.supervision import SystemdLink, exit_on_uncaught
 from kiosk.shell.technician_mode import RESTART_EXIT_CODE
 from kiosk.shell.uplink_runner import UplinkRunner
@@ -28,13 +30,39 @@ from screens.out_of_service import OutOfServiceScreen
 
 log = logging.getLogger(__name__)
 
+CRASH_EXIT_CODE = 70  # EX_SOFTWARE: an uncaught exception ended the kiosk
+_crashed = threading.Event()
+
+
+def _crash(exc_type, exc, tb, where: str) -> None:
+    """An uncaught exception: log it through the masking filter (never the interpreter's
+    unmasked traceback on stderr) and end the event loop; ``run_window`` then exits 70."""
+    if issubclass(exc_type, KeyboardInterrupt):
+        return
+    _crashed.set()
+    logging.getLogger("kiosk.crash").critical("uncaught %s in %s; the kiosk stops",
+                                              exc_type.__name__, where,
+                                              exc_info=(exc_type, exc, tb))
+    app = QApplication.instance()
+    if app is not None:  # queued: safe from any thread; a slot's exception is not swallowed
+        QMetaObject.invokeMethod(app, "quit", Qt.ConnectionType.QueuedConnection)
+
+
+def install_crash_hooks() -> None:
+    """``sys.excepthook`` (also what PySide6 calls for an exception in a slot) and
+    ``threading.excepthook`` log through the masking filter and end the app non-zero."""
+    sys.excepthook = lambda t, e, tb: _crash(t, e, tb, "the main thread")
+    threading.excepthook = lambda a: _crash(a.exc_type, a.exc_value, a.exc_traceback,
+                                            f"thread {a.thread.name if a.thread else '?'}")
+
 
 def _quiet_qt_messages(kind, context, message) -> None:
     # The offscreen platform (tests, tour) warns on every window resize; nothing to act on.
     if "propagateSizeHints" in message:
         return
     level = {QtMsgType.QtDebugMsg: logging.DEBUG, QtMsgType.QtInfoMsg: logging.INFO,
-             QtMsgType.QtWarningMsg: logging.WARNING}.get(kind, logging.ERROR)
+             QtMsgType.QtWarningMsg: logging.WARNING,
+             QtMsgType.QtFatalMsg: logging.CRITICAL}.get(kind, logging.ERROR)
     logging.getLogger("qt").log(level, "%s", message)
 
 
@@ -76,13 +104,35 @@ def _build_window(config: Config, menu) -> KioskWindow:
     printer.open()
     jobs = Jobs()
     queue = LazyQueue(config.queue_path, jobs.queue_executor,
-                      key_file=config.kiosk.queue_key_file)
+                      key_file=config.kiosk.queue_key_file, make_room=_make_room(config))
     ctl = Controller(config, menu, queue, printer, jobs)
+    ctl.recover_unprinted()
     uplink = UplinkRunner(config, jobs, queue, ctl.board)
     housekeeping = Housekeeping(ctl, jobs, queue, printer, config.kiosk.retention_h,
                                 config.kiosk.rejected_retention_d)
     return KioskWindow(config, ctl, jobs, queue, printer, CardReaderThread(reader), uplink,
-                       housekeeping)
+                       housekeeping, speaker=Speaker(config.voice, _voice(config), ctl))
+
+
+def _voice(config: Config):
+    """The configured voice; nothing is synthesised or played until the first frame."""
+    from drivers.voice import VoiceSettings, create_voice
+
+    v = config.voice
+    return create_voice(v.engine, VoiceSettings(volume=v.volume, rate=v.rate, device=v.device),
+                        data_dir=config.kiosk.data_dir)
+
+
+def _make_room(config: Config) -> tuple[Callable[[], object], ...]:
+    """What gives way before the queue when the data folder's disk is full: old logs, the
+    receipts kept for reprint, the status snapshot (remade every half minute)."""
+    from kiosk.logs import drop_old_logs
+    from kiosk.receipts.reprints import ReprintStore
+    from kiosk.technician.status import snapshot_path
+
+    data_dir = config.kiosk.data_dir
+    return (lambda: drop_old_logs(data_dir), ReprintStore(data_dir / "reprints").give_way,
+            lambda: snapshot_path(config).unlink(missing_ok=True))
 
 
 def refuse_simulated(config: Config) -> None:
@@ -122,7 +172,8 @@ def run_window(config: Config, windowed: bool,
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     setup_logging(config.kiosk.data_dir)
-    exit_on_uncaught(app)
+    install_crash_hooks()
+    exit_on_uncaught(app)  # after the masked crash report, end the event loop with 70
     if out_of_service:
         window = _out_of_service_window(config)
         link = _supervise(window, window, None)
@@ -140,8 +191,13 @@ def run_window(config: Config, windowed: bool,
     _quit_on_signals(app, window)
     code = app.exec()
     link.stopping()
-    window.shutdown()
-    return code
+    try:
+        window.shutdown()
+    except Exception:  # noqa: BLE001 - after a crash the state is unknown; exit all the same
+        if not _crashed.is_set():
+            raise
+        log.exception("shutdown after the crash failed")
+    return CRASH_EXIT_CODE if _crashed.is_set() else code
 
 
 def _supervise(window, first_screen, ctl: Controller | None) -> SystemdLink:

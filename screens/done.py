@@ -6,6 +6,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from screens.base import Screen
+from screens.spoken import Phrase, fixed, spell
 from screens.widgets.basic import button, label, svg_pixmap
 
 COUNTDOWN_S = 30
@@ -78,6 +79,16 @@ class DoneScreen(Screen):
         self.reprint.setText(self.tr("done.reprint"))
         self.reprint.setVisible(visit.printed is False)
         self.countdown.setText(self.tr("done.countdown", s=self._left))
+
+    def spoken_text(self) -> list[Phrase]:
+        """Done, the reference character by character, and what to do about the receipt."""
+        visit = self.ctl.session.visit
+        if visit is None:
+            return []
+        key = {None: "done.printing", True: "done.take_receipt", False: "done.no_receipt"}
+        return [fixed(self.tr, "done.title"),
+                Phrase(f"{self.tr('done.reference')}: {spell(visit.reference)}"),
+                fixed(self.tr, key[visit.printed])]
 
     def add_side_panel(self, panel: QWidget) -> None:
         """Show ``panel`` to the right of the reference (the demo's picture of the receipt

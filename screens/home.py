@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QVBoxLayout
 
 from contract.menu import text
 from screens.base import Screen
+from screens.spoken import Phrase, fixed
 from screens.widgets.basic import PagedGrid, Tile, label
 
 
@@ -47,6 +48,9 @@ class HomeScreen(Screen):
             return
         self._menu_key = key
         self.grid.set_items([self._factory(c) for c in menu.visible_categories()])
+
+    def spoken_text(self) -> list[Phrase]:
+        return [fixed(self.tr, "home.title"), fixed(self.tr, "home.subtitle")]
 
     def _factory(self, cat):
         menu, loc = self.ctl.session.menu, self.ctl.locale

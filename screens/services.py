@@ -6,6 +6,7 @@ from PySide6.QtWidgets import QVBoxLayout
 
 from contract.menu import text
 from screens.base import Screen
+from screens.spoken import Phrase, category_key, fixed
 from screens.widgets.basic import PagedGrid, Tile, label
 
 
@@ -41,6 +42,13 @@ class ServicesScreen(Screen):
             return
         self._key = key
         self.grid.set_items([self._factory(s) for s in visit.menu.services_in(visit.category_id)])
+
+    def spoken_text(self) -> list[Phrase]:
+        visit = self.ctl.session.visit
+        if visit is None:
+            return []
+        return [Phrase(self.title(), category_key(visit.category_id)),
+                fixed(self.tr, "services.hint")]
 
     def leave(self) -> None:
         self._key = None  # the next visit may run under a newer menu

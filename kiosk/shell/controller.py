@@ -16,6 +16,7 @@ from contract.menu import Menu
 from drivers.base import CardEvent, CardEventKind, DeviceStatus, Printer
 from kiosk import i18n
 from kiosk.config import Config
+from kiosk.receipts.printed import PrintedLedger
 from kiosk.receipts.reprints import ReprintStore
 from kiosk.shell.workers import Jobs, LazyQueue
 from kiosk.visit.session import Session, Step
@@ -45,6 +46,7 @@ class Controller(QObject):
         self.submitting = False
         self.device_status: dict[str, DeviceStatus] = {}
         self.reprints = ReprintStore(config.kiosk.data_dir / "reprints")
+        self.printed = PrintedLedger(config.kiosk.data_dir / "reprints" / "printed")
         self.board = StatusBoard(menu.version)  # what the heartbeat reports
         self.online: bool | None = None  # None: no central configured
         # A technician's test read takes the next card event instead of the session.
@@ -163,7 +165,8 @@ class Controller(QObject):
         from kiosk.visit.summary import receipt_data
 
         data = receipt_data(self.session.visit, self.locale, self.config.kiosk.id,
-                            self.config.kiosk.service_point)
+                            self.config.kiosk.service_point,
+                            time_zone=self.config.kiosk.timezone)
         self.print_receipt(data)
 
     def print_receipt(self, data, on_done: Callable[[str], None] | None = None) -> None:
@@ -177,6 +180,7 @@ class Controller(QObject):
         def job():
             self.reprints.save(data)
             self.printer.print_image(render_receipt(data, width), name=transaction_id)
+            self.printed.mark(transaction_id)
             self.reprints.remove(transaction_id)
             return self.printer.status()
 
@@ -232,6 +236,31 @@ class Controller(QObject):
             return  # the resident has already left
         visit.printed = ok
         self.refreshNeeded.emit()
+
+    def recover_unprinted(self) -> None:
+        """After a restart: print at once the receipts of transactions stored in the last
+        10 minutes that never printed (a crash between storing and the done screen)."""
+        import time
+
+        from kiosk.shell.recovery import owed_receipts
+
+        if not self.config.queue_path.exists():
+            return
+        args = (self.printed, self.session.menu, self.config.kiosk.locale, self.config.kiosk.id,
+                self.config.kiosk.service_point)
+
+        def owed():
+            self.printed.prune()
+            return owed_receipts(self.queue.get(), *args, now=time.time())
+
+        def found(receipts) -> None:
+            for data in receipts:
+                log.warning("receipt of %s never printed (a crash?): printing it now",
+                            data.transaction_id)
+                self.print_receipt(data)
+
+        self.jobs.submit(self.jobs.queue_executor, owed, found,
+                         lambda exc: log.error("receipts owed after a restart: %s", exc))
 
     # -- menu -------------------------------------------------------------------------------
     def offer_menu(self, menu: Menu) -> None:
