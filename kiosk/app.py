@@ -21,6 +21,7 @@ from kiosk.shell.out_of_service import OutOfServiceWindow
 from kiosk.shell.speaker import Speaker
 from kiosk.shell.supervision import SystemdLink, exit_on_uncaught
 from kiosk.shell.technician_mode import RESTART_EXIT_CODE
+from kiosk.shell.update_switch import UpdateSwitch
 from kiosk.shell.uplink_runner import UplinkRunner
 from kiosk.shell.window import KioskWindow
 from kiosk.shell.workers import CardReaderThread, Jobs, LazyQueue
@@ -108,6 +109,7 @@ def _build_window(config: Config, menu) -> KioskWindow:
     ctl = Controller(config, menu, queue, printer, jobs)
     ctl.recover_unprinted()
     uplink = UplinkRunner(config, jobs, queue, ctl.board)
+    uplink.switchWanted.connect(UpdateSwitch(ctl, uplink.request_switch, uplink).want)
     housekeeping = Housekeeping(ctl, jobs, queue, printer, config.kiosk.retention_h,
                                 config.kiosk.rejected_retention_d)
     return KioskWindow(config, ctl, jobs, queue, printer, CardReaderThread(reader), uplink,

@@ -20,6 +20,7 @@ from uplink import menu_store as menu_store_mod
 from uplink.menu_store import MenuStore
 
 if TYPE_CHECKING:
+    from kiosk.updates import UpdateReport
     from contract.menu import Menu
     from offline_queue import OfflineQueue
     from uplink.client import CentralClient
@@ -49,8 +50,10 @@ def make_uploader(config: Config, queue: OfflineQueue) -> Uploader:
 
 def make_worker(config: Config, queue: OfflineQueue, board: StatusBoard,
                 on_status: Callable[[SyncStatus], None] | None = None,
-                technician: Callable[[], dict] | None = None) -> SyncWorker:
-    """``technician()`` gives the heartbeat's PIN gate state (``build_heartbeat``)."""
+                technician: Callable[[], dict] | None = None,
+                updates: UpdateReport | None = None) -> SyncWorker:
+    """``technician()`` gives the heartbeat's PIN gate state (``build_heartbeat``);
+    ``updates`` adds the update state and takes the good heartbeats (``kiosk.updates``)."""
     from uplink.heartbeat import build_heartbeat
     from uplink.sync_worker import SyncWorker
 
@@ -79,7 +82,8 @@ def make_worker(config: Config, queue: OfflineQueue, board: StatusBoard,
 
     worker = SyncWorker(uploader, sync_interval_s=config.central.sync_interval_s,
                         heartbeat_s=config.central.heartbeat_s, heartbeat_payload=heartbeat,
-                        on_status=on_status)
+                        on_status=on_status,
+                        on_heartbeat=None if updates is None else updates.heartbeat_ok)
     holder["worker"] = worker
     return worker
 

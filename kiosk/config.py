@@ -114,6 +114,9 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "menu_keys": Key(dict, {}, "a table of key_id = \"<base64 Ed25519 public key>\"",
                          meaning="trusted Ed25519 public keys, key_id = base64 of the raw 32 "
                                  "bytes"),
+        "release_keys": Key(dict, {}, "a table of key_id = \"<base64 Ed25519 public key>\"",
+                            meaning="project addition: trusted release-signing keys, never "
+                                    "the menu keys (docs/UPDATES.md)"),
         "allow_insecure_http": Key(bool, False, "true or false",
                                    meaning="accept a plain `http://` url that is not loopback, "
                                            "for a link encrypted below HTTP (a VPN); warned "
@@ -154,6 +157,21 @@ SCHEMA: dict[str, dict[str, Key]] = {
                       meaning="project addition: which voice speaks: espeak-ng, a recorder "
                               "(sim) or none"),
     },
+    "updates": {
+        "enabled": Key(bool, False, "true or false",
+                       meaning="project addition: check for, fetch and switch to signed "
+                               "releases (docs/UPDATES.md)"),
+        "root": Key(str, "", 'a folder path, or "" for <data_dir>/updates', path=True,
+                    meaning="where wheels, slots and the update state live"),
+        "check_s": Key(int, 3600, "a positive whole number of seconds", _positive,
+                       meaning="seconds between checks for a release"),
+        "window": Key(str, "02:00-05:00", 'local times "HH:MM-HH:MM"',
+                      lambda v: re.fullmatch(r"\d\d:\d\d-\d\d:\d\d", v) is not None,
+                      meaning="the maintenance window: switches happen in it, between visits"),
+        "inherit_site": Key(bool, False, "true or false",
+                            meaning="tests and development only: slots also see this "
+                                    "interpreter's packages"),
+    },
 }
 
 
@@ -184,6 +202,7 @@ class CentralSettings:
     max_backoff_s: int
     auth_retry_s: int
     menu_keys: dict[str, str] = field(default_factory=dict)
+    release_keys: dict[str, str] = field(default_factory=dict)
     allow_insecure_http: bool = False  # plain http:// to a host that is not loopback
 
 
@@ -211,6 +230,15 @@ class VoiceSettings:
 
 
 @dataclass(frozen=True)
+class UpdateSettings:
+    enabled: bool = False
+    root: Path | None = None
+    check_s: int = 3600
+    window: str = "02:00-05:00"
+    inherit_site: bool = False
+
+
+@dataclass(frozen=True)
 class Config:
     kiosk: KioskSettings
     central: CentralSettings
@@ -218,6 +246,7 @@ class Config:
     diagnostics: DiagnosticsSettings
     source: Path | None  # None: the built-in demo configuration
     voice: VoiceSettings = field(default_factory=VoiceSettings)
+    updates: UpdateSettings = field(default_factory=UpdateSettings)
 
     @property
     def queue_path(self) -> Path:
@@ -235,6 +264,7 @@ SECTIONS: dict[str, type] = {
     "devices": DeviceSettings,
     "diagnostics": DiagnosticsSettings,
     "voice": VoiceSettings,
+    "updates": UpdateSettings,
 }
 
 

@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 
+from uplink.client import ClientResponse
 from uplink.errors import SyncError
 from uplink.loop import BackgroundLoop
 from uplink.uploader import SyncStatus, Uploader
@@ -36,6 +37,7 @@ class SyncWorker(BackgroundLoop):
         heartbeat_s: float = 60,
         heartbeat_payload: Callable[[], dict] | None = None,
         on_status: Callable[[SyncStatus], None] | None = None,
+        on_heartbeat: Callable[[ClientResponse], None] | None = None,
         name: str = "sync-worker",
     ) -> None:
         if not sync_interval_s > 0 or not heartbeat_s > 0:
@@ -45,6 +47,7 @@ class SyncWorker(BackgroundLoop):
         self.heartbeat_s = float(heartbeat_s)
         self._heartbeat_payload = heartbeat_payload
         self._on_status = on_status
+        self._on_heartbeat = on_heartbeat  # a 2xx answer (updates: heartbeat-ok, commands)
         self._force = threading.Event()  # sync_now(): lift the hold, heartbeat at once
         self._next_heartbeat = 0.0  # time.monotonic() of the next heartbeat
         self._heartbeat_at: float | None = None
@@ -133,6 +136,11 @@ class SyncWorker(BackgroundLoop):
         else:
             if 200 <= response.status < 300:
                 self._heartbeat_at, self._heartbeat_error = time.time(), None
+                if self._on_heartbeat is not None:
+                    try:
+                        self._on_heartbeat(response)
+                    except Exception:
+                        log.exception("the heartbeat callback failed")
                 return
             self._heartbeat_error = f"HTTP {response.status}"
         log.warning("heartbeat failed (%s); the next is sent on schedule", self._heartbeat_error)
