@@ -78,7 +78,7 @@ def make_worker(config: Config, queue: OfflineQueue, board: StatusBoard,
         full = bool(getattr(getattr(queue, "space", None), "disk_full", False))
         payload["disk"] = {"full": full, "state": "disk full" if full else "ok"}
         payload["clock"] = shared_clock().status()
-        return payload
+        return payload if updates is None else updates.add_to(payload)
 
     worker = SyncWorker(uploader, sync_interval_s=config.central.sync_interval_s,
                         heartbeat_s=config.central.heartbeat_s, heartbeat_payload=heartbeat,

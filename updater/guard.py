@@ -28,6 +28,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -124,7 +125,9 @@ class Guard:
     def run(self) -> int:
         self.layout.prepare()
         self.recover()
-        relay = NotifyRelay(self.layout.root / "notify.sock")
+        # A short path (AF_UNIX allows 108 bytes): systemd's RuntimeDirectory, or /tmp.
+        folder = os.environ.get("RUNTIME_DIRECTORY") or tempfile.mkdtemp(prefix="kiosk-guard-")
+        relay = NotifyRelay(Path(folder) / "notify.sock")
         signal.signal(signal.SIGTERM, self._on_term)
         signal.signal(signal.SIGINT, self._on_term)
         try:
@@ -145,9 +148,12 @@ class Guard:
         env = {**os.environ, "NOTIFY_SOCKET": str(relay.path),
                "KIOSK_UPDATE_ROOT": str(self.layout.root)}
         env.pop("WATCHDOG_PID", None)
+        if self.layout.current_version() != BASE:
+            env.pop("PYTHONPATH", None)  # a slot runs its own code, nothing from outside
         cmd = self.command()
         log.info("starting %s", " ".join(cmd))
-        self.child = subprocess.Popen(cmd, env=env)
+        # cwd: ``python -m`` puts the working folder first on sys.path; the root holds no code.
+        self.child = subprocess.Popen(cmd, env=env, cwd=self.layout.root)
         ready = False
         while True:
             message = relay.receive()
