@@ -172,8 +172,8 @@ class Guard:
                 trial = None
             elif self.clock() - trial["started_at"] > self.trial_s:
                 self._stop_child()
-                missing = "READY=1" if not ready else "a successful heartbeat"
-                return self._fail(trial, f"no {missing} within {self.trial_s:.0f} s")
+                missing = "no READY=1" if not ready else "no successful heartbeat"
+                return self._fail(trial, f"{missing} within {self.trial_s:.0f} s")
 
     def _heartbeat_from(self, trial: dict[str, Any]) -> bool:
         marker = self.layout.heartbeat_ok
