@@ -20,8 +20,8 @@ from uplink import menu_store as menu_store_mod
 from uplink.menu_store import MenuStore
 
 if TYPE_CHECKING:
-    from kiosk.updates import UpdateReport
     from contract.menu import Menu
+    from kiosk.updates import UpdateReport
     from offline_queue import OfflineQueue
     from uplink.client import CentralClient
     from uplink.menu_poller import MenuBoard, MenuPoller

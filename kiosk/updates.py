@@ -17,9 +17,9 @@ from typing import Any
 
 from kiosk import __version__
 from kiosk.config import Config
-from uplink.loop import BackgroundLoop
 from updater.agent import UpdateAgent, heartbeat_member, mark_heartbeat_ok
 from updater.layout import Layout
+from uplink.loop import BackgroundLoop
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ import logging
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import requests
 
@@ -68,12 +68,13 @@ class WheelFetcher:
             part.unlink()
             have = 0
         with part.open("ab") as out:
-            while have < size:
-                data = self._range(wheel["sha256"], have, min(size, have + self.piece) - 1)
-                out.write(data)
+            try:
+                while have < size:
+                    have += self._range(wheel["sha256"], have,
+                                        min(size, have + self.piece) - 1, out)
+            finally:  # what arrived before a cut stays: the next try asks for the rest
                 out.flush()
-                have += len(data)
-            os.fsync(out.fileno())
+                os.fsync(out.fileno())
         if file_sha256(part) != wheel["sha256"]:
             part.unlink()
             raise ReleaseRefused(f"wheel {wheel['name']}: SHA-256 does not match the manifest")
@@ -82,28 +83,29 @@ class WheelFetcher:
         log.info("wheel %s fetched (%d bytes)", wheel["name"], size)
         return final
 
-    def _range(self, sha256: str, start: int, end: int) -> bytes:
+    def _range(self, sha256: str, start: int, end: int, out: BinaryIO) -> int:
+        """Append bytes ``start``..``end`` of the wheel to ``out`` as they arrive; the
+        number appended. A cut connection raises ``DownloadError`` after keeping what came."""
         url = f"{self.base_url}/api/v1/wheels/{sha256}"
         headers = {**self.headers, "Range": f"bytes={start}-{end}"}
+        wanted, got = end - start + 1, 0
         try:
             r = self.session.get(url, headers=headers, timeout=TIMEOUT, verify=self.verify,
                                  stream=True)
-            if r.status_code not in (200, 206):
-                raise DownloadError(f"wheel {sha256[:12]}: HTTP {r.status_code}")
-            if r.status_code == 206 and not r.headers.get("Content-Range", "").startswith(
-                    f"bytes {start}-"):
-                raise DownloadError(f"wheel {sha256[:12]}: answer for another range")
-            chunks = []
-            for chunk in r.iter_content(64 * 1024):
-                chunks.append(chunk)
-                if self.on_bytes is not None:
-                    self.on_bytes(len(chunk))
-            data = b"".join(chunks)
+            with r:
+                if r.status_code != 206 or not r.headers.get("Content-Range", "").startswith(
+                        f"bytes {start}-"):
+                    raise DownloadError(f"wheel {sha256[:12]}: HTTP {r.status_code}, not the "
+                                        f"range asked for")
+                for chunk in r.iter_content(64 * 1024):
+                    chunk = chunk[:wanted - got]
+                    out.write(chunk)
+                    got += len(chunk)
+                    if self.on_bytes is not None:
+                        self.on_bytes(len(chunk))
         except requests.RequestException as exc:
-            raise DownloadError(f"wheel {sha256[:12]}: {type(exc).__name__}") from None
-        if r.status_code == 200:
-            data = data[start:end + 1]  # a server without ranges: keep the part we need
-        if not data or len(data) > end - start + 1:
-            raise DownloadError(f"wheel {sha256[:12]}: {len(data)} bytes for a range of "
-                                f"{end - start + 1}")
-        return data
+            raise DownloadError(f"wheel {sha256[:12]}: cut after {got} bytes of a range "
+                                f"({type(exc).__name__})") from None
+        if got == 0:
+            raise DownloadError(f"wheel {sha256[:12]}: an empty answer")
+        return got

@@ -12,8 +12,8 @@ import requests
 from central_helpers import ADMINS, FLEET, K1, K3, admin_headers
 
 from admin.central_client import AdminClient
-from admin.release import upload_and_publish
 from admin.errors import Refused
+from admin.release import upload_and_publish
 from central.kiosks import KioskRegistry
 from central.releases import bucket
 from central.server import CentralServer
@@ -69,7 +69,8 @@ def test_publish_rollout_offer_and_range(release_central, tmp_path):
     part = _kiosk_get(release_central.url, f"/api/v1/wheels/{big['sha256']}",
                       Range=f"bytes={UPLOAD_CHUNK - 10}-{UPLOAD_CHUNK + 9}")
     assert part.status_code == 206 and part.content == whole[UPLOAD_CHUNK - 10:UPLOAD_CHUNK + 10]
-    assert part.headers["Content-Range"] == f"bytes {UPLOAD_CHUNK - 10}-{UPLOAD_CHUNK + 9}/{len(whole)}"
+    expected = f"bytes {UPLOAD_CHUNK - 10}-{UPLOAD_CHUNK + 9}/{len(whole)}"
+    assert part.headers["Content-Range"] == expected
     rest = _kiosk_get(release_central.url, f"/api/v1/wheels/{big['sha256']}",
                       Range=f"bytes={len(whole) - 5}-")
     assert rest.content == whole[-5:]
