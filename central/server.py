@@ -49,7 +49,8 @@ class CentralServer:
     (or is an ``AdminRegistry``); ``menu_keys`` maps key ids to the base64 public keys whose
     bundles admins may publish (the server's own key is trusted too); ``release_keys`` the
     keys of signed releases admins may publish (none: only the manifest is checked).
-    ``clock`` gives the time heartbeats are received at (tests move it). ``tls_cert``/``tls_key`` serve HTTPS.
+    ``clock`` gives the time heartbeats are received at (tests move it).
+    ``tls_cert``/``tls_key`` serve HTTPS.
     Limits: ``request_timeout_s`` for a whole request (head and body), ``max_connections``
     open at once, ``max_inflight`` requests handled at once (past it: 503 with
     ``Retry-After: retry_after_s``). ``forward_url`` starts the outbox with the server
