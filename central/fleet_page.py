@@ -12,6 +12,7 @@ from typing import Any
 from .fleet import BAD, NEVER, OK, WARN, device_level, duration, paper_level
 from .fleet_controls import CSS as CONTROLS_CSS
 from .fleet_controls import filter_form, groups_table, link, page_links
+from .fleet_releases import rollouts_section
 
 _LEVEL_LABEL = {OK: ("正常", "OK"), WARN: ("注意", "Check"), BAD: ("故障", "Problem"),
                 NEVER: ("未连接", "Never heard")}
@@ -90,7 +91,8 @@ def render_fleet(report: dict[str, Any], refresh_s: int = 30) -> str:
         '<header><h1>终端运行状态<span class="en">Kiosk fleet</span></h1>'
         f'<div class="meta">更新于 Updated {escape(_readable(report["generated_at"]))} · '
         f"每 {int(refresh_s)} 秒刷新 refreshes every {int(refresh_s)} s</div></header>"
-        f"<main>{_cards(report)}{groups_table(report)}{_menus(report)}{filter_form(report)}"
+        f"<main>{_cards(report)}{groups_table(report)}{_menus(report)}"
+        f"{rollouts_section(report)}{filter_form(report)}"
         f"{page_links(report)}"
         f'<table id="fleet"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
         f"{page_links(report)}</main></body></html>\n")

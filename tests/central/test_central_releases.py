@@ -113,3 +113,30 @@ def test_a_share_of_a_group_is_stable_and_widening_keeps_it(release_central, tmp
     in_10 = {k.id for k in kiosks.all() if bucket(k) < 1000}
     in_50 = {k.id for k in kiosks.all() if bucket(k) < 5000}
     assert in_10 < in_50 and 10 < len(in_10) < 70 and 150 < len(in_50) < 250
+
+
+def test_fleet_page_shows_rollout_progress_and_rollback_reasons(release_central, tmp_path):
+    from central_helpers import heartbeat_body, headers
+
+    client = AdminClient(release_central.url, ADMINS["alice"]["token"])
+    app = _wheel(tmp_path, "village_kiosk-0.2.0-py3-none-any.whl", 100)
+    upload_and_publish(client, sign_release(_manifest("0.2.0", [app]), RELEASE_KEY[0],
+                                            "rel-2026"), tmp_path)
+    client.rollout("0.2.0", 100, group="hangzhou")
+    beats = {
+        K1: heartbeat_body(K1, app_version="0.2.0",
+                           update={"running": "0.2.0", "state": "healthy", "rolled_back": None}),
+        "ZJ-HZ-0002": heartbeat_body("ZJ-HZ-0002", app_version="0.1.0", update={
+            "running": "0.1.0", "state": "refused", "rolled_back": {
+                "version": "0.2.0", "reason": "no READY=1 within 180 s"}}),
+    }
+    for kiosk, body in beats.items():
+        r = requests.post(f"{release_central.url}/api/v1/kiosks/{kiosk}/heartbeat", json=body,
+                          headers=headers(kiosk), timeout=10)
+        assert r.status_code == 204
+    (rollout,) = client.releases()["rollouts"]
+    assert (rollout["offered"], rollout["healthy"], rollout["rolled_back"]) == (2, 1, 1)
+    page = requests.get(f"{release_central.url}/admin/fleet", headers=admin_headers(),
+                        timeout=10).text
+    assert 'id="rollout-' in page and "no READY=1 within 180 s" in page
+    assert client.fleet()["rollouts"][0]["version"] == "0.2.0"
