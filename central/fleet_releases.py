@@ -31,8 +31,8 @@ def rollouts_section(report: dict[str, Any]) -> str:
         return ""
     rows = []
     for r in items:
-        target = r["target"]
-        who = "全部 all" if target["kind"] == "all" else f"{target['kind']} {target[target['kind']]}"
+        kind = r["target"]["kind"]
+        who = "全部 all" if kind == "all" else f"{kind} {r['target'][kind]}"
         cells = "".join(f'<td class="n {key}">{int(r[key])}</td>' for key, _, _ in _STATES)
         reasons = "".join(f"<li>{escape(x['kiosk_id'])}: {escape(x['reason'])}</li>"
                           for x in r["rollback_reasons"][:20])

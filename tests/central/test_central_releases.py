@@ -116,7 +116,7 @@ def test_a_share_of_a_group_is_stable_and_widening_keeps_it(release_central, tmp
 
 
 def test_fleet_page_shows_rollout_progress_and_rollback_reasons(release_central, tmp_path):
-    from central_helpers import heartbeat_body, headers
+    from central_helpers import headers, heartbeat_body
 
     client = AdminClient(release_central.url, ADMINS["alice"]["token"])
     app = _wheel(tmp_path, "village_kiosk-0.2.0-py3-none-any.whl", 100)
