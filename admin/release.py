@@ -77,7 +77,8 @@ def build(checkout: Path, version: str, out: Path, *, lock: Path | None = None,
         set_version(tree, version)
         _pip("wheel", "--no-deps", "-w", str(out), str(tree))
     if lock is not None:
-        _pip("wheel", "--only-binary=:all:", "-w", str(out), "-r", str(lock))
+        # --no-deps: the lock names every package; an sdist-only one (pyscard) is built here.
+        _pip("wheel", "--no-deps", "-w", str(out), "-r", str(lock))
     for wheel in wheels or []:
         if wheel.resolve().parent != out.resolve():
             shutil.copy2(wheel, out / wheel.name)

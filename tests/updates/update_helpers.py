@@ -61,7 +61,7 @@ def publish(central_url: str, manifest: dict[str, Any], wheels: Path, percent: f
 
 
 def kiosk_config(folder: Path, kiosk_id: str, central_url: str, token: str,
-                 window: str = "00:00-23:59") -> Path:
+                 window: str = "00:00-23:59", inherit_site: bool = True) -> Path:
     (folder / "token").write_text(token)
     path = folder / "kiosk.toml"
     path.write_text(f"""\
@@ -87,7 +87,7 @@ enabled = true
 root = "updates"
 check_s = 1
 window = "{window}"
-inherit_site = true
+inherit_site = {"true" if inherit_site else "false"}
 """)
     return path
 
