@@ -88,8 +88,9 @@ def run(args: argparse.Namespace, token: Callable[[argparse.Namespace], str]) ->
 
 def _publish(args: argparse.Namespace, client: Any, release: Any) -> int:
     signed = release.read_json(Path(args.signed))
-    if not isinstance(signed, dict):
-        raise AdminError(f"{args.signed}: not a signed release")
+    if not isinstance(signed, dict) or not {"release", "key_id", "signature"} <= signed.keys():
+        raise AdminError(f"{args.signed}: not a signed release (make one with "
+                         "'kiosk-admin release sign')")
     wheels = Path(args.wheels) if args.wheels else Path(args.signed).parent
     kept = release.upload_and_publish(client, signed, wheels)
     answer = client.rollout(kept["version"], args.percent, group=args.group, kiosk=args.kiosk)
