@@ -6,10 +6,9 @@ from __future__ import annotations
 import logging
 import signal
 import sys
-import threading
 from collections.abc import Callable
 
-from PySide6.QtCore import QMetaObject, Qt, QTimer, QtMsgType, qInstallMessageHandler
+from PySide6.QtCore import QTimer, QtMsgType, qInstallMessageHandler
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication
 
@@ -19,7 +18,12 @@ from kiosk.shell.controller import Controller
 from kiosk.shell.housekeeping import Housekeeping
 from kiosk.shell.out_of_service import OutOfServiceWindow
 from kiosk.shell.speaker import Speaker
-from kiosk.shell.supervision import SystemdLink, exit_on_uncaught
+from kiosk.shell.supervision import (
+    CRASH_EXIT_CODE,
+    SystemdLink,
+    crashed,
+    install_crash_hooks,
+)
 from kiosk.shell.technician_mode import RESTART_EXIT_CODE
 from kiosk.shell.update_switch import UpdateSwitch
 from kiosk.shell.uplink_runner import UplinkRunner
@@ -30,32 +34,6 @@ from screens import theme
 from screens.out_of_service import OutOfServiceScreen
 
 log = logging.getLogger(__name__)
-
-CRASH_EXIT_CODE = 70  # EX_SOFTWARE: an uncaught exception ended the kiosk
-_crashed = threading.Event()
-
-
-def _crash(exc_type, exc, tb, where: str) -> None:
-    """An uncaught exception: log it through the masking filter (never the interpreter's
-    unmasked traceback on stderr) and end the event loop; ``run_window`` then exits 70."""
-    if issubclass(exc_type, KeyboardInterrupt):
-        return
-    _crashed.set()
-    logging.getLogger("kiosk.crash").critical("uncaught %s in %s; the kiosk stops",
-                                              exc_type.__name__, where,
-                                              exc_info=(exc_type, exc, tb))
-    app = QApplication.instance()
-    if app is not None:  # queued: safe from any thread; a slot's exception is not swallowed
-        QMetaObject.invokeMethod(app, "quit", Qt.ConnectionType.QueuedConnection)
-
-
-def install_crash_hooks() -> None:
-    """``sys.excepthook`` (also what PySide6 calls for an exception in a slot) and
-    ``threading.excepthook`` log through the masking filter and end the app non-zero."""
-    sys.excepthook = lambda t, e, tb: _crash(t, e, tb, "the main thread")
-    threading.excepthook = lambda a: _crash(a.exc_type, a.exc_value, a.exc_traceback,
-                                            f"thread {a.thread.name if a.thread else '?'}")
-
 
 def _quiet_qt_messages(kind, context, message) -> None:
     # The offscreen platform (tests, tour) warns on every window resize; nothing to act on.
@@ -175,7 +153,6 @@ def run_window(config: Config, windowed: bool,
     app = QApplication.instance() or QApplication(sys.argv[:1])
     setup_logging(config.kiosk.data_dir)
     install_crash_hooks()
-    exit_on_uncaught(app)  # after the masked crash report, end the event loop with 70
     if out_of_service:
         window = _out_of_service_window(config)
         link = _supervise(window, window, None)
@@ -196,10 +173,10 @@ def run_window(config: Config, windowed: bool,
     try:
         window.shutdown()
     except Exception:  # noqa: BLE001 - after a crash the state is unknown; exit all the same
-        if not _crashed.is_set():
+        if not crashed():
             raise
         log.exception("shutdown after the crash failed")
-    return CRASH_EXIT_CODE if _crashed.is_set() else code
+    return CRASH_EXIT_CODE if crashed() else code
 
 
 def _supervise(window, first_screen, ctl: Controller | None) -> SystemdLink:

@@ -89,6 +89,12 @@ SCHEMA: dict[str, dict[str, Key]] = {
                         meaning="project addition: the zone of every time people see or hear "
                                 "(screen, paper, speech, technician views); the wire and logs "
                                 "are UTC"),
+        "panel_inches": Key((int, float), 0, "the panel's diagonal in inches (e.g. 10.1, 15.6, "
+                            "21.5), or 0 to read it from the display",
+                            lambda v: not isinstance(v, bool) and (v == 0 or 5 <= v <= 100),
+                            meaning="project addition: the panel's diagonal in inches, for sizes "
+                                    "in millimetres; 0 = as the display reports it, else 21.5",
+                            convert=float),
     },
     "central": {
         "url": Key(str, "", 'an http(s) URL, or "" for offline-only',
@@ -189,6 +195,7 @@ class KioskSettings:
     retention_h: int
     rejected_retention_d: int
     timezone: str
+    panel_inches: float = 0
 
 
 @dataclass(frozen=True)

@@ -65,8 +65,7 @@ class ConfirmScreen(Screen):
             return
         for r, (caption, value) in enumerate(summary_rows(visit, self.ctl.locale)):
             cap = label(caption, role="muted", wrap=False)
-            val = label(value or self.tr("confirm.empty"))
-            val.setStyleSheet("font-size: 32px; font-weight: bold;")
+            val = label(value or self.tr("confirm.empty"), role="value")
             self.rows.addWidget(cap, r, 0, Qt.AlignmentFlag.AlignTop)
             self.rows.addWidget(val, r, 1)
 

@@ -32,6 +32,7 @@ class Controller(QObject):
     localeChanged = Signal(str)
     transactionStored = Signal(str)  # transaction id, for the sync worker and tests
     receiptPrinted = Signal(str, bool)  # transaction id, printed or not
+    elderChanged = Signal(bool)  # 长辈版 switched on or off (off again when the visit ends)
 
     def __init__(self, config: Config, menu: Menu, queue: LazyQueue, printer: Printer,
                  jobs: Jobs, parent: QObject | None = None):
@@ -69,6 +70,15 @@ class Controller(QObject):
         self.refreshNeeded.emit()
         self.localeChanged.emit(self.locale)
 
+    def set_elder(self, on: bool) -> None:
+        """Switch the visit into (or out of) elder mode: bigger text and tiles, more time."""
+        if on == self.session.elder:
+            return
+        self.session.elder = on
+        log.info("elder mode %s", "on" if on else "off")
+        self.elderChanged.emit(on)
+        self.refreshNeeded.emit()
+
     def choose_category(self, category_id: str) -> None:
         self._show(self.session.choose_category(category_id))
 
@@ -86,7 +96,10 @@ class Controller(QObject):
         """End the visit and forget the resident (also the idle time-out's way out)."""
         if self.submitting:
             return
+        was_elder = self.session.elder
         self.session.go_home()
+        if was_elder:
+            self.elderChanged.emit(False)
         self.identify_message = ""
         if self.locale != self.config.kiosk.locale:
             self.locale = self.config.kiosk.locale

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication, QWidget
@@ -86,17 +87,39 @@ class SystemdLink(QObject):
             self.pings += 1
 
 
-def exit_on_uncaught(app: QApplication, code: int = CRASH_EXIT_CODE) -> None:
-    """After the installed ``sys.excepthook`` has reported an uncaught exception (PySide
-    only prints one raised in a slot and carries on), end the event loop with ``code``:
-    systemd starts a fresh kiosk; the shutdown path still closes the queue cleanly."""
-    previous = sys.excepthook
+_crashed = threading.Event()
 
-    def hook(kind, value, tb) -> None:
-        try:
-            previous(kind, value, tb)
-        finally:
-            log.critical("uncaught %s: the kiosk exits with %d", kind.__name__, code)
-            app.exit(code)
 
-    sys.excepthook = hook
+def crashed() -> bool:
+    """True once an uncaught exception has ended the event loop."""
+    return _crashed.is_set()
+
+
+def _crash(exc_type, exc, tb, where: str) -> None:
+    """An uncaught exception: log it through the masking filter (never the interpreter's
+    unmasked traceback on stderr) and end the event loop; ``run_window`` then exits 70."""
+    if issubclass(exc_type, KeyboardInterrupt):
+        return
+    _crashed.set()
+    logging.getLogger("kiosk.crash").critical("uncaught %s in %s; the kiosk stops",
+                                              exc_type.__name__, where,
+                                              exc_info=(exc_type, exc, tb))
+    app = QApplication.instance()
+    if app is None:
+        return
+    # exit(), not quit(): Qt 6's quit() first asks every window to close, and the locked-down
+    # kiosk window refuses, so quit() would leave the broken kiosk running.
+    if threading.current_thread() is threading.main_thread():
+        app.exit(CRASH_EXIT_CODE)
+    else:  # from another thread: run on the GUI thread's next turn
+        QTimer.singleShot(0, app, lambda: app.exit(CRASH_EXIT_CODE))
+
+
+def install_crash_hooks() -> None:
+    """``sys.excepthook`` (also what PySide6 calls for an exception in a slot) and
+    ``threading.excepthook`` log through the masking filter and end the app non-zero
+    (``CRASH_EXIT_CODE``): systemd starts a fresh kiosk; the shutdown path still closes
+    the queue cleanly."""
+    sys.excepthook = lambda t, e, tb: _crash(t, e, tb, "the main thread")
+    threading.excepthook = lambda a: _crash(a.exc_type, a.exc_value, a.exc_traceback,
+                                            f"thread {a.thread.name if a.thread else '?'}")

@@ -13,6 +13,7 @@ from kiosk.config import Config
 from kiosk.shell.controller import Controller
 from kiosk.shell.housekeeping import Housekeeping
 from kiosk.shell.idle import IdleOverlay, IdleWatcher
+from kiosk.shell.look import Look
 from kiosk.shell.speaker import OverlayWatch, Speaker
 from kiosk.shell.technician_mode import TechMode
 from kiosk.shell.topbar import TopBar
@@ -63,6 +64,7 @@ class KioskWindow(QMainWindow):
         QTimer.singleShot(FIRST_FRAME_FALLBACK_MS, self._after_first_frame)
 
     def _build_chrome(self) -> None:
+        self.look = Look(QApplication.instance(), self.config.kiosk.panel_inches)
         root = QWidget()
         root.setObjectName("root")
         col = QVBoxLayout(root)
@@ -77,7 +79,9 @@ class KioskWindow(QMainWindow):
         self.setCentralWidget(root)
         self.overlay = IdleOverlay(root, self.ctl.tr)
         self.idle = IdleWatcher(self.overlay, self.config.kiosk.idle_timeout_s,
-                                lambda: self.ctl.session.in_visit, self)
+                                # elder mode chosen at home is a visit begun: prompt, then end it
+                                lambda: self.ctl.session.in_visit or self.ctl.session.elder,
+                                self)
         self.speaker.screen = lambda: self.router.current
         self.speaker.quiet = self.overlay.isVisible
         OverlayWatch(self.overlay, self.speaker)
@@ -88,6 +92,8 @@ class KioskWindow(QMainWindow):
         ctl.screenChanged.connect(self.topbar.update_for)
         ctl.refreshNeeded.connect(router.refresh)
         ctl.fieldRejected.connect(router.show_field_error)
+        ctl.elderChanged.connect(self.look.set_elder)  # restyle before the screen re-renders
+        ctl.elderChanged.connect(self.idle.set_elder)
         ctl.localeChanged.connect(lambda _: self.topbar.update_for(ctl.session.step.value))
         self.idle.timedOut.connect(self._idle_timeout)
         self.reader_thread.cardEvent.connect(ctl.on_card_event)

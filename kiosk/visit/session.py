@@ -87,6 +87,9 @@ class Session:
         self._visit_values = VISIT_VALUES if visit_values is None else visit_values
         self.step = Step.HOME
         self.visit: Visit | None = None
+        # 长辈版: larger text, fewer tiles, slower speech, more time. Chosen on the home
+        # screen before a visit starts; it ends with the visit (go_home).
+        self.elder = False
 
     # -- menu -------------------------------------------------------------------------
     @property
@@ -215,6 +218,7 @@ class Session:
             self.visit.identity = None
         self.visit = None
         self._visit_values.forget()
+        self.elder = False
         self.step = Step.HOME
         return self.step
 
