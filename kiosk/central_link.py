@@ -51,9 +51,10 @@ def make_uploader(config: Config, queue: OfflineQueue) -> Uploader:
 def make_worker(config: Config, queue: OfflineQueue, board: StatusBoard,
                 on_status: Callable[[SyncStatus], None] | None = None,
                 technician: Callable[[], dict] | None = None,
-                updates: UpdateReport | None = None) -> SyncWorker:
+                updates: UpdateReport | None = None, **options) -> SyncWorker:
     """``technician()`` gives the heartbeat's PIN gate state (``build_heartbeat``);
-    ``updates`` adds the update state and takes the good heartbeats (``kiosk.updates``)."""
+    ``updates`` adds the update state and takes the good heartbeats (``kiosk.updates``);
+    ``options`` go to ``SyncWorker`` (``start_share``)."""
     from uplink.heartbeat import build_heartbeat
     from uplink.status_board import QUEUE_MOVED_NOTICE
     from uplink.sync_worker import SyncWorker
@@ -84,7 +85,8 @@ def make_worker(config: Config, queue: OfflineQueue, board: StatusBoard,
     worker = SyncWorker(uploader, sync_interval_s=config.central.sync_interval_s,
                         heartbeat_s=config.central.heartbeat_s, heartbeat_payload=heartbeat,
                         on_status=on_status,
-                        on_heartbeat=None if updates is None else updates.heartbeat_ok)
+                        on_heartbeat=None if updates is None else updates.heartbeat_ok,
+                        **options)
     holder["worker"] = worker
     return worker
 
