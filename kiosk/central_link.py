@@ -49,8 +49,10 @@ def make_uploader(config: Config, queue: OfflineQueue) -> Uploader:
 
 def make_worker(config: Config, queue: OfflineQueue, board: StatusBoard,
                 on_status: Callable[[SyncStatus], None] | None = None,
-                technician: Callable[[], dict] | None = None) -> SyncWorker:
-    """``technician()`` gives the heartbeat's PIN gate state (``build_heartbeat``)."""
+                technician: Callable[[], dict] | None = None,
+                **options) -> SyncWorker:
+    """``technician()`` gives the heartbeat's PIN gate state (``build_heartbeat``);
+    ``options`` go to ``SyncWorker`` (``start_share``)."""
     from uplink.heartbeat import build_heartbeat
     from uplink.status_board import QUEUE_MOVED_NOTICE
     from uplink.sync_worker import SyncWorker
@@ -80,7 +82,7 @@ def make_worker(config: Config, queue: OfflineQueue, board: StatusBoard,
 
     worker = SyncWorker(uploader, sync_interval_s=config.central.sync_interval_s,
                         heartbeat_s=config.central.heartbeat_s, heartbeat_payload=heartbeat,
-                        on_status=on_status)
+                        on_status=on_status, **options)
     holder["worker"] = worker
     return worker
 
