@@ -31,6 +31,8 @@ from .base import (
     transaction_record,
     tx_rows,
 )
+from .commands import SQLITE_TABLES as COMMAND_TABLES
+from .commands import SqliteCommands
 
 _TABLES = """
 CREATE TABLE IF NOT EXISTS transactions (
@@ -87,7 +89,7 @@ _TX_COLUMNS = ("id, kiosk_id, service_id, menu_version, created_at, identity, fi
 _MENUS = ", ".join(MENU_COLUMNS)
 
 
-class SqliteStore:
+class SqliteStore(SqliteCommands):
     """``Store`` on one SQLite file. Open with ``SqliteStore.open(path)``; ``close()`` or a
     ``with`` block releases it."""
 
@@ -371,7 +373,7 @@ def _create_or_upgrade(conn: sqlite3.Connection, path: Path) -> None:
     for name, decl in _OUTBOX_COLUMNS:
         if name not in have:
             conn.execute(f"ALTER TABLE transactions ADD COLUMN {name} {decl}")
-    for statement in _INDEXES.split(";"):
+    for statement in (_INDEXES + COMMAND_TABLES).split(";"):
         if statement.strip():
             conn.execute(statement)
     if 0 < version < 3:  # the latest heartbeat of each kiosk becomes its state
