@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from contract.times import rfc3339
 
+from . import command_api
 from .admins import Admin
 from .catalog import ALL, MenuTarget, PublishRefused
 from .fleet import fleet_report
@@ -35,6 +36,7 @@ ALLOWED = {
     "admin-menu": ("GET",),
     "admin-fleet": ("GET",),
     "fleet-page": ("GET",),
+    **command_api.ALLOWED,
 }
 _MENU_PATH = re.compile(r"^/api/v1/admin/menus/([0-9]{1,18})$")
 _PUBLISH_KEYS = frozenset({"bundle", "kiosk", "group"})
@@ -93,6 +95,8 @@ def _check_state_change(central: CentralServer, headers: Mapping[str, str]) -> N
 def answer(central: CentralServer, admin: Admin, endpoint: str, method: str,
            param: str | None, raw: bytes, query: Mapping[str, str] | None = None) -> Reply:
     """The reply to an authenticated admin request."""
+    if endpoint in command_api.ALLOWED:
+        return command_api.answer(central, admin, endpoint, method, param, raw, query or {})
     if endpoint == PUBLISH_ENDPOINT and method == "POST":
         return _publish(central, admin, raw)
     if endpoint == PUBLISH_ENDPOINT:

@@ -98,7 +98,8 @@ class _CommandSql:
     """The statements, with ``?`` placeholders; ``_cmd_run`` runs a list of them in one
     database transaction and returns the rows of the first (``fetch``: none, one, all)."""
 
-    def _cmd_run(self, statements: list[tuple[str, tuple]], fetch: str = "none") -> Any:
+    def _cmd_run(self, statements: list[tuple[str, tuple]], fetch: str = "none",
+                 write: bool = True) -> Any:
         raise NotImplementedError
 
     def add_commands(self, kiosk_ids: Iterable[str], type_: str, args: dict[str, Any], *,
@@ -112,14 +113,15 @@ class _CommandSql:
         return [command_record((*r, "pending", None, None, None)) for r in rows]
 
     def take_commands(self, kiosk_id: str, now: float | None = None) -> list[dict[str, Any]]:
-        """The kiosk's open commands, oldest first, marked ``sent`` (again) now."""
-        at = time.time() if now is None else now
-        rows = self._cmd_run([
-            (f"SELECT {_COLS} FROM commands WHERE kiosk_id = ? AND status IN "
-             "('pending', 'sent') ORDER BY created_at, id", (kiosk_id,)),
-            ("UPDATE commands SET status = 'sent', sent_at = ? WHERE kiosk_id = ? AND "
-             "status IN ('pending', 'sent')", (at, kiosk_id)),
-        ], fetch="all")
+        """The kiosk's open commands, oldest first, marked ``sent`` (again) now. Asked on
+        every heartbeat: a read, and a write only when there is something to send."""
+        rows = self._cmd_run([(f"SELECT {_COLS} FROM commands WHERE kiosk_id = ? AND status "
+                               "IN ('pending', 'sent') ORDER BY created_at, id", (kiosk_id,))],
+                             fetch="all", write=False)
+        if rows:
+            at = time.time() if now is None else now
+            self._cmd_run([("UPDATE commands SET status = 'sent', sent_at = ? WHERE id = ? "
+                            "AND status IN ('pending', 'sent')", (at, r[0])) for r in rows])
         return [command_record(r) for r in rows]
 
     def finish_commands(self, kiosk_id: str, results: Iterable[dict[str, str]],
@@ -140,12 +142,12 @@ class _CommandSql:
         """Commands newest first, of one kiosk or all."""
         where, args = ("WHERE kiosk_id = ? ", (kiosk_id,)) if kiosk_id else ("", ())
         rows = self._cmd_run([(f"SELECT {_COLS} FROM commands {where}ORDER BY created_at "
-                               "DESC, id LIMIT ?", (*args, limit))], fetch="all")
+                               "DESC, id LIMIT ?", (*args, limit))], fetch="all", write=False)
         return [command_record(r) for r in rows]
 
     def command(self, command_id: str) -> dict[str, Any] | None:
         row = self._cmd_run([(f"SELECT {_COLS} FROM commands WHERE id = ?", (command_id,))],
-                            fetch="one")
+                            fetch="one", write=False)
         return None if row is None else command_record(row)
 
     def add_upload(self, command_id: str, kiosk_id: str, kind: str, content_type: str,
@@ -167,12 +169,19 @@ class _CommandSql:
         """What is kept (without the bytes), newest first."""
         where, args = ("WHERE kiosk_id = ? ", (kiosk_id,)) if kiosk_id else ("", ())
         rows = self._cmd_run([(f"SELECT {_UCOLS} FROM command_uploads {where}ORDER BY "
-                               "received_at DESC, command_id", args)], fetch="all")
+                               "received_at DESC, command_id", args)], fetch="all",
+                             write=False)
         return [upload_record(r) for r in rows]
+
+    def upload_info(self, command_id: str) -> dict[str, Any] | None:
+        """What was uploaded for a command (without the bytes), or None."""
+        row = self._cmd_run([(f"SELECT {_UCOLS} FROM command_uploads WHERE command_id = ?",
+                              (command_id,))], fetch="one", write=False)
+        return None if row is None else upload_record(row)
 
     def upload(self, command_id: str) -> tuple[dict[str, Any], bytes] | None:
         row = self._cmd_run([(f"SELECT {_UCOLS}, body FROM command_uploads WHERE "
-                              "command_id = ?", (command_id,))], fetch="one")
+                              "command_id = ?", (command_id,))], fetch="one", write=False)
         return None if row is None else (upload_record(row[:-1]), bytes(row[-1]))
 
 
@@ -183,8 +192,10 @@ def _first(cur: Any, fetch: str) -> Any:
 class SqliteCommands(_CommandSql):
     """Commands on ``SqliteStore`` (one writer, ``BEGIN IMMEDIATE``)."""
 
-    def _cmd_run(self, statements: list[tuple[str, tuple]], fetch: str = "none") -> Any:
-        with self._write() as db:  # type: ignore[attr-defined]
+    def _cmd_run(self, statements: list[tuple[str, tuple]], fetch: str = "none",
+                 write: bool = True) -> Any:
+        opened = self._write() if write else self._db()  # type: ignore[attr-defined]
+        with opened as db:
             first: Any = None
             count = 0
             for i, (sql, args) in enumerate(statements):
@@ -199,7 +210,8 @@ class SqliteCommands(_CommandSql):
 class PostgresCommands(_CommandSql):
     """Commands on ``PostgresStore`` (one database transaction per call)."""
 
-    def _cmd_run(self, statements: list[tuple[str, tuple]], fetch: str = "none") -> Any:
+    def _cmd_run(self, statements: list[tuple[str, tuple]], fetch: str = "none",
+                 write: bool = True) -> Any:
         with self._tx() as cur:  # type: ignore[attr-defined]
             first: Any = None
             count = 0

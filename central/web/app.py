@@ -22,7 +22,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .. import admin_api
+from .. import admin_api, command_api
 from ..errors import StoreError
 from ..faults import ResetFault, StatusFault
 from ..replies import HttpError, Reply
@@ -35,7 +35,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("central.handler")
 
-KIOSK_ENDPOINTS = {"transactions": ("POST",), "menu": ("GET",), "heartbeat": ("POST",)}
+KIOSK_ENDPOINTS = {"transactions": ("POST",), "menu": ("GET",), "heartbeat": ("POST",),
+                   command_api.UPLOAD_ENDPOINT: ("POST",)}
 ALLOWED = {**KIOSK_ENDPOINTS, **admin_api.ALLOWED}
 ANY_METHOD = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT"]
 
@@ -56,6 +57,11 @@ def build_app(central: CentralServer) -> SaturationGuard:
         route("/api/v1/admin/menus", admin_api.PUBLISH_ENDPOINT),
         route("/api/v1/admin/menus/{seq:int}", "admin-menu"),
         route("/api/v1/admin/fleet", "admin-fleet"),
+        route("/api/v1/kiosks/{kiosk_id}/commands/{command_id}/upload",
+              command_api.UPLOAD_ENDPOINT),
+        route("/api/v1/admin/commands", "admin-commands"),
+        route("/api/v1/admin/commands/{command_id}", "admin-command"),
+        route("/api/v1/admin/commands/{command_id}/upload", "admin-upload"),
         route("/admin/fleet", "fleet-page"),
         route("/admin/fleet/", "fleet-page"),
     ]
@@ -113,7 +119,7 @@ async def _checked(central: CentralServer, endpoint: str, request: Request,
         admin = admin_api.authenticate(central, endpoint, method, headers)
         check_length(length, _limit(central, endpoint))
         raw = await _body(central, request, endpoint, started)
-        param = request.path_params.get("seq")
+        param = request.path_params.get("seq", request.path_params.get("command_id"))
         reply = await run_in_threadpool(admin_api.answer, central, admin, endpoint, method,
                                         None if param is None else str(param), raw,
                                         dict(request.query_params))
@@ -129,7 +135,13 @@ async def _checked(central: CentralServer, endpoint: str, request: Request,
         return reply_response(_fault_reply(fault))
     if isinstance(fault, ResetFault) and not fault.after_processing:
         return await reset_connection(request)
-    reply = await _kiosk_reply(central, endpoint, kiosk, raw, headers.get("if-none-match"))
+    if endpoint == command_api.UPLOAD_ENDPOINT:
+        reply = await run_in_threadpool(
+            command_api.receive_upload, central, kiosk, request.path_params["command_id"],
+            headers.get("content-type"), raw)
+    else:
+        reply = await _kiosk_reply(central, endpoint, kiosk, raw,
+                                   headers.get("if-none-match"))
     if fault is not None:  # a reset after processing: handled, but the answer is lost
         return await reset_connection(request)
     return reply_response(reply, method)
@@ -150,6 +162,8 @@ def _limit(central: CentralServer, endpoint: str) -> int:
         return min(central.max_body_bytes, kiosk_api.MAX_HEARTBEAT_BYTES)
     if endpoint == admin_api.PUBLISH_ENDPOINT:
         return central.max_publish_bytes
+    if endpoint == command_api.UPLOAD_ENDPOINT:
+        return command_api.MAX_UPLOAD_BYTES
     return central.max_body_bytes
 
 
