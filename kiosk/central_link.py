@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from contract.menu import Menu
     from offline_queue import OfflineQueue
     from uplink.client import CentralClient
+    from uplink.commands import CommandExchange
     from uplink.menu_poller import MenuBoard, MenuPoller
     from uplink.status_board import StatusBoard
     from uplink.sync_worker import SyncWorker
@@ -49,8 +50,10 @@ def make_uploader(config: Config, queue: OfflineQueue) -> Uploader:
 
 def make_worker(config: Config, queue: OfflineQueue, board: StatusBoard,
                 on_status: Callable[[SyncStatus], None] | None = None,
-                technician: Callable[[], dict] | None = None) -> SyncWorker:
-    """``technician()`` gives the heartbeat's PIN gate state (``build_heartbeat``)."""
+                technician: Callable[[], dict] | None = None,
+                commands: CommandExchange | None = None) -> SyncWorker:
+    """``technician()`` gives the heartbeat's PIN gate state (``build_heartbeat``);
+    ``commands`` adds the fleet commands' results and takes the answer's commands."""
     from uplink.heartbeat import build_heartbeat
     from uplink.sync_worker import SyncWorker
 
@@ -75,13 +78,28 @@ def make_worker(config: Config, queue: OfflineQueue, board: StatusBoard,
         full = bool(getattr(getattr(queue, "space", None), "disk_full", False))
         payload["disk"] = {"full": full, "state": "disk full" if full else "ok"}
         payload["clock"] = shared_clock().status()
-        return payload
+        return payload if commands is None else commands.add_results(payload)
+
+    def answered(payload: dict, response) -> None:
+        try:
+            doc = response.json() if response.body else None
+        except ValueError:
+            doc = None
+        commands.answered(payload, response.status, doc)  # type: ignore[union-attr]
 
     worker = SyncWorker(uploader, sync_interval_s=config.central.sync_interval_s,
                         heartbeat_s=config.central.heartbeat_s, heartbeat_payload=heartbeat,
-                        on_status=on_status)
+                        on_status=on_status,
+                        on_answer=None if commands is None else answered)
     holder["worker"] = worker
     return worker
+
+
+def command_book(config: Config):
+    """The fleet commands taken and their unreported results, ``<data_dir>/commands.json``."""
+    from uplink.commands import CommandBook
+
+    return CommandBook(config.kiosk.data_dir / "commands.json")
 
 
 def is_online(status: SyncStatus) -> bool:

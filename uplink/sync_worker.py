@@ -7,10 +7,14 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from uplink.errors import SyncError
 from uplink.loop import BackgroundLoop
 from uplink.uploader import SyncStatus, Uploader
+
+if TYPE_CHECKING:
+    from uplink.client import ClientResponse
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +26,8 @@ class SyncWorker(BackgroundLoop):
     every ``sync_interval_s``, or sooner when the uploader's back-off ends. A heartbeat
     built by ``heartbeat_payload()`` is sent every ``heartbeat_s`` whatever the uploads do;
     a failed one is not retried. ``on_status(SyncStatus)`` is called on this thread after
-    each round (the app turns it into a Qt signal). With no central URL nothing is sent.
+    each round (the app turns it into a Qt signal); ``on_answer(payload, response)`` after
+    each heartbeat answered 2xx (its commands). With no central URL nothing is sent.
     The worker owns the uploader's client and closes it when it ends.
     """
 
@@ -36,6 +41,7 @@ class SyncWorker(BackgroundLoop):
         heartbeat_s: float = 60,
         heartbeat_payload: Callable[[], dict] | None = None,
         on_status: Callable[[SyncStatus], None] | None = None,
+        on_answer: Callable[[dict, ClientResponse], None] | None = None,
         name: str = "sync-worker",
     ) -> None:
         if not sync_interval_s > 0 or not heartbeat_s > 0:
@@ -45,6 +51,7 @@ class SyncWorker(BackgroundLoop):
         self.heartbeat_s = float(heartbeat_s)
         self._heartbeat_payload = heartbeat_payload
         self._on_status = on_status
+        self._on_answer = on_answer  # (payload sent, answer): the fleet's commands
         self._force = threading.Event()  # sync_now(): lift the hold, heartbeat at once
         self._next_heartbeat = 0.0  # time.monotonic() of the next heartbeat
         self._heartbeat_at: float | None = None
@@ -133,9 +140,18 @@ class SyncWorker(BackgroundLoop):
         else:
             if 200 <= response.status < 300:
                 self._heartbeat_at, self._heartbeat_error = time.time(), None
+                self._answered(payload, response)
                 return
             self._heartbeat_error = f"HTTP {response.status}"
         log.warning("heartbeat failed (%s); the next is sent on schedule", self._heartbeat_error)
+
+    def _answered(self, payload: dict, response: ClientResponse) -> None:
+        if self._on_answer is None:
+            return
+        try:
+            self._on_answer(payload, response)
+        except Exception:
+            log.exception("handling the heartbeat's answer failed")
 
     def _notify(self) -> None:
         if self._on_status is None:

@@ -51,6 +51,7 @@ class KioskWindow(QMainWindow):
             part.setParent(self)
         self._build_chrome()
         self.tech = TechMode(self, ctl, jobs, config, queue)  # gesture, PIN pad, diagnostics
+        self.fleet = _fleet_commands(self, uplink, jobs)
         self._connect()
         if config.central.url:
             ctl.online = False  # until the first contact
@@ -206,6 +207,8 @@ class KioskWindow(QMainWindow):
             app.removeEventFilter(self._key_guard)
         self.idle.stop()
         self.tech.shutdown()  # the audit log is written before the executors go
+        if self.fleet is not None:
+            self.fleet.shutdown()
         self.speaker.shutdown()
         self.reader_thread.stop()
         self._jobs.shutdown()  # after this, no sync worker can still be starting
@@ -215,6 +218,22 @@ class KioskWindow(QMainWindow):
                 closer()
             except Exception:  # noqa: BLE001 - shutting down: log and go on
                 log.exception("closing failed")
+
+
+def _fleet_commands(window: KioskWindow, uplink: UplinkRunner, jobs: Jobs):
+    """The runner of the fleet's commands (``kiosk.shell.fleet_commands``), when the kiosk
+    has a central and a command book."""
+    if uplink.book is None or not uplink.enabled:
+        return None
+    from kiosk.central_link import make_client
+    from kiosk.shell.fleet_commands import FleetCommands
+    from uplink.commands import FileSender
+
+    config = window.config
+    fleet = FleetCommands(window, uplink.book, jobs,
+                          FileSender(lambda: make_client(config, read_timeout=60.0)), window)
+    uplink.commandsArrived.connect(fleet.run)
+    return fleet
 
 
 class _FirstPaint(QObject):
