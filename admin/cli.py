@@ -59,6 +59,10 @@ def _parser() -> argparse.ArgumentParser:
 
     versions = menu.add_parser("versions", help="the menus published on a central")
     _central_args(versions)
+
+    from .fleet_commands import add_parser as add_command_parser
+
+    add_command_parser(sub, _central_args)
     return p
 
 
@@ -75,6 +79,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "keygen":
             return _keygen(args)
+        if args.command == "command":
+            from .fleet_commands import run
+
+            return run(args, _token(args))
         return _MENU_COMMANDS[args.menu_command](args)
     except Refused as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)
