@@ -62,7 +62,8 @@ def authenticate(central: CentralServer, endpoint: str, method: str,
     """The admin of this request, from its headers alone; kiosk tokens are refused here
     (403), whatever they are. A change of state also needs a bearer token, a JSON body and
     no foreign ``Origin``."""
-    challenge = f"Basic {_REALM}" if endpoint == "fleet-page" else f"Bearer {_REALM}"
+    basic = endpoint in ("fleet-page", "fleet-upload")  # what a browser opens
+    challenge = f"Basic {_REALM}" if basic else f"Bearer {_REALM}"
     if not len(central.admins):
         raise HttpError(403, "the admin API is off: start the central with --admins FILE")
     authorization = headers.get("authorization")
@@ -106,7 +107,8 @@ def answer(central: CentralServer, admin: Admin, endpoint: str, method: str,
     report = fleet_report(central, now=central.clock(), query=query or {})
     if endpoint == "admin-fleet":
         return Reply(200, report, {"Cache-Control": "no-store"})
-    html = render_fleet(report, refresh_s=central.fleet_refresh_s).encode("utf-8")
+    html = render_fleet(report, refresh_s=central.fleet_refresh_s,
+                        commands=command_api.fleet_section(central)).encode("utf-8")
     return Reply(200, raw=html, content_type="text/html; charset=utf-8",
                  headers={"Cache-Control": "no-store"})
 

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from contract.times import rfc3339
 
 from .admins import Admin
+from .fleet_commands_view import SHOWN, commands_section
 from .kiosks import KIOSK_ID, Kiosk
 from .replies import HttpError, Reply
 from .storage.commands import COMMAND_TYPES, FINAL, UPLOAD_TYPES
@@ -38,6 +39,7 @@ ALLOWED = {
     "admin-commands": ("GET", "POST"),
     "admin-command": ("GET",),
     "admin-upload": ("GET",),
+    "fleet-upload": ("GET",),  # the same file for the fleet page (HTTP Basic, like it)
 }
 _COMMAND_ID = re.compile(r"^[0-9a-f-]{36}$")
 _SEND_KEYS = frozenset({"type", "kiosk", "group", "all", "args"})
@@ -124,8 +126,16 @@ def answer(central: CentralServer, admin: Admin, endpoint: str, method: str,
     if found is None:
         raise HttpError(404, f"nothing was uploaded for command {command['id']}")
     record, body = found
-    return Reply(200, raw=body, content_type=record["content_type"],
-                 headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
+    headers = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+    if record["content_type"] != "image/png":  # a bundle is saved, never shown
+        headers["Content-Disposition"] = (f'attachment; filename="{command["kiosk_id"]}-'
+                                          f'{command["id"][:8]}.zip"')
+    return Reply(200, raw=body, content_type=record["content_type"], headers=headers)
+
+
+def fleet_section(central: CentralServer) -> str:
+    """The fleet page's commands and latest screenshots (HTML)."""
+    return commands_section(central.store.commands(limit=SHOWN), central.store.uploads())
 
 
 def command_view(c: dict[str, Any], upload: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -165,11 +165,12 @@ class _CommandSql:
              (kiosk_id, kind, kiosk_id, kind, UPLOADS_KEPT)),
         ])
 
-    def uploads(self, kiosk_id: str | None = None) -> list[dict[str, Any]]:
+    def uploads(self, kiosk_id: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
         """What is kept (without the bytes), newest first."""
         where, args = ("WHERE kiosk_id = ? ", (kiosk_id,)) if kiosk_id else ("", ())
         rows = self._cmd_run([(f"SELECT {_UCOLS} FROM command_uploads {where}ORDER BY "
-                               "received_at DESC, command_id", args)], fetch="all",
+                               "received_at DESC, command_id LIMIT ?", (*args, limit))],
+                             fetch="all",
                              write=False)
         return [upload_record(r) for r in rows]
 

@@ -64,6 +64,7 @@ def build_app(central: CentralServer) -> SaturationGuard:
         route("/api/v1/admin/commands/{command_id}/upload", "admin-upload"),
         route("/admin/fleet", "fleet-page"),
         route("/admin/fleet/", "fleet-page"),
+        route("/admin/fleet/uploads/{command_id}", "fleet-upload"),
     ]
     app = Starlette(routes=routes, exception_handlers={HTTPException: _http_exception})
     app.router.redirect_slashes = False

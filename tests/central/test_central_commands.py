@@ -4,7 +4,7 @@ reports, a screenshot comes back to admins only."""
 from __future__ import annotations
 
 import requests
-from central_helpers import FLEET, K1, K2, K3, admin_headers, heartbeat_body
+from central_helpers import ADMIN_TOKEN, FLEET, K1, K2, K3, admin_headers, heartbeat_body
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 32
 
@@ -96,3 +96,24 @@ def test_bad_command_requests_are_refused(admin_central):
     as_kiosk = requests.post(f"{url}/api/v1/admin/commands", json={"type": "sync_now",
                              "kiosk": K1}, headers=kiosk_headers(K1), timeout=10)
     assert as_kiosk.status_code == 403
+
+
+def test_the_fleet_page_shows_commands_and_the_latest_screenshot(admin_central):
+    url = admin_central.url
+    shot = send(url, type="screenshot", kiosk=K1).json()["commands"][0]["id"]
+    waiting = send(url, type="restart", kiosk=K2).json()["commands"][0]["id"]
+    beat(url, K1)
+    requests.post(f"{url}/api/v1/kiosks/{K1}/commands/{shot}/upload", data=PNG,
+                  headers={**kiosk_headers(K1), "Content-Type": "image/png"}, timeout=10)
+    beat(url, K1, command_results=[{"id": shot, "status": "done", "detail": "<b>1920</b>"}])
+    basic = ("alice", ADMIN_TOKEN)
+    page = requests.get(f"{url}/admin/fleet", auth=basic, timeout=10).text
+    assert f'<tr data-command="{shot}" data-status="done">' in page
+    assert f'<tr data-command="{waiting}" data-status="pending">' in page
+    assert "&lt;b&gt;1920&lt;/b&gt;" in page and "<b>1920</b>" not in page  # escaped
+    assert f'<img src="/admin/fleet/uploads/{shot}"' in page
+    picture = requests.get(f"{url}/admin/fleet/uploads/{shot}", auth=basic, timeout=10)
+    assert picture.status_code == 200 and picture.content == PNG
+    anonymous = requests.get(f"{url}/admin/fleet/uploads/{shot}", timeout=10)
+    assert anonymous.status_code == 401
+    assert anonymous.headers["www-authenticate"].startswith("Basic")
