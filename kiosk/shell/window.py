@@ -12,7 +12,7 @@ from drivers.base import Printer
 from kiosk.config import Config
 from kiosk.shell.controller import Controller
 from kiosk.shell.housekeeping import Housekeeping
-from kiosk.shell.idle import IdleOverlay, IdleWatcher
+from kiosk.shell.idle import IdleOverlay, IdleWatcher, SleepPlan
 from kiosk.shell.look import Look
 from kiosk.shell.speaker import OverlayWatch, Speaker
 from kiosk.shell.technician_mode import TechMode
@@ -79,10 +79,12 @@ class KioskWindow(QMainWindow):
         col.addWidget(self.stack, 1)
         self.setCentralWidget(root)
         self.overlay = IdleOverlay(root, self.ctl.tr)
-        self.idle = IdleWatcher(self.overlay, self.config.kiosk.idle_timeout_s,
+        k = self.config.kiosk
+        self.idle = IdleWatcher(self.overlay, k.idle_timeout_s,
                                 # elder mode chosen at home is a visit begun: prompt, then end it
                                 lambda: self.ctl.session.in_visit or self.ctl.session.elder,
-                                self)
+                                self, sleep=SleepPlan(k.screen_sleep_after_s,
+                                                      k.screen_sleep_hours, k.timezone))
         self.speaker.screen = lambda: self.router.current
         self.speaker.quiet = self.overlay.isVisible
         OverlayWatch(self.overlay, self.speaker)
