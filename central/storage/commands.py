@@ -20,6 +20,7 @@ COMMAND_TYPES = ("sync_now", "upload_diagnostics", "screenshot", "restart", "che
 UPLOAD_TYPES = ("screenshot", "upload_diagnostics")
 OPEN, FINAL = ("pending", "sent"), ("done", "refused", "failed")
 UPLOADS_KEPT = 3  # per kiosk and kind: the newest screenshots / bundles
+OPEN_CACHE_S = 1.0  # how stale the set of kiosks with open commands may be (other processes)
 COMMAND_COLUMNS = ("id", "kiosk_id", "type", "args", "admin", "created_at", "status",
                    "sent_at", "finished_at", "detail")
 UPLOAD_COLUMNS = ("command_id", "kiosk_id", "kind", "content_type", "size", "received_at")
@@ -98,6 +99,8 @@ class _CommandSql:
     """The statements, with ``?`` placeholders; ``_cmd_run`` runs a list of them in one
     database transaction and returns the rows of the first (``fetch``: none, one, all)."""
 
+    _open_cache: tuple[float, set[str]] | None = None
+
     def _cmd_run(self, statements: list[tuple[str, tuple]], fetch: str = "none",
                  write: bool = True) -> Any:
         raise NotImplementedError
@@ -110,11 +113,15 @@ class _CommandSql:
         rows = [(str(uuid.uuid4()), k, type_, text, admin, at) for k in kiosk_ids]
         self._cmd_run([(f"INSERT INTO commands ({_COLS}) VALUES (?, ?, ?, ?, ?, ?, "
                         "'pending', NULL, NULL, NULL)", r) for r in rows])
+        self._open_cache = None  # this process's next heartbeat sees them at once
         return [command_record((*r, "pending", None, None, None)) for r in rows]
 
     def take_commands(self, kiosk_id: str, now: float | None = None) -> list[dict[str, Any]]:
         """The kiosk's open commands, oldest first, marked ``sent`` (again) now. Asked on
-        every heartbeat: a read, and a write only when there is something to send."""
+        every heartbeat: most kiosks have none, which one cached read per second of the
+        whole fleet's answers (``OPEN_CACHE_S``); a write only when there is one to send."""
+        if kiosk_id not in self._open_kiosks():
+            return []
         rows = self._cmd_run([(f"SELECT {_COLS} FROM commands WHERE kiosk_id = ? AND status "
                                "IN ('pending', 'sent') ORDER BY created_at, id", (kiosk_id,))],
                              fetch="all", write=False)
@@ -123,6 +130,16 @@ class _CommandSql:
             self._cmd_run([("UPDATE commands SET status = 'sent', sent_at = ? WHERE id = ? "
                             "AND status IN ('pending', 'sent')", (at, r[0])) for r in rows])
         return [command_record(r) for r in rows]
+
+    def _open_kiosks(self) -> set[str]:
+        cached = getattr(self, "_open_cache", None)
+        now = time.monotonic()
+        if cached is None or now - cached[0] > OPEN_CACHE_S:
+            rows = self._cmd_run([("SELECT DISTINCT kiosk_id FROM commands WHERE status IN "
+                                   "('pending', 'sent')", ())], fetch="all", write=False)
+            cached = (now, {r[0] for r in rows})
+            self._open_cache = cached
+        return cached[1]
 
     def finish_commands(self, kiosk_id: str, results: Iterable[dict[str, str]],
                         now: float | None = None) -> int:

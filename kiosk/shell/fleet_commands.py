@@ -123,7 +123,9 @@ class FleetCommands(QObject):
         config, audit = win.config, win.tech.audit
 
         def zipped(status: dict) -> bytes:
-            with tempfile.TemporaryDirectory(prefix="fleet-diag-") as folder:
+            # in the data folder (mode 0700), never /tmp: masked, but still the kiosk's
+            with tempfile.TemporaryDirectory(prefix=".fleet-diag-",
+                                             dir=config.kiosk.data_dir) as folder:
                 made = export_bundle(Path(folder), config=config, status=status, audit=audit,
                                      personal=personal_values(win.queue))
                 return made.read_bytes()
