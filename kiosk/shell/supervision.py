@@ -10,7 +10,7 @@ import logging
 import sys
 import threading
 
-from PySide6.QtCore import QEvent, QMetaObject, QObject, Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication, QWidget
 
 from kiosk.systemd import Notifier
@@ -105,8 +105,14 @@ def _crash(exc_type, exc, tb, where: str) -> None:
                                               exc_type.__name__, where,
                                               exc_info=(exc_type, exc, tb))
     app = QApplication.instance()
-    if app is not None:  # queued: safe from any thread; a slot's exception is not swallowed
-        QMetaObject.invokeMethod(app, "quit", Qt.ConnectionType.QueuedConnection)
+    if app is None:
+        return
+    # exit(), not quit(): Qt 6's quit() first asks every window to close, and the locked-down
+    # kiosk window refuses, so quit() would leave the broken kiosk running.
+    if threading.current_thread() is threading.main_thread():
+        app.exit(CRASH_EXIT_CODE)
+    else:  # from another thread: run on the GUI thread's next turn
+        QTimer.singleShot(0, app, lambda: app.exit(CRASH_EXIT_CODE))
 
 
 def install_crash_hooks() -> None:
