@@ -55,12 +55,13 @@ def make_worker(config: Config, queue: OfflineQueue, board: StatusBoard,
     """``technician()`` gives the heartbeat's PIN gate state (``build_heartbeat``);
     ``commands`` adds the fleet commands' results and takes the answer's commands."""
     from uplink.heartbeat import build_heartbeat
+    from uplink.status_board import QUEUE_MOVED_NOTICE
     from uplink.sync_worker import SyncWorker
 
     uploader = make_uploader(config, queue)
     holder: dict[str, SyncWorker] = {}
     if queue.recovered_from:
-        board.add_notice(f"queue database was corrupt at start; moved to {queue.recovered_from}")
+        board.add_notice(f"{QUEUE_MOVED_NOTICE} {queue.recovered_from}")
 
     def heartbeat() -> dict:
         devices, menu_version, rejected = board.snapshot()
