@@ -53,7 +53,9 @@ class CentralServer:
     open at once, ``max_inflight`` requests handled at once (past it: 503 with
     ``Retry-After: retry_after_s``). ``forward_url`` starts the outbox with the server
     (``forward_secret`` the HMAC key, ``purge_after_s`` as ``--purge-after``,
-    ``outbox_options`` more keywords of ``Outbox``). Nothing is opened before ``start()``.
+    ``outbox_options`` more keywords of ``Outbox``). ``store_options``: ``pool_size`` and
+    ``pool_wait_s`` of a PostgreSQL store (past the wait: 503 with ``Retry-After``).
+    Nothing is opened before ``start()``.
     """
 
     def __init__(self, db_path: str | Path, host: str = "127.0.0.1", port: int = 0,
@@ -74,7 +76,8 @@ class CentralServer:
                  retry_after_s: int = DEFAULT_RETRY_AFTER_S,
                  forward_url: str | None = None, forward_secret: bytes | None = None,
                  purge_after_s: float | None = DEFAULT_PURGE_AFTER_S,
-                 outbox_options: Mapping[str, Any] | None = None) -> None:
+                 outbox_options: Mapping[str, Any] | None = None,
+                 store_options: Mapping[str, Any] | None = None) -> None:
         self.db = db_path  # a --db value: postgresql://..., sqlite:///..., or a path
         self.host = host
         self.port = port
@@ -86,20 +89,19 @@ class CentralServer:
         self.admins.check_disjoint(self.kiosks)
         self.max_body_bytes = max_body_bytes
         self.max_publish_bytes = max_publish_bytes
-        self.request_timeout_s = request_timeout_s
-        self.fleet_refresh_s = fleet_refresh_s
+        self.request_timeout_s, self.fleet_refresh_s = request_timeout_s, fleet_refresh_s
         self.clock = clock
         if (tls_cert is None) != (tls_key is None):
             raise ConfigError("TLS needs both a certificate and a key file")
         self.tls = None if tls_cert is None else TlsFiles(Path(tls_cert), Path(tls_key))
-        self.max_connections = max_connections
-        self.max_inflight = max_inflight
+        self.max_connections, self.max_inflight = max_connections, max_inflight
         self.retry_after_s = retry_after_s
         #: True in a worker process of ``serve --workers``: its answers name the worker.
         self.is_worker = False
         self.forward_url, self.forward_secret = forward_url, forward_secret
         self.purge_after_s = purge_after_s
         self.outbox_options = dict(outbox_options or {})
+        self.store_options = dict(store_options or {})
         #: The deliverer of accepted transactions, while running (``start_outbox``).
         self.outbox: Outbox | None = None
         #: Every kiosk's last heartbeats, for the fleet page.
@@ -153,7 +155,7 @@ class CentralServer:
         if self.menu_file is not None:
             self.menus.watch_file(self.menu_file)
         self.stopping.clear()
-        self.store = open_store(self.db)
+        self.store = open_store(self.db, **self.store_options)
         self.catalog.load(self.store)
         self.fleet_view.preload()
         return self

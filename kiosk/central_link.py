@@ -51,9 +51,10 @@ def make_uploader(config: Config, queue: OfflineQueue) -> Uploader:
 def make_worker(config: Config, queue: OfflineQueue, board: StatusBoard,
                 on_status: Callable[[SyncStatus], None] | None = None,
                 technician: Callable[[], dict] | None = None,
-                commands: CommandExchange | None = None) -> SyncWorker:
+                commands: CommandExchange | None = None, **options) -> SyncWorker:
     """``technician()`` gives the heartbeat's PIN gate state (``build_heartbeat``);
-    ``commands`` adds the fleet commands' results and takes the answer's commands."""
+    ``commands`` adds the fleet commands' results and takes the answer's commands;
+    ``options`` go to ``SyncWorker`` (``start_share``)."""
     from uplink.heartbeat import build_heartbeat
     from uplink.status_board import QUEUE_MOVED_NOTICE
     from uplink.sync_worker import SyncWorker
@@ -91,7 +92,7 @@ def make_worker(config: Config, queue: OfflineQueue, board: StatusBoard,
     worker = SyncWorker(uploader, sync_interval_s=config.central.sync_interval_s,
                         heartbeat_s=config.central.heartbeat_s, heartbeat_payload=heartbeat,
                         on_status=on_status,
-                        on_answer=None if commands is None else answered)
+                        on_answer=None if commands is None else answered, **options)
     holder["worker"] = worker
     return worker
 

@@ -366,15 +366,15 @@ def test_5xx_backs_off_exponentially_up_to_the_maximum_and_resets_on_success(
     assert uploader.sync_once().next_attempt_at == clock.now + 1  # back to 1 s
 
 
-def test_jitter_stays_within_half_and_whole_of_the_back_off(queue, client) -> None:
+def test_jitter_stays_within_zero_and_the_whole_back_off(queue, client) -> None:
+    # Full jitter (issue #13 item 7) replaced "half to whole": the wait is rng() * cap.
     for rng_value in (0.0, 0.3, 0.999):
         uploader = Uploader(queue, client, max_backoff_s=300, rng=lambda v=rng_value: v)
-        for failures, low, high in [(1, 1, 1), (2, 1, 2), (5, 8, 16), (9, 128, 256),
-                                    (10, 150, 300), (500, 150, 300)]:
-            assert low <= uploader.backoff_s(failures) <= high
+        for failures, cap in [(1, 1), (2, 2), (5, 16), (9, 256), (10, 300), (500, 300)]:
+            assert uploader.backoff_s(failures) == pytest.approx(rng_value * cap)
     spread = {round(Uploader(queue, client, rng=lambda v=v: v).backoff_s(6), 3)
               for v in (0.0, 0.5, 1.0)}
-    assert spread == {16.0, 24.0, 32.0}
+    assert spread == {0.0, 16.0, 32.0}
 
 
 # --- transport failures -----------------------------------------------------------------
@@ -489,3 +489,25 @@ def test_batch_size_is_limited_to_the_api_maximum(queue, client) -> None:
     for bad in (0, 101, True, 1.5):
         with pytest.raises(ValueError):
             Uploader(queue, client, batch_size=bad)
+
+
+# --- full jitter (issue #13, item 7) -----------------------------------------------------
+
+
+def test_the_back_off_has_full_jitter(queue, client) -> None:
+    draws = iter([0.0, 0.5, 0.999, 0.5])
+    uploader = Uploader(queue, client, rng=lambda: next(draws), max_backoff_s=300)
+    assert uploader.backoff_s(1) == 0.0  # anywhere from 0 ...
+    assert uploader.backoff_s(4) == 4.0  # ... to min(cap, 2**(n-1)) = 8
+    assert uploader.backoff_s(20) == pytest.approx(299.7)  # capped at max_backoff_s
+    assert uploader.backoff_s(64) == 150.0
+
+
+def test_full_jitter_spreads_a_fleet_over_the_whole_window(queue, client) -> None:
+    import random
+
+    rng = random.Random(13)
+    uploader = Uploader(queue, client, rng=rng.random, max_backoff_s=300)
+    waits = sorted(uploader.backoff_s(9) for _ in range(2000))  # cap 2**8 = 256 s
+    assert 0 <= waits[0] < 5 and 251 < waits[-1] <= 256
+    assert 100 < waits[1000] < 156  # the median near the middle, not bunched at the top
