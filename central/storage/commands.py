@@ -210,6 +210,8 @@ def _first(cur: Any, fetch: str) -> Any:
 class SqliteCommands(_CommandSql):
     """Commands on ``SqliteStore`` (one writer, ``BEGIN IMMEDIATE``)."""
 
+    TABLES = SQLITE_TABLES
+
     def _cmd_run(self, statements: list[tuple[str, tuple]], fetch: str = "none",
                  write: bool = True) -> Any:
         opened = self._write() if write else self._db()  # type: ignore[attr-defined]
@@ -227,6 +229,8 @@ class SqliteCommands(_CommandSql):
 
 class PostgresCommands(_CommandSql):
     """Commands on ``PostgresStore`` (one database transaction per call)."""
+
+    TABLES = POSTGRES_TABLES
 
     def _cmd_run(self, statements: list[tuple[str, tuple]], fetch: str = "none",
                  write: bool = True) -> Any:

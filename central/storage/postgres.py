@@ -35,7 +35,6 @@ from .base import (
     tx_rows,
 )
 from .batching import BatchWriter
-from .commands import POSTGRES_TABLES as COMMAND_TABLES
 from .commands import PostgresCommands
 
 log = logging.getLogger(__name__)
@@ -382,7 +381,7 @@ def _create_or_upgrade(conn: psycopg.Connection, url: str) -> None:
                              f"{version}, this one knows {SCHEMA_VERSION})")
         if version == SCHEMA_VERSION:
             return
-        for statement in (_SCHEMA + ";" + COMMAND_TABLES).split(";"):
+        for statement in (_SCHEMA + ";" + PostgresCommands.TABLES).split(";"):
             cur.execute(statement)
         cur.execute("DELETE FROM schema_meta")
         cur.execute("INSERT INTO schema_meta VALUES (%s)", (SCHEMA_VERSION,))

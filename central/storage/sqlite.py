@@ -31,7 +31,6 @@ from .base import (
     transaction_record,
     tx_rows,
 )
-from .commands import SQLITE_TABLES as COMMAND_TABLES
 from .commands import SqliteCommands
 
 _TABLES = """
@@ -373,7 +372,7 @@ def _create_or_upgrade(conn: sqlite3.Connection, path: Path) -> None:
     for name, decl in _OUTBOX_COLUMNS:
         if name not in have:
             conn.execute(f"ALTER TABLE transactions ADD COLUMN {name} {decl}")
-    for statement in (_INDEXES + COMMAND_TABLES).split(";"):
+    for statement in (_INDEXES + SqliteCommands.TABLES).split(";"):
         if statement.strip():
             conn.execute(statement)
     if 0 < version < 3:  # the latest heartbeat of each kiosk becomes its state
