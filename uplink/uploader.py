@@ -284,7 +284,9 @@ class Uploader:
         failures = self._status.consecutive_failures + 1
         delay = self.backoff_s(failures)
         if at_least_s is not None:
-            delay, state = max(delay, at_least_s), SyncState.THROTTLED
+            # Retry-After, then the jittered back-off on top: kiosks the central throttled in
+            # the same second do not all come back in the same second after it.
+            delay, state = at_least_s + delay, SyncState.THROTTLED
         retry_at = self._clock() + delay
         self._round["failed"] += self.queue.mark_failed(ids, error, retry_at)
         self._set(online=False, state=state, last_error=error, consecutive_failures=failures,

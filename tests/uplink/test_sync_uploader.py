@@ -273,16 +273,33 @@ def test_413_for_everything_splits_down_to_singles(uploader, queue, server) -> N
 
 @pytest.mark.parametrize("status", [429, 503])
 def test_retry_after_seconds_is_waited(t0, uploader, queue, server, clock, status) -> None:
+    # Retry-After, then the jittered back-off on top (rng() == 1.0 here: the first
+    # failure's whole 1 s), so throttled kiosks do not all return in the same second.
     ids = enqueue(queue, 2)
     server.script(Scripted(status, {"Retry-After": "120"}))
     report = uploader.sync_once()
-    assert report.state == "throttled" and report.next_attempt_at == t0 + 120
-    assert report.failed == 2 and queue.get(ids[0]).next_attempt_at == t0 + 120
-    clock.advance(119.5)
+    assert report.state == "throttled" and report.next_attempt_at == t0 + 120 + 1
+    assert report.failed == 2 and queue.get(ids[0]).next_attempt_at == t0 + 121
+    clock.advance(120.5)
     uploader.sync_once()
     assert len(server.requests) == 1
     clock.advance(0.5)
     assert uploader.sync_once().sent == 2
+
+
+def test_retry_after_is_spread_by_the_jitter(t0, queue, client, server, clock) -> None:
+    """Kiosks throttled in the same second come back over [Retry-After, Retry-After +
+    back-off], never before Retry-After."""
+    returns = set()
+    for draw in (0.0, 0.25, 0.5, 0.999):
+        uploader = Uploader(queue, client, clock=clock, rng=lambda v=draw: v)
+        ids = enqueue(queue)
+        server.script(Scripted(503, {"Retry-After": "30"}))
+        report = uploader.sync_once()
+        assert report.state == "throttled" and report.next_attempt_at >= clock.now + 30
+        returns.add(report.next_attempt_at - clock.now)
+        queue.mark_failed(ids, "test", clock.now)  # due again for the next uploader
+    assert len(returns) == 4 and max(returns) <= 30 + 1
 
 
 @pytest.mark.parametrize("status", [429, 503])
@@ -290,18 +307,18 @@ def test_retry_after_as_an_http_date(t0, uploader, queue, server, clock, status)
     enqueue(queue)
     when = email.utils.formatdate(t0 + 600, usegmt=True)
     server.script(Scripted(status, {"Retry-After": when}))
-    assert uploader.sync_once().next_attempt_at == t0 + 600
+    assert uploader.sync_once().next_attempt_at == t0 + 600 + 1  # + the back-off (rng 1.0)
 
 
-def test_retry_after_shorter_than_the_back_off_waits_the_back_off(
+def test_retry_after_shorter_than_the_back_off_adds_the_back_off(
         t0, uploader, queue, server, clock) -> None:
     enqueue(queue)
     server.script(Scripted(500), Scripted(500), Scripted(503, {"Retry-After": "1"}))
     for _ in range(2):
         uploader.sync_once()
         clock.advance(uploader.next_attempt_at - clock.now)
-    report = uploader.sync_once()  # the third failure in a row: back-off 4 s > 1 s
-    assert report.state == "throttled" and report.next_attempt_at == clock.now + 4
+    report = uploader.sync_once()  # the third failure in a row: 1 s, then the back-off's 4 s
+    assert report.state == "throttled" and report.next_attempt_at == clock.now + 1 + 4
 
 
 @pytest.mark.parametrize(("status", "headers"), [(503, {}), (429, {}),
