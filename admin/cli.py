@@ -62,6 +62,9 @@ def _parser() -> argparse.ArgumentParser:
     from .release_cli import add_parser as add_release_parser
 
     add_release_parser(sub, _central_args)
+    from .fleet_commands import add_parser as add_command_parser
+
+    add_command_parser(sub, _central_args)
     return p
 
 
@@ -82,6 +85,10 @@ def main(argv: list[str] | None = None) -> int:
             from .release_cli import run as run_release
 
             return run_release(args, _token)
+        if args.command == "command":
+            from .fleet_commands import run
+
+            return run(args, _token(args))
         return _MENU_COMMANDS[args.menu_command](args)
     except Refused as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from contract.times import rfc3339
 
+from . import command_api
 from .admins import Admin
 from .catalog import ALL, MenuTarget, PublishRefused
 from .fleet import fleet_report
@@ -35,6 +36,7 @@ ALLOWED = {
     "admin-menu": ("GET",),
     "admin-fleet": ("GET",),
     "fleet-page": ("GET",),
+    **command_api.ALLOWED,
 }
 _MENU_PATH = re.compile(r"^/api/v1/admin/menus/([0-9]{1,18})$")
 _PUBLISH_KEYS = frozenset({"bundle", "kiosk", "group"})
@@ -60,7 +62,8 @@ def authenticate(central: CentralServer, endpoint: str, method: str,
     """The admin of this request, from its headers alone; kiosk tokens are refused here
     (403), whatever they are. A change of state also needs a bearer token, a JSON body and
     no foreign ``Origin``."""
-    challenge = f"Basic {_REALM}" if endpoint == "fleet-page" else f"Bearer {_REALM}"
+    basic = endpoint in ("fleet-page", "fleet-upload")  # what a browser opens
+    challenge = f"Basic {_REALM}" if basic else f"Bearer {_REALM}"
     if not len(central.admins):
         raise HttpError(403, "the admin API is off: start the central with --admins FILE")
     authorization = headers.get("authorization")
@@ -95,6 +98,8 @@ def _check_state_change(central: CentralServer, headers: Mapping[str, str],
 def answer(central: CentralServer, admin: Admin, endpoint: str, method: str,
            param: str | None, raw: bytes, query: Mapping[str, str] | None = None) -> Reply:
     """The reply to an authenticated admin request."""
+    if endpoint in command_api.ALLOWED:
+        return command_api.answer(central, admin, endpoint, method, param, raw, query or {})
     if endpoint == PUBLISH_ENDPOINT and method == "POST":
         return _publish(central, admin, raw)
     if endpoint == PUBLISH_ENDPOINT:
@@ -104,7 +109,8 @@ def answer(central: CentralServer, admin: Admin, endpoint: str, method: str,
     report = fleet_report(central, now=central.clock(), query=query or {})
     if endpoint == "admin-fleet":
         return Reply(200, report, {"Cache-Control": "no-store"})
-    html = render_fleet(report, refresh_s=central.fleet_refresh_s).encode("utf-8")
+    html = render_fleet(report, refresh_s=central.fleet_refresh_s,
+                        commands=command_api.fleet_section(central)).encode("utf-8")
     return Reply(200, raw=html, content_type="text/html; charset=utf-8",
                  headers={"Cache-Control": "no-store"})
 

@@ -18,7 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from contract.times import DEFAULT_ZONE, is_zone
-from kiosk.config_rules import ConfigError, check_technicians, check_transport, describe
+from kiosk.config_rules import (
+    ConfigError,
+    check_technicians,
+    check_transport,
+    describe,
+    is_hours,
+)
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +101,15 @@ SCHEMA: dict[str, dict[str, Key]] = {
                             meaning="project addition: the panel's diagonal in inches, for sizes "
                                     "in millimetres; 0 = as the display reports it, else 21.5",
                             convert=float),
+        "screen_sleep_after_s": Key(int, 600, "0 (never) or a whole number of seconds, at "
+                                    "least 60", lambda v: v == 0 or v >= 60,
+                                    meaning="project addition: in the sleep hours, no touch "
+                                            "for this long blanks the screen; the touch that "
+                                            "wakes it presses nothing; 0 = never"),
+        "screen_sleep_hours": Key(str, "22:00-06:00", '"HH:MM-HH:MM" (may cross midnight), '
+                                  'or "" for any hour', is_hours,
+                                  meaning="project addition: when the screen may sleep, in "
+                                          "`kiosk.timezone`; `\"\"` = at any hour"),
     },
     "central": {
         "url": Key(str, "", 'an http(s) URL, or "" for offline-only',
@@ -196,6 +211,8 @@ class KioskSettings:
     rejected_retention_d: int
     timezone: str
     panel_inches: float = 0
+    screen_sleep_after_s: int = 600
+    screen_sleep_hours: str = "22:00-06:00"
 
 
 @dataclass(frozen=True)

@@ -71,22 +71,27 @@ class UpdateLoop(BackgroundLoop):
         self.on_switch_wanted = on_switch_wanted
         self.clock = clock
         self._now = threading.Event()
-        self.results: list[dict[str, Any]] = []  # command results for the next heartbeat
-        self._seen: set[str] = set()
-        self._command: str | None = None
+        self._lock = threading.Lock()
+        self._waiting: list[Callable[[str, str], None]] = []  # check_update commands' ``done``
 
-    def check_now(self, switch_now: bool = False, command_id: str | None = None) -> None:
+    def check_now(self, switch_now: bool = False,
+                  done: Callable[[str, str], None] | None = None) -> None:
+        """Check at once (the fleet's ``check_update``); ``done(status, detail)`` is called
+        from the loop's thread after the check, ``switch_now`` skips the maintenance window.
+        The fleet's command book (``uplink.commands``) runs each command id once."""
         if switch_now:
             self._now.set()
-        self._command = command_id
+        if done is not None:
+            with self._lock:
+                self._waiting.append(done)
         self.wake()
 
     def run_round(self) -> None:
+        with self._lock:
+            waiting, self._waiting = self._waiting, []
         outcome = self.agent.check()
-        if self._command is not None:
-            status = "failed" if outcome == "failed" else "done"
-            self.results.append({"id": self._command, "status": status, "detail": outcome})
-            self._command = None
+        for done in waiting:
+            done("failed" if outcome == "failed" else "done", outcome)
         if self.agent.ready_version() is not None and (
                 self._now.is_set() or in_window(self.window, self.clock())):
             self._now.clear()
@@ -94,19 +99,6 @@ class UpdateLoop(BackgroundLoop):
 
     def next_wait(self) -> float:
         return READY_RECHECK_S if self.agent.ready_version() is not None else self.interval_s
-
-    def on_heartbeat_answer(self, doc: Any) -> None:
-        """Run each ``check_update`` command of a heartbeat answer once (by id)."""
-        commands = doc.get("commands") if isinstance(doc, dict) else None
-        for command in commands if isinstance(commands, list) else []:
-            if not isinstance(command, dict) or command.get("type") != "check_update":
-                continue
-            command_id = str(command.get("id"))
-            if command_id in self._seen:
-                continue
-            self._seen.add(command_id)
-            args = command.get("args") if isinstance(command.get("args"), dict) else {}
-            self.check_now(switch_now=bool(args.get("switch_now")), command_id=command_id)
 
 
 class UpdateReport:
@@ -118,15 +110,8 @@ class UpdateReport:
 
     def add_to(self, body: dict[str, Any]) -> dict[str, Any]:
         body["update"] = heartbeat_member(self.layout, __version__)
-        if self.loop is not None and self.loop.results:
-            body["command_results"], self.loop.results = self.loop.results, []
         return body
 
     def heartbeat_ok(self, response: Any) -> None:
         self.layout.root.mkdir(parents=True, exist_ok=True, mode=0o700)
         mark_heartbeat_ok(self.layout, __version__)
-        if self.loop is not None:
-            try:
-                self.loop.on_heartbeat_answer(response.json() if response.body else None)
-            except ValueError:
-                pass

@@ -35,6 +35,7 @@ from .base import (
     tx_rows,
 )
 from .batching import BatchWriter
+from .commands import PostgresCommands
 from .releases import POSTGRES_TABLES, PostgresReleaseTables
 
 log = logging.getLogger(__name__)
@@ -106,7 +107,7 @@ RETURNING id
 """
 
 
-class PostgresStore(PostgresReleaseTables):
+class PostgresStore(PostgresReleaseTables, PostgresCommands):
     """``Store`` on a PostgreSQL database. Open with ``PostgresStore.open(url)``."""
 
     def __init__(self, pool: ConnectionPool, url: str, *,
@@ -370,18 +371,14 @@ def _create_or_upgrade(conn: psycopg.Connection, url: str) -> None:
     """Create the schema, or bring an older one up to date, under an advisory lock."""
     with conn.transaction(), conn.cursor() as cur:
         cur.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
-        cur.execute("SELECT to_regclass('schema_meta') IS NOT NULL")
-        if cur.fetchone()[0]:
-            cur.execute("SELECT max(version) FROM schema_meta")
-            version = cur.fetchone()[0] or 0
-        else:
-            version = 0
+        version = _schema_version(cur)
         if version > SCHEMA_VERSION:
             raise StoreError(f"{redact(url)}: written by a newer kiosk-central (schema "
                              f"{version}, this one knows {SCHEMA_VERSION})")
         if version == SCHEMA_VERSION:
             return
-        for statement in (_SCHEMA + ";" + POSTGRES_TABLES).split(";"):
+        tables = (_SCHEMA, POSTGRES_TABLES, PostgresCommands.TABLES)
+        for statement in filter(str.strip, ";".join(tables).split(";")):
             cur.execute(statement)
         cur.execute("DELETE FROM schema_meta")
         cur.execute("INSERT INTO schema_meta VALUES (%s)", (SCHEMA_VERSION,))
@@ -390,11 +387,15 @@ def _create_or_upgrade(conn: psycopg.Connection, url: str) -> None:
 
 def _check_schema(conn: psycopg.Connection, url: str) -> None:
     with conn.transaction(), conn.cursor() as cur:
-        cur.execute("SELECT to_regclass('schema_meta') IS NOT NULL")
-        version = 0
-        if cur.fetchone()[0]:
-            cur.execute("SELECT max(version) FROM schema_meta")
-            version = cur.fetchone()[0] or 0
+        version = _schema_version(cur)
     if version != SCHEMA_VERSION:
         raise StoreError(f"{redact(url)}: not a kiosk-central database of schema "
                          f"{SCHEMA_VERSION} (found {version or 'none'})")
+
+
+def _schema_version(cur: psycopg.Cursor) -> int:
+    cur.execute("SELECT to_regclass('schema_meta') IS NOT NULL")
+    if not cur.fetchone()[0]:
+        return 0
+    cur.execute("SELECT max(version) FROM schema_meta")
+    return cur.fetchone()[0] or 0

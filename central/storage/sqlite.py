@@ -31,6 +31,7 @@ from .base import (
     transaction_record,
     tx_rows,
 )
+from .commands import SqliteCommands
 from .releases import SQLITE_TABLES, SqliteReleaseTables
 
 _TABLES = """
@@ -88,7 +89,7 @@ _TX_COLUMNS = ("id, kiosk_id, service_id, menu_version, created_at, identity, fi
 _MENUS = ", ".join(MENU_COLUMNS)
 
 
-class SqliteStore(SqliteReleaseTables):
+class SqliteStore(SqliteReleaseTables, SqliteCommands):
     """``Store`` on one SQLite file. Open with ``SqliteStore.open(path)``; ``close()`` or a
     ``with`` block releases it."""
 
@@ -372,7 +373,7 @@ def _create_or_upgrade(conn: sqlite3.Connection, path: Path) -> None:
     for name, decl in _OUTBOX_COLUMNS:
         if name not in have:
             conn.execute(f"ALTER TABLE transactions ADD COLUMN {name} {decl}")
-    for statement in _INDEXES.split(";"):
+    for statement in (_INDEXES + SqliteCommands.TABLES).split(";"):
         if statement.strip():
             conn.execute(statement)
     if 0 < version < 3:  # the latest heartbeat of each kiosk becomes its state

@@ -22,7 +22,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .. import admin_api, release_api
+from .. import admin_api, command_api, release_api
 from ..errors import StoreBusy, StoreError
 from ..faults import ResetFault, StatusFault
 from ..replies import HttpError, Reply
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("central.handler")
 
 KIOSK_ENDPOINTS = {"transactions": ("POST",), "menu": ("GET",), "heartbeat": ("POST",),
-                   **release_api.KIOSK_ALLOWED}
+                   **release_api.KIOSK_ALLOWED, command_api.UPLOAD_ENDPOINT: ("POST",)}
 ALLOWED = {**KIOSK_ENDPOINTS, **admin_api.ALLOWED, **release_api.ADMIN_ALLOWED}
 ANY_METHOD = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT"]
 
@@ -62,8 +62,14 @@ def build_app(central: CentralServer) -> SaturationGuard:
         route("/api/v1/admin/wheels/{sha256}", "admin-wheel"),
         route("/api/v1/admin/releases", "admin-releases"),
         route("/api/v1/admin/rollouts", "admin-rollouts"),
+        route("/api/v1/kiosks/{kiosk_id}/commands/{command_id}/upload",
+              command_api.UPLOAD_ENDPOINT),
+        route("/api/v1/admin/commands", "admin-commands"),
+        route("/api/v1/admin/commands/{command_id}", "admin-command"),
+        route("/api/v1/admin/commands/{command_id}/upload", "admin-upload"),
         route("/admin/fleet", "fleet-page"),
         route("/admin/fleet/", "fleet-page"),
+        route("/admin/fleet/uploads/{command_id}", "fleet-upload"),
     ]
     app = Starlette(routes=routes, exception_handlers={HTTPException: _http_exception})
     app.router.redirect_slashes = False
@@ -129,7 +135,7 @@ async def _checked(central: CentralServer, endpoint: str, request: Request,
                                             endpoint, method, dict(request.path_params),
                                             dict(request.query_params), raw)
             return reply_response(reply, method)
-        param = request.path_params.get("seq")
+        param = request.path_params.get("seq", request.path_params.get("command_id"))
         reply = await run_in_threadpool(admin_api.answer, central, admin, endpoint, method,
                                         None if param is None else str(param), raw,
                                         dict(request.query_params))
@@ -149,7 +155,13 @@ async def _checked(central: CentralServer, endpoint: str, request: Request,
         return reply_response(_fault_reply(fault))
     if isinstance(fault, ResetFault) and not fault.after_processing:
         return await reset_connection(request)
-    reply = await _kiosk_reply(central, endpoint, kiosk, raw, headers.get("if-none-match"))
+    if endpoint == command_api.UPLOAD_ENDPOINT:
+        reply = await run_in_threadpool(
+            command_api.receive_upload, central, kiosk, request.path_params["command_id"],
+            headers.get("content-type"), raw)
+    else:
+        reply = await _kiosk_reply(central, endpoint, kiosk, raw,
+                                   headers.get("if-none-match"))
     if fault is not None:  # a reset after processing: handled, but the answer is lost
         return await reset_connection(request)
     return reply_response(reply, method)
@@ -170,6 +182,8 @@ def _limit(central: CentralServer, endpoint: str) -> int:
         return min(central.max_body_bytes, kiosk_api.MAX_HEARTBEAT_BYTES)
     if endpoint in (admin_api.PUBLISH_ENDPOINT, "admin-wheel", "admin-releases"):
         return central.max_publish_bytes
+    if endpoint == command_api.UPLOAD_ENDPOINT:
+        return command_api.MAX_UPLOAD_BYTES
     return central.max_body_bytes
 
 

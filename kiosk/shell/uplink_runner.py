@@ -12,6 +12,7 @@ from PySide6.QtCore import QObject, Signal
 
 from kiosk.config import Config
 from kiosk.shell.workers import Jobs, LazyQueue
+from uplink.commands import CommandBook, CommandExchange
 from uplink.status_board import StatusBoard
 
 log = logging.getLogger(__name__)
@@ -25,10 +26,12 @@ class UplinkRunner(QObject):
     workerStarted = Signal(object)  # the SyncWorker, once it runs
     pollerStarted = Signal(object)  # the MenuPoller, once it runs
     switchWanted = Signal()  # a release's slot is ready and its time has come (updates)
+    commandsArrived = Signal(object)  # list[uplink.commands.Command], from a heartbeat answer
 
     def __init__(self, config: Config, jobs: Jobs, queue: LazyQueue, board: StatusBoard,
-                 parent: QObject | None = None):
+                 book: CommandBook | None = None, parent: QObject | None = None):
         super().__init__(parent)
+        self.book = book  # the fleet commands taken and their results
         self._config = config
         self._jobs = jobs
         self._queue = queue
@@ -53,11 +56,14 @@ class UplinkRunner(QObject):
         config, board = self._config, self._board
         gate = config.kiosk.data_dir / "diagnostics"  # the PIN gate's lock-out, for the heartbeat
         report = self._start_updates()
+        commands = (None if self.book is None
+                    else CommandExchange(self.book, self.commandsArrived.emit))
         self._jobs.submit(
             self._jobs.queue_executor,
             lambda: make_worker(config, self._queue.get(), board,
                                 on_status=self.statusChanged.emit,
-                                technician=lambda: read_status(gate), updates=report),
+                                technician=lambda: read_status(gate), updates=report,
+                                commands=commands),
             self._worker_made, lambda exc: log.error("upload not started: %s", exc))
         self._jobs.submit(
             self._jobs.queue_executor,

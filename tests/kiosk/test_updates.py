@@ -50,16 +50,13 @@ def test_a_ready_slot_waits_for_the_window():
     assert switched.is_set()
 
 
-def test_check_update_runs_once_per_id_and_can_switch_now():
+def test_check_update_reports_once_and_can_switch_now():
     agent, switched = StubAgent(), threading.Event()
     loop = _loop(agent, switched, hour=12)
-    command = {"commands": [{"id": "c-1", "type": "check_update", "args": {"switch_now": True}},
-                            {"id": "c-2", "type": "screenshot"}]}
-    loop.on_heartbeat_answer(command)
+    results = []
+    loop.check_now(switch_now=True, done=lambda status, detail: results.append((status, detail)))
     loop.run_round()
-    assert switched.is_set()
-    assert loop.results == [{"id": "c-1", "status": "done", "detail": "ready"}]
-    loop.results.clear()
-    loop.on_heartbeat_answer(command)  # the same id again: not run again
-    loop.run_round()
-    assert loop.results == []
+    assert switched.is_set() and agent.checks == 1
+    assert results == [("done", "ready")]
+    loop.run_round()  # a scheduled round answers no command again
+    assert results == [("done", "ready")] and agent.checks == 2
