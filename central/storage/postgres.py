@@ -2,9 +2,8 @@
 
 Several central processes may use one database at once: ingest is one ``INSERT ... ON
 CONFLICT DO NOTHING`` per batch, the outbox is claimed with ``FOR UPDATE SKIP LOCKED`` and a
-lease, and the schema is created or upgraded under an advisory lock, so two processes starting
-together do not race. Heartbeats are written in shared batches (``batching.BatchWriter``).
-A transaction's personal data is in ``identity`` and ``fields``.
+lease, the schema is made under an advisory lock (two processes starting together do not race),
+heartbeats go in shared batches (``batching.BatchWriter``); personal data: ``identity``, ``fields``.
 """
 
 from __future__ import annotations
@@ -377,8 +376,8 @@ def _create_or_upgrade(conn: psycopg.Connection, url: str) -> None:
                              f"{version}, this one knows {SCHEMA_VERSION})")
         if version == SCHEMA_VERSION:
             return
-        tables = (_SCHEMA, POSTGRES_TABLES, PostgresCommands.TABLES)
-        for statement in filter(str.strip, ";".join(tables).split(";")):
+        tables = ";".join((_SCHEMA, POSTGRES_TABLES, PostgresCommands.TABLES))
+        for statement in filter(str.strip, tables.split(";")):
             cur.execute(statement)
         cur.execute("DELETE FROM schema_meta")
         cur.execute("INSERT INTO schema_meta VALUES (%s)", (SCHEMA_VERSION,))
