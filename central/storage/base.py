@@ -19,7 +19,7 @@ from ..wire import IncomingTransaction
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 3  # 2 added menus; 3 added the outbox columns and kiosk_state
+SCHEMA_VERSION = 4  # 2 added menus; 3 the outbox columns and kiosk_state; 4 drafts
 HEARTBEAT_HISTORY = 1000  # heartbeats kept per kiosk: about 16 hours at one a minute
 MENU_COLUMNS = ("seq", "version", "target_kind", "target", "key_id", "etag", "admin",
                 "published_at")
@@ -182,6 +182,21 @@ class Store(Protocol):
     def menu_body(self, seq: int) -> bytes | None: ...
 
     def menus_generation(self) -> int: ...
+
+    # menu drafts (central.storage.drafts)
+    def create_draft(self, *, menu_json: str, digest: str, base_version: int, admin: str,
+                     summary: str, now: float | None = None) -> dict[str, Any]: ...
+
+    def draft(self, draft_id: int) -> dict[str, Any] | None: ...
+
+    def drafts(self) -> list[dict[str, Any]]: ...
+
+    def save_draft(self, draft_id: int, *, revision: int, menu_json: str | None, digest: str,
+                   state: str, admin: str, summary: str, approved: bool = False,
+                   published_seq: int | None = None,
+                   now: float | None = None) -> dict[str, Any] | None: ...
+
+    def draft_changes(self, draft_id: int, limit: int = 100) -> list[dict[str, Any]]: ...
 
     # reports
     def kiosk_stats(self) -> list[dict[str, Any]]: ...

@@ -35,6 +35,7 @@ from .base import (
     tx_rows,
 )
 from .batching import BatchWriter
+from .drafts import POSTGRES_TABLES, PostgresDrafts
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +105,7 @@ RETURNING id
 """
 
 
-class PostgresStore:
+class PostgresStore(PostgresDrafts):
     """``Store`` on a PostgreSQL database. Open with ``PostgresStore.open(url)``."""
 
     def __init__(self, pool: ConnectionPool, url: str, *,
@@ -377,7 +378,7 @@ def _create_or_upgrade(conn: psycopg.Connection, url: str) -> None:
                              f"{version}, this one knows {SCHEMA_VERSION})")
         if version == SCHEMA_VERSION:
             return
-        for statement in _SCHEMA.split(";"):
+        for statement in (_SCHEMA + ";" + POSTGRES_TABLES).split(";"):
             cur.execute(statement)
         cur.execute("DELETE FROM schema_meta")
         cur.execute("INSERT INTO schema_meta VALUES (%s)", (SCHEMA_VERSION,))

@@ -31,6 +31,7 @@ from .base import (
     transaction_record,
     tx_rows,
 )
+from .drafts import SQLITE_TABLES, SqliteDrafts
 
 _TABLES = """
 CREATE TABLE IF NOT EXISTS transactions (
@@ -87,7 +88,7 @@ _TX_COLUMNS = ("id, kiosk_id, service_id, menu_version, created_at, identity, fi
 _MENUS = ", ".join(MENU_COLUMNS)
 
 
-class SqliteStore:
+class SqliteStore(SqliteDrafts):
     """``Store`` on one SQLite file. Open with ``SqliteStore.open(path)``; ``close()`` or a
     ``with`` block releases it."""
 
@@ -364,7 +365,7 @@ def _create_or_upgrade(conn: sqlite3.Connection, path: Path) -> None:
     if version > SCHEMA_VERSION:
         raise StoreError(f"{path}: written by a newer kiosk-central (schema {version},"
                          f" this one knows {SCHEMA_VERSION})")
-    for statement in _TABLES.split(";"):
+    for statement in (_TABLES + SQLITE_TABLES).split(";"):
         if statement.strip():
             conn.execute(statement)
     have = {r[1] for r in conn.execute("PRAGMA table_info(transactions)")}
