@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from .admins import AdminRegistry, check_menu_keys
 from .catalog import MenuCatalog
+from .drafts import DraftBook
 from .errors import ConfigError
 from .faults import Faults
 from .fleet_view import FleetView
@@ -74,7 +75,8 @@ class CentralServer:
                  retry_after_s: int = DEFAULT_RETRY_AFTER_S,
                  forward_url: str | None = None, forward_secret: bytes | None = None,
                  purge_after_s: float | None = DEFAULT_PURGE_AFTER_S,
-                 outbox_options: Mapping[str, Any] | None = None) -> None:
+                 outbox_options: Mapping[str, Any] | None = None,
+                 require_approval: bool = False) -> None:
         self.db = db_path  # a --db value: postgresql://..., sqlite:///..., or a path
         self.host = host
         self.port = port
@@ -113,6 +115,8 @@ class CentralServer:
         #: Admin-published bundles by target; ``menus`` is the fallback.
         self.catalog = MenuCatalog(self.kiosks, check_menu_keys(menu_keys or {}),
                                    self.menus.current)
+        #: Admins' menu drafts; ``require_approval``: a second admin approves each.
+        self.drafts = DraftBook(self, require_approval)
         self._key_loaded = False
         self._web: ThreadedServer | None = None
         self._app: SaturationGuard | None = None
@@ -226,6 +230,11 @@ class CentralServer:
     def fleet_url(self) -> str:
         """The admins' fleet page (HTML; an admin token as the Basic password)."""
         return f"{self.url}/admin/fleet"
+
+    @property
+    def editor_url(self) -> str:
+        """The admins' menu editor (HTML; an admin token as the Basic password)."""
+        return f"{self.url}/admin/menus/editor"
 
     # -- menus -----------------------------------------------------------------------------
 

@@ -22,7 +22,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .. import admin_api
+from .. import admin_api, draft_api
 from ..errors import StoreError
 from ..faults import ResetFault, StatusFault
 from ..replies import HttpError, Reply
@@ -36,7 +36,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("central.handler")
 
 KIOSK_ENDPOINTS = {"transactions": ("POST",), "menu": ("GET",), "heartbeat": ("POST",)}
-ALLOWED = {**KIOSK_ENDPOINTS, **admin_api.ALLOWED}
+ADMIN_ENDPOINTS = {**admin_api.ALLOWED, **draft_api.ALLOWED}
+ALLOWED = {**KIOSK_ENDPOINTS, **ADMIN_ENDPOINTS, draft_api.STATIC: ("GET",)}
 ANY_METHOD = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT"]
 
 
@@ -58,6 +59,8 @@ def build_app(central: CentralServer) -> SaturationGuard:
         route("/api/v1/admin/fleet", "admin-fleet"),
         route("/admin/fleet", "fleet-page"),
         route("/admin/fleet/", "fleet-page"),
+        *(route(path, name) for path, name in draft_api.ROUTES),
+        route("/admin/static/{name:path}", draft_api.STATIC),
     ]
     app = Starlette(routes=routes, exception_handlers={HTTPException: _http_exception})
     app.router.redirect_slashes = False
@@ -109,10 +112,17 @@ async def _checked(central: CentralServer, endpoint: str, request: Request,
     if method == "POST" and length is None:
         raise HttpError(411, "Content-Length is required", close=True)
     headers = request.headers
-    if endpoint in admin_api.ALLOWED:  # no fault injection: faults are for kiosk tests
+    if endpoint == draft_api.STATIC:
+        return reply_response(draft_api.serve_static(request.path_params["name"]), method)
+    if endpoint in ADMIN_ENDPOINTS:  # no fault injection: faults are for kiosk tests
         admin = admin_api.authenticate(central, endpoint, method, headers)
         check_length(length, _limit(central, endpoint))
         raw = await _body(central, request, endpoint, started)
+        if endpoint in draft_api.ALLOWED:
+            reply = await run_in_threadpool(
+                draft_api.answer, central, admin, endpoint, method, request.path_params,
+                raw, dict(request.query_params), headers.get("if-match"))
+            return reply_response(reply, method)
         param = request.path_params.get("seq")
         reply = await run_in_threadpool(admin_api.answer, central, admin, endpoint, method,
                                         None if param is None else str(param), raw,
