@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from .admins import AdminRegistry, check_menu_keys
 from .catalog import MenuCatalog
 from .drafts import DraftBook
+from .previews import PreviewRunner
 from .errors import ConfigError
 from .faults import Faults
 from .fleet_view import FleetView
@@ -117,6 +118,7 @@ class CentralServer:
                                    self.menus.current)
         #: Admins' menu drafts; ``require_approval``: a second admin approves each.
         self.drafts = DraftBook(self, require_approval)
+        self.previews = PreviewRunner()
         self._key_loaded = False
         self._web: ThreadedServer | None = None
         self._app: SaturationGuard | None = None
@@ -204,6 +206,7 @@ class CentralServer:
             web.stop()
         if self.store is not None:
             self.store.close()
+        self.previews.close()
 
     def __enter__(self) -> CentralServer:
         return self.start()
