@@ -39,7 +39,11 @@ class AdminClient:
     def fleet(self) -> dict[str, Any]:
         return self._call("GET", "/api/v1/admin/fleet")
 
-    def _call(self, method: str, path: str, **kw: Any) -> dict[str, Any]:
+    def draft_menu(self, draft_id: int) -> bytes:
+        """The canonical bytes of an approved menu draft (what ``menu sign`` signs)."""
+        return self._call("GET", f"/api/v1/admin/drafts/{draft_id}/menu", raw=True)
+
+    def _call(self, method: str, path: str, raw: bool = False, **kw: Any) -> Any:
         try:
             r = requests.request(method, self.url + path, headers=self._headers,
                                  timeout=TIMEOUT, **kw)
@@ -62,6 +66,8 @@ class AdminClient:
                 message = r.text[:200].strip() or r.reason
             raise Refused(f"the central answered {r.status_code}: {message}",
                           [str(p) for p in problems] if isinstance(problems, list) else None)
+        if raw and isinstance(doc, dict):
+            return r.content
         if not isinstance(doc, dict):
             raise AdminError(f"{self.url}: the answer ({r.status_code}) is not a JSON object; "
                              "is this a kiosk-central?")

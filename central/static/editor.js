@@ -75,7 +75,8 @@ function el(tag, attrs, ...children) {
 async function api(method, path, body) {
   const headers = {Authorization: `Bearer ${S.token}`};
   if (body !== undefined) headers["Content-Type"] = "application/json";
-  const res = await fetch(path, {method, headers, credentials: "same-origin",
+  // The origin, not the page's URL: that may hold Basic credentials fetch refuses.
+  const res = await fetch(window.location.origin + path, {method, headers, credentials: "omit",
     body: body === undefined ? undefined : JSON.stringify(body)});
   const type = res.headers.get("Content-Type") || "";
   const data = type.includes("json") ? await res.json() : await res.blob();
@@ -150,7 +151,8 @@ async function loadDrafts(select) {
   const box = $("#draft-select");
   box.replaceChildren(el("option", {value: "", text: "—"}),
     ...drafts.drafts.map((d) => el("option", {value: d.id,
-      text: `#${d.id} · v${d.base_version} → · ${t("state_" + d.state)} · ${d.updated_by}`})));
+      text: `#${d.id} · ${t("from")} v${d.base_version} · ${t("state_" + d.state)} · ` +
+        d.updated_by})));
   const from = $("#from-menu");
   from.replaceChildren(el("option", {value: "", text: t("published_now")}),
     ...(menus.menus || []).map((m) => el("option", {value: m.id,
