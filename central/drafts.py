@@ -81,9 +81,7 @@ class DraftBook:
         """What the draft changes against the menu all kiosks get now, as ``kiosk-admin
         menu diff`` reads."""
         _, menu = self._load(draft_id)
-        published = self._published_menu() or {}
-        if not published:
-            return {"against": None, "text": "nothing is published yet\n", "diff": None}
+        published = self._published_menu() or _default_menu()  # what kiosks run then
         result = diff_menus(published, menu)
         return {"against": published.get("version"), "text": format_diff(result),
                 "diff": result.as_dict()}
@@ -113,7 +111,7 @@ class DraftBook:
             menu = self._published_menu()
             source = "made from the menu all kiosks get"
             if menu is None:
-                menu = json.loads(default_menu_path().read_text("utf-8"))
+                menu = _default_menu()
                 source = "made from the default menu"
         base_version = menu.get("version", 0) if isinstance(menu.get("version"), int) else 0
         menu["version"] = self._next_version(base_version)
@@ -230,6 +228,10 @@ class DraftBook:
         if fallback is not None and fallback.version is not None:
             published.append(fallback.version)
         return max([version, *published]) + 1
+
+
+def _default_menu() -> dict[str, Any]:
+    return json.loads(default_menu_path().read_text("utf-8"))
 
 
 def _public(record: dict[str, Any]) -> dict[str, Any]:

@@ -53,7 +53,7 @@ const T = {
 
 const S = {lang: localStorage.getItem("editor-lang") || "zh_CN",
   token: sessionStorage.getItem("editor-token") || "", draft: null, category: null,
-  service: null, queue: Promise.resolve(), failed: null};
+  service: null, queue: Promise.resolve(), failed: null, pending: 0};
 
 const $ = (sel) => document.querySelector(sel);
 const t = (key, vars) => (T[S.lang][key] || key).replace(/\{(\w+)\}/g, (_, k) => vars[k]);
@@ -90,8 +90,12 @@ function draftPath(suffix) { return `/api/v1/admin/drafts/${S.draft.id}${suffix 
 function edit(ops) {
   applyLocally(S.draft.menu, ops);
   render();
+  S.pending += 1;
   setState(t("saving"));
-  S.queue = S.queue.then(() => send(ops));
+  S.queue = S.queue.then(() => send(ops)).finally(() => {
+    S.pending -= 1;
+    if (!S.pending) setState(t("saved"));
+  });
   return S.queue;
 }
 
@@ -101,7 +105,7 @@ async function send(ops) {
   if (status === 200) {
     Object.assign(S.draft, data);
     showProblems();
-    setState(t("saved"));
+    renderState();
     return;
   }
   if (status === 409 && data.draft) {
