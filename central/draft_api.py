@@ -145,5 +145,5 @@ def _etag(view: Mapping[str, Any]) -> dict[str, str]:
     return {"ETag": f'"r{view["revision"]}"'}
 
 
-_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
         "connect-src 'self'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'")

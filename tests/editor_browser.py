@@ -104,7 +104,14 @@ class Editor:
 
         return WebDriverWait(self.driver, timeout).until(condition)
 
-    def screenshot(self, folder: str | None, name: str) -> None:
-        if folder:
-            Path(folder).mkdir(parents=True, exist_ok=True)
-            self.driver.save_screenshot(str(Path(folder) / name))
+    def screenshot(self, folder: str | None, name: str, top: str | None = None) -> None:
+        """The whole page (or from element ``top`` down) as a PNG in ``folder``, if given."""
+        if not folder:
+            return
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        height = self.driver.execute_script("return document.documentElement.scrollHeight")
+        self.driver.set_window_size(1400, min(int(height) + 140, 3000))
+        if top:
+            self.driver.execute_script("arguments[0].scrollIntoView()", self.find(top))
+        self.driver.save_screenshot(str(Path(folder) / name))
+        self.driver.set_window_size(1400, 1000)

@@ -7,6 +7,7 @@
 
 const DATA = JSON.parse(document.getElementById("editor-data").textContent);
 const LOCALES = ["zh_CN", "en"];
+const ALWAYS_SENSITIVE = ["phone", "id_number"];  // menu.md: masked whatever the flag says
 const T = {
   zh_CN: {title: "菜单编辑器", fleet: "终端状态", token: "管理员令牌", sign_in: "登录",
     draft: "草稿", from: "来源", new_draft: "新建草稿", problems: "问题", categories: "分类",
@@ -19,13 +20,13 @@ const T = {
     label: "标签", max_length: "最多字数", min: "最小值", max: "最大值", choices: "选项",
     add_choice: "添加选项", up: "上移", down: "下移", remove: "删除", cat_title: "分类名称",
     none: "（无）", published_now: "终端现用菜单", no_problems: "没有问题，可以批准。",
-    saved: "已保存", saving: "保存中…", state_editing: "编辑中", state_approved: "已批准",
+    saved: "已保存", saving: "保存中…", not_saved: "有修改未保存", state_editing: "编辑中", state_approved: "已批准",
     state_published: "已发布", revision: "版本号", by: "修改人", reapply: "重新应用我的修改",
     conflict: "草稿刚被 {who} 修改（第 {rev} 版），您的修改没有保存。已显示最新草稿。",
     pull: "已批准。请在自己的电脑上下载、离线签名并发布：", rendering: "正在生成预览…",
     type_text: "文字", type_number: "数字", type_phone: "手机号", type_date: "日期",
     type_choice: "单选", type_id_number: "身份证号", problems_left: "还有 {n} 个问题",
-    all_sizes: "全部尺寸", lang_button: "English", select_service: "请选择左侧的服务。"},
+    all_sizes: "全部尺寸", always_sensitive: "手机号和身份证号总是遮盖显示", lang_button: "English", select_service: "请选择左侧的服务。"},
   en: {title: "Menu editor", fleet: "Fleet", token: "Admin token", sign_in: "Sign in",
     draft: "Draft", from: "From", new_draft: "New draft", problems: "Problems",
     categories: "Categories", services: "Services", add_category: "Add category",
@@ -39,7 +40,7 @@ const T = {
     max: "Maximum", choices: "Choices", add_choice: "Add choice", up: "Up", down: "Down",
     remove: "Remove", cat_title: "Category name", none: "(none)",
     published_now: "What kiosks get now", no_problems: "No problems: ready to approve.",
-    saved: "Saved", saving: "Saving…", state_editing: "editing", state_approved: "approved",
+    saved: "Saved", saving: "Saving…", not_saved: "A change is not saved", state_editing: "editing", state_approved: "approved",
     state_published: "published", revision: "revision", by: "by",
     reapply: "Apply my change again",
     conflict: "{who} changed the draft just now (revision {rev}); your change was not saved. " +
@@ -47,7 +48,8 @@ const T = {
     pull: "Approved. On your own computer, pull, sign offline and publish:",
     rendering: "Rendering the preview…", type_text: "Text", type_number: "Number",
     type_phone: "Mobile phone", type_date: "Date", type_choice: "Choice",
-    type_id_number: "ID number", problems_left: "{n} problems left", all_sizes: "All sizes",
+    type_id_number: "ID number", problems_left: "Problems left: {n}", all_sizes: "All sizes",
+    always_sensitive: "Phone numbers and ID numbers are always masked",
     lang_button: "中文", select_service: "Choose a service on the left."},
 };
 
@@ -94,7 +96,7 @@ function edit(ops) {
   setState(t("saving"));
   S.queue = S.queue.then(() => send(ops)).finally(() => {
     S.pending -= 1;
-    if (!S.pending) setState(t("saved"));
+    if (!S.pending) setState(S.failed ? t("not_saved") : t("saved"));
   });
   return S.queue;
 }
@@ -254,7 +256,7 @@ function renderServices() {
       onchange: (e) => edit([{op: "set", path: ["services", s.id, "enabled"],
         value: e.target.checked}])}),
     el("button", {type: "button", class: "pick" + (hasProblem(["services", s.id]) ? " bad" : ""),
-      id: `svc:${s.id}`, "data-key": `svc:${s.id}`, "aria-pressed": String(s.id === S.service),
+      "data-scope": `services/${s.id}`, id: `svc:${s.id}`, "data-key": `svc:${s.id}`, "aria-pressed": String(s.id === S.service),
       onclick: () => { S.service = s.id; render(); }}, name(s)),
     moveButtons(`svc:${s.id}`,
       () => i > 0 && edit([{op: "move", path: ["services", s.id],
@@ -337,12 +339,16 @@ function fieldEditor(svc, f, i) {
   const key = `f${i}`;
   const types = DATA.field_types.map((ty) => el("option",
     {value: ty, selected: ty === f.type, text: t("type_" + ty)}));
-  return el("li", {class: "field card" + (hasProblem(at) ? " bad" : "")},
+  return el("li", {class: "field card" + (hasProblem(at) ? " bad" : ""),
+    "data-scope": at.join("/")},
     el("div", {class: "row"}, idInput(at, f.id, () => {}),
       el("label", {}, t("type"), el("select", {"data-path": path(at, "type"),
         "data-key": `${key}/type`, onchange: (e) => changeType(at, e.target.value)}, types)),
       check(t("required"), [...at, "required"], !!f.required),
-      check(t("sensitive"), [...at, "sensitive"], !!f.sensitive),
+      ALWAYS_SENSITIVE.includes(f.type) ?
+        el("label", {class: "check", title: t("always_sensitive")}, el("input",
+          {type: "checkbox", checked: true, disabled: true}), t("sensitive")) :
+        check(t("sensitive"), [...at, "sensitive"], !!f.sensitive),
       moveButtons(key, () => edit([{op: "move", path: at, to: i - 1}]),
         () => edit([{op: "move", path: at, to: i + 1}]),
         () => edit([{op: "remove", path: at}]))),
@@ -415,7 +421,12 @@ function showProblems() {
   box.querySelector("ul").replaceChildren(...problems.map((p) => el("li", {},
     el("button", {type: "button", class: "problem", onclick: () => goTo(p.path),
       text: p.text[S.lang]}))));
-  document.querySelectorAll("[data-path].invalid").forEach((n) => n.classList.remove("invalid"));
+  document.querySelectorAll("[data-scope]").forEach((n) =>
+    n.classList.toggle("bad", hasProblem(n.dataset.scope.split("/"))));
+  document.querySelectorAll("[data-path].invalid").forEach((n) => {
+    n.classList.remove("invalid");
+    n.removeAttribute("aria-invalid");
+  });
   for (const p of problems) {
     const at = p.path.join("/");
     document.querySelectorAll("[data-path]").forEach((n) => {

@@ -109,6 +109,7 @@ def test_an_admin_adds_a_service_and_a_kiosk_of_the_group_shows_it(
     page.until(lambda d: any("field '手机号码', label (English): must not be empty" in p
                              for p in page.problems()))
     assert "invalid" in page.field(*english).get_attribute("class")
+    page.screenshot(SHOTS, "editor-problem.png")
     page.set(*english, value="Mobile phone")
     page.until(lambda d: page.problems() == [])
     page.click("#show-diff")
@@ -118,11 +119,11 @@ def test_an_admin_adds_a_service_and_a_kiosk_of_the_group_shows_it(
 
     # What residents will see: the kiosk's own screens, rendered by the kiosk package.
     page.click("#preview")
-    page.until(lambda d: page.has('img[data-file="form3-dibao-apply-en-small.png"]'),
-               timeout=180)
-    page.screenshot(SHOTS, "editor-preview.png")
-    page.click_id("svc:dibao-apply")
-    page.screenshot(SHOTS, "editor.png")
+    shot = 'img[data-file="form3-dibao-apply-en-small.png"]'
+    page.until(lambda d: page.has(shot), timeout=180)
+    page.until(lambda d: d.execute_script(f"return document.querySelector('{shot}')"
+                                          ".naturalWidth") == 1280)
+    page.screenshot(SHOTS, "editor-preview.png", top="#review")
 
     # This deployment needs a second admin: alice cannot approve her own draft, bob can.
     page.click("#approve")
@@ -130,7 +131,7 @@ def test_an_admin_adds_a_service_and_a_kiosk_of_the_group_shows_it(
     page.open("bob", BOB)
     page.click("#approve")
     page.until(lambda d: page.visible("#pull"))
-    page.screenshot(SHOTS, "editor-approved.png")
+    page.screenshot(SHOTS, "editor-approved.png", top="#review")
 
     # Signing stays with the admin: pull the approved draft, sign offline, publish it.
     menu_file, bundle = tmp_path / "menu.json", tmp_path / "bundle.json"
