@@ -28,14 +28,20 @@ class EditError(CentralError):
     """An edit that cannot be applied: a path to nothing, an unknown operation."""
 
 
-def apply_ops(doc: dict[str, Any], ops: Any) -> list[str]:
-    """Apply ``ops`` to ``doc`` in place; a short summary line of each."""
+def apply_ops(doc: dict[str, Any], ops: Any) -> tuple[dict[str, Any], list[str]]:
+    """``doc`` with ``ops`` applied, and a short summary line of each. ``doc`` itself is
+    left as it was: only the objects and lists on an edited path are copied (a 500-service
+    menu is not copied whole for one label)."""
     if not isinstance(ops, list) or not 1 <= len(ops) <= MAX_OPS:
         raise EditError(f"ops must be a list of 1 to {MAX_OPS} operations")
-    return [_apply(doc, op) for op in ops]
+    summaries = []
+    for op in ops:
+        doc, summary = _apply(doc, op)
+        summaries.append(summary)
+    return doc, summaries
 
 
-def _apply(doc: dict[str, Any], op: Any) -> str:
+def _apply(doc: dict[str, Any], op: Any) -> tuple[dict[str, Any], str]:
     if not isinstance(op, dict) or not isinstance(op.get("path"), list) or not op["path"]:
         raise EditError("each operation is an object with op and a non-empty path")
     kind, path = op.get("op"), op["path"]
@@ -43,40 +49,63 @@ def _apply(doc: dict[str, Any], op: Any) -> str:
         raise EditError("a path is a list of keys and ids (strings)")
     if path[0] in _FIXED_KEYS:
         raise EditError(f"{path[0]} is set by the central when the draft is approved")
-    parent, last = _walk(doc, path[:-1]), path[-1]
-    where = " › ".join(path)
+    doc, parent = _copy_path(doc, path[:-1])
+    last, where = path[-1], " › ".join(path)
     if kind == "set":
         _set(parent, last, op.get("value"))
-        return f"set {where}"
+        return doc, f"set {where}"
     if kind == "add":
         target = _child(parent, last)
+        item = op.get("item")
+        index = op.get("index", len(target) if isinstance(target, list) else 0)
         if not isinstance(target, list):
             raise EditError(f"{where} is not a list")
-        item = op.get("item")
-        index = op.get("index", len(target))
         if not isinstance(item, dict) or not isinstance(index, int):
             raise EditError("add takes an item object and an optional integer index")
+        target = list(target)
         target.insert(max(0, min(index, len(target))), item)
-        return f"add {where} › {item.get('id', '?')}"
+        _replace(parent, last, target)
+        return doc, f"add {where} › {item.get('id', '?')}"
     if not isinstance(parent, list):
         raise EditError(f"{where} is not an item of a list")
     position = _index(parent, last)
     if kind == "remove":
         del parent[position]
-        return f"remove {where}"
+        return doc, f"remove {where}"
     if kind == "move":
         to = op.get("to")
         if not isinstance(to, int):
             raise EditError("move takes an integer position to")
         parent.insert(max(0, min(to, len(parent) - 1)), parent.pop(position))
-        return f"move {where} to {to + 1}"
+        return doc, f"move {where} to {to + 1}"
     raise EditError(f"unknown operation {kind!r} (set, add, remove, move)")
 
 
-def _walk(node: Any, path: list[str]) -> Any:
+def _copy_path(doc: dict[str, Any], path: list[str]) -> tuple[dict[str, Any], Any]:
+    """A copy of ``doc`` sharing everything but the containers along ``path``; the copy
+    and its (copied) container at the end of ``path``."""
+    root = dict(doc)
+    node: Any = root
     for step in path:
-        node = _child(node, step)
-    return node
+        child = _shallow(_child(node, step))
+        _replace(node, step, child)
+        node = child
+    return root, node
+
+
+def _shallow(value: Any) -> Any:
+    if isinstance(value, dict):
+        return dict(value)
+    if isinstance(value, list):
+        return list(value)
+    return value
+
+
+def _replace(node: Any, step: str, value: Any) -> None:
+    if isinstance(node, dict):
+        node[step] = value
+    else:
+        node[_index(node, step)] = value
 
 
 def _child(node: Any, step: str) -> Any:

@@ -10,7 +10,6 @@ With ``require_approval`` a draft needs the approval of an admin who did not edi
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 import logging
@@ -51,6 +50,12 @@ def digest_of(menu: Any) -> str:
     return hashlib.sha256(canonical_bytes(menu)).hexdigest()
 
 
+def _canonical(menu: Any) -> tuple[str, str]:
+    """The menu's canonical text (what is stored and signed) and its SHA-256."""
+    data = canonical_bytes(menu)
+    return data.decode("utf-8"), hashlib.sha256(data).hexdigest()
+
+
 class DraftBook:
     """The drafts of one central, over its store. Thread-safe; several processes may share
     the store (a save names the revision it started from)."""
@@ -87,7 +92,7 @@ class DraftBook:
                 "diff": result.as_dict()}
 
     def canonical(self, draft_id: int) -> bytes:
-        """The bytes an admin signs; only of a draft ready to publish."""
+        """The bytes an admin signs (as stored); only of a draft ready to publish."""
         record, menu = self._load(draft_id)
         if record["state"] == EDITING and self.require_approval:
             raise DraftRefused(409, f"draft {draft_id} is not approved yet")
@@ -95,7 +100,7 @@ class DraftBook:
         if problems:
             raise DraftRefused(409, f"draft {draft_id} is not a valid menu yet: "
                                f"{problems[0]}", problems=describe_all(problems, menu))
-        return canonical_bytes(menu)
+        return record["menu"].encode("utf-8")
 
     # -- changing --------------------------------------------------------------------------
 
@@ -115,9 +120,10 @@ class DraftBook:
                 source = "made from the default menu"
         base_version = menu.get("version", 0) if isinstance(menu.get("version"), int) else 0
         menu["version"] = self._next_version(base_version)
+        text, digest = _canonical(menu)
         record = self.central.store.create_draft(
-            menu_json=json.dumps(menu, ensure_ascii=False), digest=digest_of(menu),
-            base_version=base_version, admin=admin, summary=source)
+            menu_json=text, digest=digest, base_version=base_version, admin=admin,
+            summary=source)
         log.info("admin %s made menu draft %d (%s)", admin, record["id"], source)
         return self.view(record["id"])
 
@@ -128,8 +134,8 @@ class DraftBook:
         self._check_revision(record, revision)
         if record["state"] == PUBLISHED:
             raise DraftRefused(409, f"draft {draft_id} is published; make a new draft")
-        menu = copy.deepcopy(menu)
-        summary = "; ".join(apply_ops(menu, ops))[:500]
+        menu, summaries = apply_ops(menu, ops)  # the cached menu itself stays as it was
+        summary = "; ".join(summaries)[:500]
         saved = self._save(record, menu, EDITING, admin, summary)
         problems = menu_rules.validate(menu)
         return {**_public(saved), "problems": describe_all(problems, menu)}
@@ -194,9 +200,9 @@ class DraftBook:
 
     def _save(self, record: dict[str, Any], menu: dict[str, Any], state: str, admin: str,
               summary: str, approved: bool = False) -> dict[str, Any]:
+        text, digest = _canonical(menu)
         saved = self.central.store.save_draft(
-            record["id"], revision=record["revision"],
-            menu_json=json.dumps(menu, ensure_ascii=False), digest=digest_of(menu),
+            record["id"], revision=record["revision"], menu_json=text, digest=digest,
             state=state, admin=admin, summary=summary, approved=approved)
         if saved is None:
             raise self._stale(record["id"])

@@ -15,12 +15,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from .admins import AdminRegistry, check_menu_keys
 from .catalog import MenuCatalog
 from .drafts import DraftBook
-from .previews import PreviewRunner
 from .errors import ConfigError
 from .faults import Faults
 from .fleet_view import FleetView
 from .kiosks import Kiosk, KioskRegistry
 from .menus import MenuPublisher, PublishedMenu
+from .previews import PreviewRunner
 from .signing import load_private_key, public_key_b64, read_private_key
 from .store import Store, open_store
 from .web.app import SaturationGuard, build_app
@@ -55,7 +55,9 @@ class CentralServer:
     open at once, ``max_inflight`` requests handled at once (past it: 503 with
     ``Retry-After: retry_after_s``). ``forward_url`` starts the outbox with the server
     (``forward_secret`` the HMAC key, ``purge_after_s`` as ``--purge-after``,
-    ``outbox_options`` more keywords of ``Outbox``). Nothing is opened before ``start()``.
+    ``outbox_options`` more keywords of ``Outbox``). ``require_approval``: menu drafts
+    (``drafts``, previews in ``previews``) need a second admin's approval to be published.
+    Nothing is opened before ``start()``.
     """
 
     def __init__(self, db_path: str | Path, host: str = "127.0.0.1", port: int = 0,
@@ -89,14 +91,12 @@ class CentralServer:
         self.admins.check_disjoint(self.kiosks)
         self.max_body_bytes = max_body_bytes
         self.max_publish_bytes = max_publish_bytes
-        self.request_timeout_s = request_timeout_s
-        self.fleet_refresh_s = fleet_refresh_s
+        self.request_timeout_s, self.fleet_refresh_s = request_timeout_s, fleet_refresh_s
         self.clock = clock
         if (tls_cert is None) != (tls_key is None):
             raise ConfigError("TLS needs both a certificate and a key file")
         self.tls = None if tls_cert is None else TlsFiles(Path(tls_cert), Path(tls_key))
-        self.max_connections = max_connections
-        self.max_inflight = max_inflight
+        self.max_connections, self.max_inflight = max_connections, max_inflight
         self.retry_after_s = retry_after_s
         #: True in a worker process of ``serve --workers``: its answers name the worker.
         self.is_worker = False
@@ -116,9 +116,7 @@ class CentralServer:
         #: Admin-published bundles by target; ``menus`` is the fallback.
         self.catalog = MenuCatalog(self.kiosks, check_menu_keys(menu_keys or {}),
                                    self.menus.current)
-        #: Admins' menu drafts; ``require_approval``: a second admin approves each.
-        self.drafts = DraftBook(self, require_approval)
-        self.previews = PreviewRunner()
+        self.drafts, self.previews = DraftBook(self, require_approval), PreviewRunner()
         self._key_loaded = False
         self._web: ThreadedServer | None = None
         self._app: SaturationGuard | None = None
