@@ -132,3 +132,23 @@ def test_approval_by_a_second_admin_then_only_that_menu_publishes(approval_centr
     assert done.status_code == 201, done.text
     after = call(url, "GET", f"/api/v1/admin/drafts/{draft['id']}").json()
     assert after["state"] == "published" and after["published_seq"] == done.json()["id"]
+
+
+def test_kiosk_admin_pull_writes_the_draft_exactly(admin_central, tmp_path):
+    import subprocess
+    import sys
+
+    url = admin_central.url
+    draft = new_draft(url)
+    out = tmp_path / "menu.json"
+    run = subprocess.run([sys.executable, "-m", "admin", "menu", "pull", "--central", url,
+                          "--token", ADMIN_TOKEN, "--draft", str(draft["id"]),
+                          "--out", str(out)], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    canonical = call(url, "GET", f"/api/v1/admin/drafts/{draft['id']}/menu").content
+    assert out.read_bytes() == canonical
+    assert json.loads(canonical) == draft["menu"]
+    missing = subprocess.run([sys.executable, "-m", "admin", "menu", "pull", "--central", url,
+                              "--token", ADMIN_TOKEN, "--draft", "99", "--out", str(out)],
+                             capture_output=True, text=True, timeout=60)
+    assert missing.returncode == 1 and "404" in missing.stderr
