@@ -12,13 +12,14 @@ VENV=${VENV:-.venv}
 # and on X11, zbar to decode receipt QR codes in tests, pcscd and the vpcd virtual reader
 # for the PC/SC tests, espeak-ng (run as a program, GPL-3) and aplay (alsa-utils) for the
 # voice, PostgreSQL for the central's production store (the tests start their own temporary
-# cluster from it), systemd-creds for the queue key credential.
+# cluster from it), systemd-creds for the queue key credential, Weston (the kiosk compositor:
+# the tests run its headless backend) and debootstrap (a throwaway Debian root).
 APT_PACKAGES=(
   python3 python3-venv python3-dev gcc swig libpcsclite-dev
   fonts-noto-cjk libegl1 libgl1 libfontconfig1 libxkbcommon0 libdbus-1-3
   libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0
   libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-randr0 libzbar0
-  pcscd vsmartcard-vpcd systemd espeak-ng alsa-utils postgresql
+  pcscd vsmartcard-vpcd systemd espeak-ng alsa-utils postgresql weston debootstrap
 )
 # Installed where the distribution has them as .deb: headless Chromium and its WebDriver for
 # the central's fleet page and menu editor tests (Debian's `chromium`, `chromium-driver`;

@@ -177,6 +177,7 @@ def kiosk_status(kiosk: Kiosk, heartbeats: list[tuple[float, dict[str, Any]]],
         "card_reader": _device(body.get("devices"), "card_reader"),
         "printer": _device(body.get("devices"), "printer"),
         "sync": _sync(body.get("sync")),
+        "technician": body.get("technician") if isinstance(body.get("technician"), dict) else None,
     })
     version = row["menu_version"]
     row["menu_lagging"] = (serving_version is not None and version is not None
@@ -213,6 +214,15 @@ def _problems(row: dict[str, Any]) -> list[tuple[str, str]]:
             lost = "an unknown number" if notice["unreadable"] is None else notice["unreadable"]
             found.append((BAD, f"queue was corrupt: {lost} transactions unreadable in "
                           f"{notice['file']}; a technician must clear it"))
+    tech = row.get("technician") or {}
+    if isinstance(tech.get("locked_until"), str):  # too many wrong technician PINs
+        n = _int(tech.get("lockouts")) or 1
+        found.append((BAD, f"technician PIN entry locked until {_text(tech['locked_until'], 40)}"
+                      f" ({n} lock-out{'s' * (n != 1)} in a row)"))
+    elif tech.get("damaged") is True:
+        found.append((BAD, "technician PIN state damaged: entry locked"))
+    elif _int(tech.get("failures")):
+        found.append((WARN, f"{tech['failures']} wrong technician PIN(s)"))
     for name, label in (("card_reader", "card reader"), ("printer", "printer")):
         device = row[name]
         if device is None:

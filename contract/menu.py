@@ -17,6 +17,7 @@ from typing import Any
 
 from contract import resources
 from contract.errors import ContractError
+from contract.personal import is_sensitive
 
 MAX_MENU_BYTES = 2 * 1024 * 1024
 MAX_MENU_TEXT = "2 MiB"
@@ -61,6 +62,13 @@ class Field:
     min: float | None = None
     max: float | None = None
     choices: tuple[Choice, ...] = ()
+    # Personal data: masked on screen, paper, reprint store, logs and speech (menu.md).
+    # Always True for id_number and phone fields, whatever the menu's flag says.
+    sensitive: bool = False
+
+    def __post_init__(self) -> None:
+        if is_sensitive(self.type, self.sensitive) and not self.sensitive:
+            object.__setattr__(self, "sensitive", True)
 
 
 @dataclass(frozen=True)
@@ -307,6 +315,7 @@ def _build(doc: dict) -> Menu:
             id=f["id"], type=f["type"], label=f["label"], required=f.get("required", False),
             max_length=f.get("max_length"), min=f.get("min"), max=f.get("max"),
             choices=tuple(Choice(c["id"], c["label"]) for c in f.get("choices", ())),
+            sensitive=f.get("sensitive", False),
         )
 
     return Menu(

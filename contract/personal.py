@@ -1,4 +1,5 @@
-"""Personal data rules in one place: masking and the GB 11643 ID number check."""
+"""Personal data rules in one place: masking (on screen, paper, reprint store, logs and
+speech) and the GB 11643 ID number check."""
 
 from __future__ import annotations
 
@@ -51,10 +52,55 @@ def mask_phone(phone: str) -> str:
     return mask_id_number(value)
 
 
-# Field types whose values are personal and are masked wherever a person can see them.
-PERSONAL_FIELD_TYPES = {"id_number": mask_id_number, "phone": mask_phone}
+# Field types that are sensitive whatever the menu's flag says (menu.md).
+ALWAYS_SENSITIVE_TYPES = frozenset({"id_number", "phone"})
+LONG_VALUE = 14  # menu.md: from this length on a value keeps its first 6 and last 4
 
 
-def mask_field(field_type: str, value: str) -> str:
-    masker = PERSONAL_FIELD_TYPES.get(field_type)
-    return masker(value) if masker else value
+def mask_sensitive(value: str) -> str:
+    """menu.md's rule for a sensitive value: 14 characters or more keep their first 6 and
+    last 4 (``330106********1234``); a shorter value keeps only its last 2; a value of 2
+    characters or fewer is all ``*``. Never returns a non-empty value whole."""
+    value = value.strip()
+    if len(value) >= LONG_VALUE:
+        return value[:6] + "*" * (len(value) - 10) + value[-4:]
+    if len(value) <= 2:
+        return "*" * len(value)
+    return "*" * (len(value) - 2) + value[-2:]
+
+
+# Each always-sensitive type and its masker: menu.md has one rule for every sensitive value.
+PERSONAL_FIELD_TYPES = dict.fromkeys(sorted(ALWAYS_SENSITIVE_TYPES), mask_sensitive)
+
+
+def is_sensitive(field_type: str, flagged: bool = False) -> bool:
+    """True when a field's values are personal data: the menu's flag, or an always-sensitive
+    type."""
+    return flagged or field_type in ALWAYS_SENSITIVE_TYPES
+
+
+def mask_field(field_type: str, value: str, sensitive: bool = False) -> str:
+    """``value`` as it may be shown, printed, stored for reprint or logged: masked by
+    ``mask_sensitive`` when the field is sensitive (flag or type), else unchanged."""
+    return mask_sensitive(value) if is_sensitive(field_type, sensitive) else value
+
+
+SPOKEN_TAIL = {"zh_CN": "尾号 {tail}", "en": "ending in {tail}"}
+
+
+def spoken_mask(value: str, locale: str = "zh_CN") -> str:
+    """A sensitive value as the voice may say it: only the characters ``mask_sensitive``
+    keeps at the end (4 or 2), one by one, in a short phrase (``尾号 1 2 3 4``). The first
+    6 are never spoken: a screen is seen by one person, a voice is heard by the room."""
+    masked = mask_sensitive(value)
+    tail = masked[len(masked) - _kept_tail(masked):]
+    if not tail:
+        return ""
+    phrase = SPOKEN_TAIL.get(locale, SPOKEN_TAIL["en"])
+    return phrase.format(tail=" ".join(tail))
+
+
+def _kept_tail(masked: str) -> int:
+    if len(masked) >= LONG_VALUE:
+        return 4
+    return 0 if len(masked) <= 2 else 2

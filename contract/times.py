@@ -60,3 +60,64 @@ def parse_rfc3339(text: str) -> float:
     if when.tzinfo is None:
         raise TimeFormatError(f"{text!r} is not an RFC 3339 time with a zone")
     return when.timestamp()
+
+
+# --- people's time: one zone for everything a person reads or hears ------------------------
+
+DEFAULT_ZONE = "Asia/Shanghai"
+# Before this the kiosk's clock cannot be right (the software is newer): a kiosk without a
+# clock battery starts in 1970. Such a time is never shown to people as a date.
+EARLIEST_PLAUSIBLE = dt.datetime(2025, 1, 1, tzinfo=dt.UTC).timestamp()
+
+
+def zone(name: str) -> dt.tzinfo:
+    """The ``zoneinfo`` zone ``name`` (an IANA name such as ``Asia/Shanghai``); raises
+    ``TimeFormatError`` for a name the system's (or the tzdata package's) database lacks."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    if not isinstance(name, str) or not name or name.startswith(("/", ".")):
+        raise TimeFormatError(f"{name!r} is not a time zone name")
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise TimeFormatError(f"{name!r} is not a known time zone") from None
+
+
+def is_zone(name: Any) -> bool:
+    """True when ``name`` is a time zone ``zone`` can load."""
+    try:
+        zone(name)
+    except TimeFormatError:
+        return False
+    return True
+
+
+def is_plausible(ts: float | dt.datetime | None) -> bool:
+    """False for a time before the software existed (a clock that was never set)."""
+    if ts is None:
+        return False
+    seconds = ts.timestamp() if isinstance(ts, dt.datetime) else float(ts)
+    return seconds >= EARLIEST_PLAUSIBLE
+
+
+def people_time(ts: float | dt.datetime | None, zone_name: str = DEFAULT_ZONE, *,
+                seconds: bool = False, unknown: str = "") -> str:
+    """``ts`` as people read it, in the kiosk's zone: ``2026-12-03 01:15`` (``seconds``:
+    ``2026-12-03 01:15:48``). The one formatter of every time on screen, on paper, in speech
+    and in the technician's views; the process's ``TZ`` plays no part. A naive datetime is
+    taken as UTC. A missing or implausible time (a clock in 1970) gives ``unknown``."""
+    if not is_plausible(ts):
+        return unknown
+    when = ts if isinstance(ts, dt.datetime) else dt.datetime.fromtimestamp(ts, dt.UTC)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    local = when.astimezone(zone(zone_name))
+    return local.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+
+
+def people_clock(ts: float | dt.datetime, zone_name: str = DEFAULT_ZONE) -> str:
+    """The time of day only (``01:15:48``) in the kiosk's zone, for today's events."""
+    when = ts if isinstance(ts, dt.datetime) else dt.datetime.fromtimestamp(ts, dt.UTC)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return when.astimezone(zone(zone_name)).strftime("%H:%M:%S")

@@ -16,20 +16,31 @@ from drivers import registry
 from kiosk.config import Config, ConfigError, load_config
 from kiosk.shell.controller import Controller
 from kiosk.shell.housekeeping import Housekeeping
+from kiosk.shell.out_of_service import OutOfServiceWindow
+from kiosk.shell.speaker import Speaker
+from kiosk.shell.supervision import (
+    CRASH_EXIT_CODE,
+    SystemdLink,
+    crashed,
+    install_crash_hooks,
+)
+from kiosk.shell.technician_mode import RESTART_EXIT_CODE
 from kiosk.shell.uplink_runner import UplinkRunner
 from kiosk.shell.window import KioskWindow
 from kiosk.shell.workers import CardReaderThread, Jobs, LazyQueue
+from kiosk.systemd import Notifier, StartLedger
 from screens import theme
+from screens.out_of_service import OutOfServiceScreen
 
 log = logging.getLogger(__name__)
-
 
 def _quiet_qt_messages(kind, context, message) -> None:
     # The offscreen platform (tests, tour) warns on every window resize; nothing to act on.
     if "propagateSizeHints" in message:
         return
     level = {QtMsgType.QtDebugMsg: logging.DEBUG, QtMsgType.QtInfoMsg: logging.INFO,
-             QtMsgType.QtWarningMsg: logging.WARNING}.get(kind, logging.ERROR)
+             QtMsgType.QtWarningMsg: logging.WARNING,
+             QtMsgType.QtFatalMsg: logging.CRITICAL}.get(kind, logging.ERROR)
     logging.getLogger("qt").log(level, "%s", message)
 
 
@@ -71,13 +82,35 @@ def _build_window(config: Config, menu) -> KioskWindow:
     printer.open()
     jobs = Jobs()
     queue = LazyQueue(config.queue_path, jobs.queue_executor,
-                      key_file=config.kiosk.queue_key_file)
+                      key_file=config.kiosk.queue_key_file, make_room=_make_room(config))
     ctl = Controller(config, menu, queue, printer, jobs)
+    ctl.recover_unprinted()
     uplink = UplinkRunner(config, jobs, queue, ctl.board)
     housekeeping = Housekeeping(ctl, jobs, queue, printer, config.kiosk.retention_h,
                                 config.kiosk.rejected_retention_d)
     return KioskWindow(config, ctl, jobs, queue, printer, CardReaderThread(reader), uplink,
-                       housekeeping)
+                       housekeeping, speaker=Speaker(config.voice, _voice(config), ctl))
+
+
+def _voice(config: Config):
+    """The configured voice; nothing is synthesised or played until the first frame."""
+    from drivers.voice import VoiceSettings, create_voice
+
+    v = config.voice
+    return create_voice(v.engine, VoiceSettings(volume=v.volume, rate=v.rate, device=v.device),
+                        data_dir=config.kiosk.data_dir)
+
+
+def _make_room(config: Config) -> tuple[Callable[[], object], ...]:
+    """What gives way before the queue when the data folder's disk is full: old logs, the
+    receipts kept for reprint, the status snapshot (remade every half minute)."""
+    from kiosk.logs import drop_old_logs
+    from kiosk.receipts.reprints import ReprintStore
+    from kiosk.technician.status import snapshot_path
+
+    data_dir = config.kiosk.data_dir
+    return (lambda: drop_old_logs(data_dir), ReprintStore(data_dir / "reprints").give_way,
+            lambda: snapshot_path(config).unlink(missing_ok=True))
 
 
 def refuse_simulated(config: Config) -> None:
@@ -95,21 +128,35 @@ def refuse_simulated(config: Config) -> None:
 
 
 def run(config_path: str | None, windowed: bool) -> int:
-    """``kiosk run``: fullscreen and locked down unless ``windowed``."""
+    """``kiosk run``: fullscreen and locked down unless ``windowed``. After too many starts
+    without a clean stop (``kiosk.systemd.StartLedger``) it shows only the out-of-service
+    screen."""
     config = load_config(config_path)
     refuse_simulated(config)
-    return run_window(config, windowed)
+    ledger = StartLedger(config.kiosk.data_dir)
+    out_of_service = ledger.record_start()
+    code = run_window(config, windowed, out_of_service=out_of_service)
+    if code in (0, RESTART_EXIT_CODE):
+        ledger.clean_stop()
+    return code
 
 
 def run_window(config: Config, windowed: bool,
-               prepare: Callable[[KioskWindow], None] | None = None) -> int:
+               prepare: Callable[[KioskWindow], None] | None = None,
+               out_of_service: bool = False) -> int:
     """Build the window for ``config``, let ``prepare`` add to it (the demo's simulator
     controls), show it and run the event loop until it ends."""
     from kiosk.logs import setup_logging
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     setup_logging(config.kiosk.data_dir)
-    window = create_window(config=config)
+    install_crash_hooks()
+    if out_of_service:
+        window = _out_of_service_window(config)
+        link = _supervise(window, window, None)
+    else:
+        window = create_window(config=config)
+        link = _supervise(window, window.router.current, window.ctl)
     if prepare is not None:
         prepare(window)
     if windowed:
@@ -120,8 +167,32 @@ def run_window(config: Config, windowed: bool,
         window.showFullScreen()
     _quit_on_signals(app, window)
     code = app.exec()
-    window.shutdown()
-    return code
+    link.stopping()
+    try:
+        window.shutdown()
+    except Exception:  # noqa: BLE001 - after a crash the state is unknown; exit all the same
+        if not crashed():
+            raise
+        log.exception("shutdown after the crash failed")
+    return CRASH_EXIT_CODE if crashed() else code
+
+
+def _supervise(window, first_screen, ctl: Controller | None) -> SystemdLink:
+    """sd_notify for ``window``: READY once ``first_screen`` is painted, then STATUS on
+    each change of screen (``ctl``'s) or of the window's geometry."""
+    link = SystemdLink(Notifier(), window, "out of service" if ctl is None else "home")
+    if ctl is not None:
+        ctl.screenChanged.connect(link.set_state)
+    link.start(first_screen)
+    return link
+
+
+def _out_of_service_window(config: Config) -> OutOfServiceWindow:
+    setup_application(QApplication.instance())
+    window = OutOfServiceWindow(
+        OutOfServiceScreen(config.kiosk.service_point, config.kiosk.service_phone))
+    window.resize(1920, 1080)
+    return window
 
 
 def _quit_on_signals(app: QApplication, window: KioskWindow) -> None:

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from contract.clock import shared_clock
 from kiosk import __version__
 from kiosk.config import Config
 from uplink import menu_store as menu_store_mod
@@ -34,6 +35,7 @@ def make_client(config: Config, **options) -> CentralClient:
     from uplink.client import CentralClient
 
     c = config.central
+    options.setdefault("clock", shared_clock())  # every answer's Date header corrects it
     return CentralClient(c.url, config.kiosk.id, c.token_file, c.ca_file, **options)
 
 
@@ -46,7 +48,9 @@ def make_uploader(config: Config, queue: OfflineQueue) -> Uploader:
 
 
 def make_worker(config: Config, queue: OfflineQueue, board: StatusBoard,
-                on_status: Callable[[SyncStatus], None] | None = None) -> SyncWorker:
+                on_status: Callable[[SyncStatus], None] | None = None,
+                technician: Callable[[], dict] | None = None) -> SyncWorker:
+    """``technician()`` gives the heartbeat's PIN gate state (``build_heartbeat``)."""
     from uplink.heartbeat import build_heartbeat
     from uplink.sync_worker import SyncWorker
 
@@ -61,11 +65,17 @@ def make_worker(config: Config, queue: OfflineQueue, board: StatusBoard,
         sync = worker.status.as_dict() if worker is not None else None
         if sync is not None and board.notices():
             sync["notices"] = board.notices()
-        return build_heartbeat(
+        payload = build_heartbeat(
             kiosk_id=config.kiosk.id, app_version=__version__, menu_version=menu_version,
             counts=queue.counts(), oldest_pending_s=queue.oldest_pending_age_s(time.time()),
             devices=devices, menu_rejected=rejected, sync=sync,
-            queue_notices=queue.notices())
+            queue_notices=queue.notices(),
+            technician=technician() if technician is not None else None)
+        # Documented extra members: the disk ("full") and the kiosk's clock.
+        full = bool(getattr(getattr(queue, "space", None), "disk_full", False))
+        payload["disk"] = {"full": full, "state": "disk full" if full else "ok"}
+        payload["clock"] = shared_clock().status()
+        return payload
 
     worker = SyncWorker(uploader, sync_interval_s=config.central.sync_interval_s,
                         heartbeat_s=config.central.heartbeat_s, heartbeat_payload=heartbeat,

@@ -9,6 +9,7 @@ naming the file, the key and what was expected.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import tomllib
@@ -16,16 +17,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kiosk.errors import KioskError
+from contract.times import DEFAULT_ZONE, is_zone
+from kiosk.config_rules import ConfigError, check_technicians, check_transport, describe
+
+log = logging.getLogger(__name__)
 
 SYSTEM_CONFIG = Path("/etc/kiosk/kiosk.toml")
 LOCALES = ("zh_CN", "en")
 PAPER_WIDTHS = (384, 512, 576)
 VOICE_ENGINES = ("espeak-ng", "sim", "none")
-
-
-class ConfigError(KioskError):
-    """A configuration that cannot be used; the message is one line for a technician."""
 
 
 @dataclass(frozen=True)
@@ -68,6 +68,10 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "service_point": Key(str, "", "the service point's name for receipts",
                              meaning="project addition: the service point's name, printed on "
                                      "receipts"),
+        "service_phone": Key(str, "", "a phone number of at most 40 characters, or \"\"",
+                             lambda v: len(v) <= 40,
+                             meaning="project addition: the service point's phone number, "
+                                     "shown on the out-of-service screen"),
         "queue_key_file": Key(str, "", 'the queue\'s encryption key file, or "" for '
                               '<data_dir>/queue.key', path=True,
                               meaning="project addition: the queue's AES key file; `\"\"` means "
@@ -80,6 +84,17 @@ SCHEMA: dict[str, dict[str, Key]] = {
                                     "kept for technicians)", lambda v: v >= 1,
                                     meaning="project addition: days a transaction the central "
                                             "rejected is kept (sealed) for technicians"),
+        "timezone": Key(str, DEFAULT_ZONE, 'an IANA time zone name such as "Asia/Shanghai"',
+                        is_zone,
+                        meaning="project addition: the zone of every time people see or hear "
+                                "(screen, paper, speech, technician views); the wire and logs "
+                                "are UTC"),
+        "panel_inches": Key((int, float), 0, "the panel's diagonal in inches (e.g. 10.1, 15.6, "
+                            "21.5), or 0 to read it from the display",
+                            lambda v: not isinstance(v, bool) and (v == 0 or 5 <= v <= 100),
+                            meaning="project addition: the panel's diagonal in inches, for sizes "
+                                    "in millimetres; 0 = as the display reports it, else 21.5",
+                            convert=float),
     },
     "central": {
         "url": Key(str, "", 'an http(s) URL, or "" for offline-only',
@@ -105,6 +120,10 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "menu_keys": Key(dict, {}, "a table of key_id = \"<base64 Ed25519 public key>\"",
                          meaning="trusted Ed25519 public keys, key_id = base64 of the raw 32 "
                                  "bytes"),
+        "allow_insecure_http": Key(bool, False, "true or false",
+                                   meaning="accept a plain `http://` url that is not loopback, "
+                                           "for a link encrypted below HTTP (a VPN); warned "
+                                           "at every start"),
     },
     "devices": {
         "card_reader": Key(str, "sim:", 'a device URI such as "sim:" or "pcsc:"',
@@ -121,8 +140,11 @@ SCHEMA: dict[str, dict[str, Key]] = {
     },
     "diagnostics": {
         "pin_hash": Key(str, "", "a PIN hash made by `kiosk diag hash-pin`",
-                        meaning="a salted slow hash of the technician PIN "
-                                "(`kiosk diag hash-pin`)"),
+                        meaning="a salted slow hash of one shared, unnamed technician PIN "
+                                "(`kiosk diag hash-pin`); name technicians instead"),
+        "technicians": Key(dict, {}, 'a table of name = "<hash from kiosk diag hash-pin>"',
+                           meaning="project addition: each technician by name, name = the "
+                                   "hash of that person's own PIN (6-12 digits)"),
     },
     "voice": {
         "enabled": Key(bool, True, "true or false",
@@ -150,9 +172,12 @@ class KioskSettings:
     menu_file: Path | None
     hide_cursor: bool
     service_point: str
+    service_phone: str
     queue_key_file: Path | None
     retention_h: int
     rejected_retention_d: int
+    timezone: str
+    panel_inches: float = 0
 
 
 @dataclass(frozen=True)
@@ -166,6 +191,7 @@ class CentralSettings:
     max_backoff_s: int
     auth_retry_s: int
     menu_keys: dict[str, str] = field(default_factory=dict)
+    allow_insecure_http: bool = False  # plain http:// to a host that is not loopback
 
 
 @dataclass(frozen=True)
@@ -179,6 +205,7 @@ class DeviceSettings:
 @dataclass(frozen=True)
 class DiagnosticsSettings:
     pin_hash: str
+    technicians: dict[str, str] = field(default_factory=dict)  # name -> PIN hash
 
 
 @dataclass(frozen=True)
@@ -287,6 +314,8 @@ def parse_config(data: dict, path: Path) -> Config:
             raise ConfigError(
                 f"{path}: [central.menu_keys] {key_id}: expected a base64 Ed25519 public key string"
             )
+    check_transport(path, values["central"])
+    check_technicians(path, values["diagnostics"]["technicians"])
     return _build(values, base=path.parent, source=path)
 
 
@@ -294,19 +323,7 @@ def _check_value(where: str, spec: Key, value: Any) -> None:
     # bool is a subclass of int in Python: an int key must not accept true/false.
     wrong_type = not isinstance(value, spec.type) or (spec.type is int and isinstance(value, bool))
     if wrong_type or (spec.check is not None and not spec.check(value)):
-        raise ConfigError(f"{where}: expected {spec.expected}, got {_describe(value)}")
-
-
-def _describe(value: Any) -> str:
-    kind = {bool: "boolean", int: "integer", float: "number", str: "string", dict: "table",
-            list: "array"}.get(type(value), type(value).__name__)
-    if isinstance(value, bool):
-        text = "true" if value else "false"  # as written in TOML
-    else:
-        text = repr(value) if not isinstance(value, str) else f'"{value}"'
-    if len(text) > 40:
-        text = text[:37] + "..."
-    return f"{text} ({kind})"
+        raise ConfigError(f"{where}: expected {spec.expected}, got {describe(value)}")
 
 
 def _defaults() -> dict[str, dict[str, Any]]:

@@ -1,6 +1,12 @@
 """Durable offline queue of confirmed transactions (SQLite, Qt-free)."""
 
-from .errors import QueueDecryptError, QueueError, QueueSchemaError, QueueWriteError
+from .errors import (
+    QueueDecryptError,
+    QueueDiskFullError,
+    QueueError,
+    QueueSchemaError,
+    QueueWriteError,
+)
 from .queue import OfflineQueue
 from .schema import STATES
 from .transaction import Transaction
@@ -9,6 +15,7 @@ __all__ = [
     "STATES",
     "OfflineQueue",
     "QueueDecryptError",
+    "QueueDiskFullError",
     "QueueError",
     "QueueSchemaError",
     "QueueWriteError",

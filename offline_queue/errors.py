@@ -27,3 +27,8 @@ class QueueDecryptError(QueueError):
         super().__init__(f"cannot decrypt transaction {tx_id}: {problem}")
         self.tx_id = tx_id
         self.problem = problem
+
+
+class QueueDiskFullError(QueueWriteError):
+    """The filesystem is full: even after the queue gave up its reserve and everything that
+    may give way did, the write found no room. Nothing of it was stored."""

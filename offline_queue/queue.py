@@ -9,7 +9,7 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ import sqlite_utils
 from . import record, salvage
 from .crypto import FieldCipher
 from .errors import QueueDecryptError, QueueError, QueueWriteError
+from .reserve import SpaceReserve
 from .schema import STATES
 from .storage import open_database
 from .transaction import Transaction, rfc3339
@@ -55,10 +56,13 @@ class OfflineQueue:
         *,
         key_file: str | Path | None = None,
         clock: Callable[[], float] = time.time,
+        make_room: Sequence[Callable[[], object]] = (),
+        clock_known: Callable[[], bool] | None = None,
     ) -> None:
         self.path = Path(path)
         self.key_file = self.path.with_name("queue.key") if key_file is None else Path(key_file)
         self._clock = clock
+        self._clock_known = clock_known  # False: transactions say "clock": "unknown"
         self._lock = threading.Lock()
         db, cipher, recovered_from = open_database(self.path, clock(), self.key_file)
         self._db: sqlite_utils.Database | None = db
@@ -66,6 +70,8 @@ class OfflineQueue:
         #: Where a corrupt database found at ``path`` was moved to, or None.
         self.recovered_from: str | None = recovered_from
         self._notices = salvage.NoticeFile(self.path.with_name(self.path.name + ".notices"))
+        # What may give way when the disk fills (old logs, kept receipts), then the reserve.
+        self.space = SpaceReserve(self.path.with_name(self.path.stem + ".reserve"), make_room)
         if recovered_from is not None:
             try:
                 with self._lock:
@@ -102,7 +108,8 @@ class OfflineQueue:
         """Store a confirmed transaction durably and return its new id (a uuid4 string).
 
         When this returns, the transaction is committed and fsynced. Any failure to store it
-        raises QueueWriteError; bad arguments raise ValueError.
+        raises QueueWriteError (QueueDiskFullError when the disk is full even after
+        the reserve was given up); bad arguments raise ValueError.
         """
         if not isinstance(service_id, str) or not service_id.strip():
             raise ValueError("service_id must be a non-empty string")
@@ -117,19 +124,16 @@ class OfflineQueue:
         sealed_identity = (
             None if identity_json is None else self._seal(tx_id, "identity", identity_json)
         )
-        info = record.meta(service_id, menu_version, rfc3339(created_ts), created_ts)
+        unknown = self._clock_known is not None and not self._clock_known()
+        info = record.meta(service_id, menu_version, rfc3339(created_ts), created_ts,
+                           clock_unknown=unknown)
         row = {
             "id": tx_id,
             "meta": record.seal(self._cipher, tx_id, "meta", info),
             "identity": sealed_identity,
             "fields": self._seal(tx_id, "fields", fields_json),
         }
-        with self._writing("enqueue") as db:
-            db.execute(
-                "INSERT INTO transactions (id, meta, identity, fields)"
-                " VALUES (:id, :meta, :identity, :fields)",
-                row,
-            )
+        self.space.write("enqueue", lambda: self._insert(row))
         log.info("queued transaction %s", tx_id)
         return tx_id
 
@@ -325,6 +329,11 @@ class OfflineQueue:
             self._reject_undecryptable(undecryptable)
 
     # --- plumbing -----------------------------------------------------------------------
+
+    def _insert(self, row: dict[str, Any]) -> None:
+        with self._writing("enqueue") as db:
+            db.execute("INSERT INTO transactions (id, meta, identity, fields)"
+                       " VALUES (:id, :meta, :identity, :fields)", row)
 
     def _seal(self, tx_id: str, column: str, text: str) -> bytes:
         return self._cipher.seal(tx_id, column, text.encode())

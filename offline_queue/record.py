@@ -48,10 +48,13 @@ def unseal(cipher: FieldCipher, tx_id: str, column: str, sealed: bytes | None) -
 
 
 def meta(service_id: str, menu_version: int, created_at: str, created_ts: float,
-         purged_at: str | None = None) -> dict[str, Any]:
-    """The sealed ``meta`` column's value: when, which service, which menu."""
+         purged_at: str | None = None, clock_unknown: bool = False) -> dict[str, Any]:
+    """The sealed ``meta`` column's value: when, which service, which menu; ``clock`` is
+    "unknown" when the kiosk's clock could not be trusted as it was queued."""
     value = {"service_id": service_id, "menu_version": menu_version,
              "created_at": created_at, "created_ts": created_ts}
+    if clock_unknown:
+        value["clock"] = "unknown"
     if purged_at is not None:  # a row an older version blanked instead of deleting
         value["purged_at"] = purged_at
     return value
@@ -85,6 +88,7 @@ def transaction(cipher: FieldCipher, row: dict[str, Any], *, lenient: bool = Fal
         sent_at=values["sent_at"],
         reason=values["reason"],
         purged_at=info.get("purged_at"),
+        clock_unknown=info.get("clock") == "unknown",
     )
 
 

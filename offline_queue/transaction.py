@@ -28,6 +28,8 @@ class Transaction:
     reason: str | None
     #: When identity and fields were erased (``OfflineQueue.purge_personal``), or None.
     purged_at: str | None = None
+    #: The kiosk's clock could not be trusted when it was queued (``created_at`` may be wrong).
+    clock_unknown: bool = False
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Transaction:

@@ -8,6 +8,7 @@ from typing import Any, Protocol
 from PySide6.QtWidgets import QWidget
 
 from kiosk.visit.session import Session
+from screens.spoken import Phrase
 
 
 class Controller(Protocol):
@@ -72,6 +73,11 @@ class Screen(QWidget):
 
     def leave(self) -> None:
         """Called when another screen becomes current: drop any resident data shown."""
+
+    def spoken_text(self) -> list[Phrase]:
+        """What is said aloud when the screen appears and on ``btn:repeat``: the same
+        translations and masked values it shows. Technicians' screens say nothing."""
+        return []
 
     def show_field_error(self, text: str) -> None:
         """The resident's answer was refused; only the form has answers to refuse."""

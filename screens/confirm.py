@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QBoxLayout, QGridLayout, QVBoxLayout
 
 from kiosk.visit.summary import summary_rows
 from screens.base import Screen
+from screens.spoken import Phrase, fixed, masked_for_speech
 from screens.widgets.basic import button, card_frame, clear_layout, label
 
 
@@ -64,10 +65,20 @@ class ConfirmScreen(Screen):
             return
         for r, (caption, value) in enumerate(summary_rows(visit, self.ctl.locale)):
             cap = label(caption, role="muted", wrap=False)
-            val = label(value or self.tr("confirm.empty"))
-            val.setStyleSheet("font-size: 32px; font-weight: bold;")
+            val = label(value or self.tr("confirm.empty"), role="value")
             self.rows.addWidget(cap, r, 0, Qt.AlignmentFlag.AlignTop)
             self.rows.addWidget(val, r, 1)
+
+    def spoken_text(self) -> list[Phrase]:
+        """The summary as shown, masked; a masked value is said by its tail only."""
+        visit = self.ctl.session.visit
+        if visit is None:
+            return []
+        empty = self.tr("confirm.empty")
+        rows = [f"{caption}: {masked_for_speech(self.tr, value) if value else empty}"
+                for caption, value in summary_rows(visit, self.ctl.locale)]
+        hint = "confirm.submitting" if self.ctl.submitting else "confirm.hint"
+        return [fixed(self.tr, "confirm.title"), *map(Phrase, rows), fixed(self.tr, hint)]
 
     def leave(self) -> None:
         self._clear_rows()

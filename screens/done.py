@@ -6,6 +6,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from screens.base import Screen
+from screens.spoken import Phrase, fixed, spell
 from screens.widgets.basic import button, label, svg_pixmap
 
 COUNTDOWN_S = 30
@@ -23,10 +24,9 @@ class DoneScreen(Screen):
         col.setSpacing(18)
         top = QHBoxLayout()
         icon = QLabel()
-        icon.setPixmap(svg_pixmap("check", 96, "#1e7d34"))
+        icon.setPixmap(svg_pixmap("check", 96, "#12511f"))
         top.addWidget(icon)
-        self.heading = label(role="title")
-        self.heading.setStyleSheet("font-size: 60px; color: #1e7d34;")
+        self.heading = label(role="done-title")
         top.addWidget(self.heading, 1)
         col.addLayout(top)
         col.addStretch(1)
@@ -34,8 +34,7 @@ class DoneScreen(Screen):
         col.addWidget(self.ref_caption)
         self.reference = label(role="reference", wrap=False, name="label:reference")
         col.addWidget(self.reference)
-        self.print_msg = label(name="label:print")
-        self.print_msg.setStyleSheet("font-size: 36px;")
+        self.print_msg = label(role="lead", name="label:print")
         col.addWidget(self.print_msg)
         col.addStretch(1)
         row = QHBoxLayout()
@@ -78,6 +77,16 @@ class DoneScreen(Screen):
         self.reprint.setText(self.tr("done.reprint"))
         self.reprint.setVisible(visit.printed is False)
         self.countdown.setText(self.tr("done.countdown", s=self._left))
+
+    def spoken_text(self) -> list[Phrase]:
+        """Done, the reference character by character, and what to do about the receipt."""
+        visit = self.ctl.session.visit
+        if visit is None:
+            return []
+        key = {None: "done.printing", True: "done.take_receipt", False: "done.no_receipt"}
+        return [fixed(self.tr, "done.title"),
+                Phrase(f"{self.tr('done.reference')}: {spell(visit.reference)}"),
+                fixed(self.tr, key[visit.printed])]
 
     def add_side_panel(self, panel: QWidget) -> None:
         """Show ``panel`` to the right of the reference (the demo's picture of the receipt

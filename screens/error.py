@@ -6,6 +6,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout
 
 from screens.base import Screen
+from screens.spoken import Phrase, fixed
 from screens.widgets.basic import button, label, svg_pixmap
 
 
@@ -44,3 +45,8 @@ class ErrorScreen(Screen):
         key = visit.error_key if visit and visit.error_key else "error.generic"
         self.body.setText(self.tr(key))
         self.home_btn.setText(self.tr("nav.home"))
+
+    def spoken_text(self) -> list[Phrase]:
+        visit = self.ctl.session.visit
+        key = visit.error_key if visit and visit.error_key else "error.generic"
+        return [fixed(self.tr, "error.title"), fixed(self.tr, key)]

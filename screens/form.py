@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
 
 from contract.menu import text
 from screens.base import Screen
+from screens.spoken import Phrase, choice_key, field_key, fixed
 from screens.widgets.basic import button, clear_layout, label
 from screens.widgets.datepicker import DatePicker
 from screens.widgets.keypad import LetterKeyboard, NumericKeypad
@@ -147,6 +148,20 @@ class FormScreen(Screen):
         self.next_btn.setText(self.tr("nav.next"))
         self._show_error("")
         self._build_input(fld, visit.drafts.get(fld.id, ""))
+
+    def spoken_text(self) -> list[Phrase]:
+        """The question, whether it must be answered, its choices, and a refusal shown."""
+        session = self.ctl.session
+        if session.visit is None or session.step.value != "form":
+            return []
+        fld, loc, sid = session.current_field(), self.ctl.locale, session.visit.service.id
+        said = [Phrase(text(fld.label, loc), field_key(sid, fld.id)),
+                fixed(self.tr, "form.required" if fld.required else "form.optional")]
+        said += [Phrase(text(ch.label, loc), choice_key(sid, fld.id, ch.id))
+                 for ch in fld.choices or ()]
+        if self.error_label.isVisibleTo(self) and self.error_label.text():
+            said.append(Phrase(self.error_label.text()))
+        return said
 
     def leave(self) -> None:
         self._clear_input()  # nothing the resident typed stays in a widget

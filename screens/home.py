@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QVBoxLayout
+from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout
 
 from contract.menu import text
+from screens import theme
 from screens.base import Screen
-from screens.widgets.basic import PagedGrid, Tile, label
+from screens.spoken import Phrase, fixed
+from screens.widgets.basic import PagedGrid, Tile, button, label, svg_icon
+
+TILE_W, TILE_H = 360, 110  # the smallest category button (bigger in elder mode)
 
 
 class HomeScreen(Screen):
@@ -23,8 +27,17 @@ class HomeScreen(Screen):
         for lbl in (self.greeting, self.subtitle):
             lbl.setAlignment(Qt.AlignmentFlag.AlignHCenter)
         col.addWidget(self.greeting)
-        col.addWidget(self.subtitle)
-        self.grid = PagedGrid(self.tr, min_tile_w=360, min_tile_h=110)
+        # 长辈版: bigger text, fewer and bigger tiles, slower speech, more time, this visit.
+        self.elder = button("", name="btn:elder", icon="elder",
+                            on_click=lambda: self.ctl.set_elder(not self.ctl.session.elder))
+        self.elder.setCheckable(True)
+        self.elder.setProperty("role", "choice")
+        row = QHBoxLayout()
+        row.setSpacing(24)
+        row.addWidget(self.subtitle, 1)
+        row.addWidget(self.elder)
+        col.addLayout(row)
+        self.grid = PagedGrid(self.tr, min_tile_w=TILE_W, min_tile_h=TILE_H)
         col.addWidget(self.grid, 1)
         self.footer = label(role="muted")
         self.footer.setAlignment(Qt.AlignmentFlag.AlignHCenter)
@@ -40,13 +53,22 @@ class HomeScreen(Screen):
         self.greeting.setText(self.tr("home.title"))
         self.subtitle.setText(self.tr("home.subtitle"))
         self.footer.setText(self.tr("home.footer"))
+        elder = self.ctl.session.elder
+        self.elder.setChecked(elder)
+        self.elder.setIcon(svg_icon("elder", 48, theme.WHITE if elder else None))
+        self.elder.setText(self.tr("home.elder_off" if elder else "home.elder"))
         menu, loc = self.ctl.session.menu, self.ctl.locale
-        key = (menu.version, id(menu), loc)
+        key = (menu.version, id(menu), loc, elder)
         if key == self._menu_key:
             self.grid.retranslate()
             return
         self._menu_key = key
+        m = theme.Metrics(elder=elder)
+        self.grid.set_tile_size(m.tile(TILE_W), m.tile(TILE_H))
         self.grid.set_items([self._factory(c) for c in menu.visible_categories()])
+
+    def spoken_text(self) -> list[Phrase]:
+        return [fixed(self.tr, "home.title"), fixed(self.tr, "home.subtitle")]
 
     def _factory(self, cat):
         menu, loc = self.ctl.session.menu, self.ctl.locale

@@ -6,6 +6,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from screens.base import Screen
+from screens.spoken import Phrase, fixed
 from screens.widgets.basic import button, label, svg_pixmap
 
 
@@ -61,6 +62,11 @@ class IdentifyScreen(Screen):
         key = self.ctl.identify_message
         self.message.setText(self.tr(key) if key else "")
         self.message.setVisible(bool(key))
+
+    def spoken_text(self) -> list[Phrase]:
+        key = self.ctl.identify_message
+        said = [fixed(self.tr, key)] if key else []  # a refused card first
+        return [*said, fixed(self.tr, "identify.title"), fixed(self.tr, "identify.hint")]
 
     def leave(self) -> None:
         self.message.clear()

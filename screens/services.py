@@ -5,7 +5,9 @@ from __future__ import annotations
 from PySide6.QtWidgets import QVBoxLayout
 
 from contract.menu import text
+from screens import theme
 from screens.base import Screen
+from screens.spoken import Phrase, category_key, fixed
 from screens.widgets.basic import PagedGrid, Tile, label
 
 
@@ -35,12 +37,22 @@ class ServicesScreen(Screen):
         if visit is None:
             return
         self.hint.setText(self.tr("services.hint"))
-        key = (id(visit.menu), visit.category_id, self.ctl.locale)
+        elder = self.ctl.session.elder
+        key = (id(visit.menu), visit.category_id, self.ctl.locale, elder)
         if key == self._key:
             self.grid.retranslate()
             return
         self._key = key
+        m = theme.Metrics(elder=elder)
+        self.grid.set_tile_size(m.tile(540), m.tile(150))
         self.grid.set_items([self._factory(s) for s in visit.menu.services_in(visit.category_id)])
+
+    def spoken_text(self) -> list[Phrase]:
+        visit = self.ctl.session.visit
+        if visit is None:
+            return []
+        return [Phrase(self.title(), category_key(visit.category_id)),
+                fixed(self.tr, "services.hint")]
 
     def leave(self) -> None:
         self._key = None  # the next visit may run under a newer menu

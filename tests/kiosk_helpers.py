@@ -8,6 +8,9 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractButton, QWidget
 
+# Test windows speak through the recording voice: no espeak-ng, no sound card.
+SIM_VOICE = '[voice]\nengine = "sim"\n'
+
 
 def write_config(tmp_path: Path, **kiosk) -> Path:
     extra = "".join(f"{k} = {v!r}\n".replace("'", '"') for k, v in kiosk.items())
@@ -22,6 +25,8 @@ def write_config(tmp_path: Path, **kiosk) -> Path:
         [devices]
         card_reader = "sim:"
         printer = "sim:"
+        [voice]
+        engine = "sim"
         """), encoding="utf-8")
     return path
 
@@ -69,7 +74,10 @@ def open_window(qtbot, tmp_path: Path, toml: str):
     from kiosk.app import create_window
 
     cfg = tmp_path / "kiosk.toml"
-    cfg.write_text(textwrap.dedent(toml), encoding="utf-8")
+    toml = textwrap.dedent(toml)
+    if "[voice]" not in toml:
+        toml = f"{toml.rstrip()}\n{SIM_VOICE}"
+    cfg.write_text(toml, encoding="utf-8")
     from kiosk.demo.simulators import add_simulator_controls
 
     win = create_window(str(cfg))

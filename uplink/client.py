@@ -16,22 +16,28 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import requests
 import urllib3
 from requests.structures import CaseInsensitiveDict
 
-from uplink.errors import SyncError, TokenError, TransportError
+from contract.times import rfc3339
+from uplink.errors import ClockError, SyncError, TokenError, TransportError
 
-__all__ = ["CentralClient", "ClientResponse", "SyncError", "TokenError", "TransportError"]
+if TYPE_CHECKING:
+    from contract.clock import KioskClock
+
+__all__ = ["CentralClient", "ClientResponse", "ClockError", "SyncError", "TokenError",
+           "TransportError"]
 
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1024 * 1024  # what we read of any answer; more is cut off (``truncated``)
 _CHUNK = 16 * 1024
 USER_AGENT = "village-kiosk"
+CERT_NOT_YET_VALID = 9  # OpenSSL's X509_V_ERR_CERT_NOT_YET_VALID
 
 
 @dataclass(frozen=True)
@@ -106,6 +112,7 @@ class CentralClient:
         *,
         max_body_bytes: int = MAX_BODY_BYTES,
         body_timeout: float = 60.0,
+        clock: KioskClock | None = None,
     ) -> None:
         self.url = url.rstrip("/")
         self.kiosk_id = kiosk_id
@@ -114,6 +121,8 @@ class CentralClient:
         self.timeout = (float(connect_timeout), float(read_timeout))
         self.max_body_bytes = max_body_bytes
         self.body_timeout = body_timeout
+        #: Learns the kiosk clock's error from each answer's ``Date`` header.
+        self.clock = clock
         self._session = requests.Session()
         # No proxies, netrc or CA bundle from the environment: the kiosk config says where
         # to connect and what to trust, and a stray ~/.netrc must not replace our token.
@@ -192,6 +201,7 @@ class CentralClient:
         if body is not None:
             headers["Content-Type"] = "application/json"
             data = json.dumps(body, ensure_ascii=False, allow_nan=False).encode("utf-8")
+        sent_at = self._system_time()
         try:
             response = self._session.request(
                 method, self.url + path, data=data, headers=headers, timeout=self.timeout,
@@ -201,11 +211,30 @@ class CentralClient:
             with response:
                 content, truncated = self._read_body(response)
         except requests.RequestException as exc:
+            self._raise_clock_problem(exc)
             raise TransportError(_describe(exc)) from exc
         except OSError as exc:  # anything the layers below let through
             raise TransportError(_describe(exc)) from exc
+        if self.clock is not None:
+            self.clock.observe_date(response.headers.get("Date"), sent_at, self._system_time())
         return ClientResponse(response.status_code, CaseInsensitiveDict(response.headers),
                               content, truncated)
+
+    def _system_time(self) -> float:
+        return self.clock.system() if self.clock is not None else time.time()
+
+    def _raise_clock_problem(self, exc: BaseException) -> None:
+        """A certificate refused as not yet valid by the kiosk's clock is a clock problem
+        (an expired one may well be expired): raise ClockError, and tell the clock."""
+        verify = next((c for c in _causes(exc) if isinstance(c, ssl.SSLCertVerificationError)),
+                      None)
+        if verify is None or verify.verify_code != CERT_NOT_YET_VALID:
+            return
+        problem = (f"the kiosk's clock looks wrong: by it ({rfc3339(self._system_time())}) "
+                   "the central's certificate is not yet valid")
+        if self.clock is not None:
+            self.clock.report_problem(problem)
+        raise ClockError(problem) from exc
 
     def _read_body(self, response: requests.Response) -> tuple[bytes, bool]:
         """The body, up to the cap; gives up with TransportError after ``body_timeout``."""

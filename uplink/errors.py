@@ -23,3 +23,8 @@ class TokenError(SyncError):
 
 class MenuStoreError(UplinkError):
     """The stored menu cannot be used; the message is one line for a technician."""
+
+
+class ClockError(TransportError):
+    """TLS refused the central's certificate as "not yet valid" by the kiosk's own clock:
+    a clock problem, reported as such, not as a network failure."""

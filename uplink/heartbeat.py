@@ -15,9 +15,15 @@ def build_heartbeat(*, kiosk_id: str, app_version: str, menu_version: int,
                     counts: dict[str, int],
                     oldest_pending_s: float | None, devices: dict[str, DeviceStatus],
                     menu_rejected: dict | None = None, sync: dict | None = None,
-                    queue_notices: list[dict] | None = None, now: float | None = None) -> dict:
+                    queue_notices: list[dict] | None = None, now: float | None = None,
+                    technician: dict | None = None) -> dict:
     """One heartbeat. ``sync`` adds the upload state (auth failures show here); the spec
-    leaves extra keys to the implementer and the reference central keeps them."""
+    leaves extra keys to the implementer and the reference central keeps them.
+
+    ``technician`` is the diagnostics PIN gate: ``{"locked_until": epoch s | None,
+    "failures": n, "lockouts": k}`` (``damaged: true`` when its state cannot be read); sent
+    as ``"technician": {"locked_until": RFC 3339 | null, "failures": n, "lockouts": k}``.
+    """
     reader = devices.get("card_reader", UNKNOWN_READER)
     printer = devices.get("printer", UNKNOWN_PRINTER)
     body = {
@@ -40,4 +46,16 @@ def build_heartbeat(*, kiosk_id: str, app_version: str, menu_version: int,
         body["queue"]["unreadable"] = queue_notices  # technician clears them
     if sync is not None:
         body["sync"] = sync
+    if technician is not None:
+        body["technician"] = _technician(technician)
     return body
+
+
+def _technician(state: dict) -> dict:
+    until = state.get("locked_until")
+    found = {"locked_until": None if until is None else rfc3339(float(until)),
+             "failures": int(state.get("failures") or 0),
+             "lockouts": int(state.get("lockouts") or 0)}
+    if state.get("damaged"):
+        found["damaged"] = True
+    return found

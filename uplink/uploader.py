@@ -17,7 +17,13 @@ from typing import Any, NoReturn
 
 from offline_queue.queue import OfflineQueue
 from offline_queue.transaction import Transaction, rfc3339
-from uplink.client import CentralClient, ClientResponse, TokenError, TransportError
+from uplink.client import (
+    CentralClient,
+    ClientResponse,
+    ClockError,
+    TokenError,
+    TransportError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -28,8 +34,10 @@ NO_REASON = "no reason given by the central platform"
 
 
 def wire_transaction(tx: Transaction) -> dict[str, Any]:
-    """The transaction object of ``POST /api/v1/transactions`` (central API section 1)."""
-    return {
+    """The transaction object of ``POST /api/v1/transactions`` (central API section 1),
+    with the project's documented extra member ``"clock": "unknown"`` when the kiosk's clock
+    could not be trusted as it was made (a central ignores members it does not know)."""
+    wire = {
         "id": tx.id,
         "service_id": tx.service_id,
         "menu_version": tx.menu_version,
@@ -37,6 +45,9 @@ def wire_transaction(tx: Transaction) -> dict[str, Any]:
         "identity": tx.identity,
         "fields": tx.fields,
     }
+    if tx.clock_unknown:
+        wire["clock"] = "unknown"
+    return wire
 
 
 class SyncState(StrEnum):
@@ -45,6 +56,7 @@ class SyncState(StrEnum):
     OFFLINE = "offline"  # a transient failure: back-off
     AUTH_FAILED = "auth_failed"  # 401/403 or no token: wait auth_retry_s
     THROTTLED = "throttled"  # 429/503 with Retry-After
+    CLOCK = "clock"  # TLS refused the certificate as not yet valid: the kiosk's clock is wrong
 
 
 @dataclass(frozen=True)
@@ -187,6 +199,8 @@ class Uploader:
             response = self.client.post_transactions([wire_transaction(tx) for tx in batch])
         except TokenError as exc:
             self._auth_failed(str(exc))
+        except ClockError as exc:
+            self._transient(ids, str(exc), state=SyncState.CLOCK)
         except TransportError as exc:
             self._transient(ids, str(exc))
         status = response.status
@@ -260,11 +274,11 @@ class Uploader:
                   next_attempt_at=None)
 
     def _transient(self, ids: list[str], error: str, response: ClientResponse | None = None,
-                   at_least_s: float | None = None) -> NoReturn:
+                   at_least_s: float | None = None,
+                   state: SyncState = SyncState.OFFLINE) -> NoReturn:
         """Back off: record the failure on the batch and hold the whole queue back."""
         failures = self._status.consecutive_failures + 1
         delay = self.backoff_s(failures)
-        state = SyncState.OFFLINE
         if at_least_s is not None:
             delay, state = max(delay, at_least_s), SyncState.THROTTLED
         retry_at = self._clock() + delay

@@ -108,13 +108,26 @@ def _add_diag(sub, common: argparse.ArgumentParser, json_opt: argparse.ArgumentP
                     "Reprint on its diagnostics screen). Exit status 1 if any receipt failed.")
     dsub.add_parser(
         "hash-pin", parents=[common],
-        help="make diagnostics.pin_hash from a technician PIN",
-        description="Reads a PIN of 4 to 12 digits without echo (twice on a terminal, once "
-                    "from a pipe) and prints the line pin_hash = \"...\" to paste under "
-                    "[diagnostics] in the configuration file.")
+        help="make a technician's PIN hash",
+        description="Reads a PIN of 6 to 12 digits without echo (twice on a terminal, once "
+                    "from a pipe) and prints the line pin_hash = \"...\"; paste the hash "
+                    "under [diagnostics.technicians] as <name> = \"...\" (or, for one "
+                    "shared unnamed PIN, under [diagnostics]).")
+    _add_audit_verify(dsub, common, json_opt)
     from kiosk.cli import voice as cli_voice
 
     cli_voice.add_parser(dsub, common, json_opt)
+
+
+def _add_audit_verify(dsub, common: argparse.ArgumentParser,
+                      json_opt: argparse.ArgumentParser) -> None:
+    dsub.add_parser(
+        "audit-verify", parents=[common, json_opt],
+        help="check the audit log's hash chain",
+        description="Checks that every entry of the technicians' audit log carries the hash "
+                    "of the one before it and that none was altered, deleted or moved. Exit "
+                    "status 0 intact, 1 broken (the file and line where it breaks are "
+                    "printed).")
 
 
 def _positive_int(text: str) -> int:
@@ -149,8 +162,10 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(exc, ConfigError | MenuError | DeviceConfigError):
             print(f"kiosk: {exc}", file=sys.stderr)
             return 2
+        from kiosk.logs import mask_text
+
         log.debug("unexpected error", exc_info=True)
-        print(f"kiosk: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(mask_text(f"kiosk: {type(exc).__name__}: {exc}"), file=sys.stderr)
         return 1
 
 
@@ -200,6 +215,8 @@ def _diag(args) -> int:
         return cli_tech.diag_export(args.config, args.dir, args.json)
     if command == "reprint":
         return cli_tech.diag_reprint(args.config, args.json)
+    if command == "audit-verify":
+        return cli_tech.diag_audit_verify(args.config, args.json)
     raise CliError(f"unknown diag command {command}")
 
 

@@ -29,14 +29,16 @@ APP_OWNS_PRINTER = ("the kiosk app is running and owns the printer: use Reprint 
 
 
 class CliAudit:
-    """The audit log of the configured kiosk, every entry marked ``via="cli"``."""
+    """The audit log of the configured kiosk, every entry marked ``via="cli"`` and naming
+    the technician as the system account that ran the command (``cli:<user>``)."""
 
     def __init__(self, config: Config):
         self.log = AuditLog.for_data_dir(config.kiosk.data_dir)
+        self.technician = f"cli:{_login_name()}"
 
     def record(self, event: str, outcome: str, **detail: Any) -> None:
         try:
-            self.log.record(event, outcome, via="cli", **detail)
+            self.log.record(event, outcome, via="cli", technician=self.technician, **detail)
         except Exception as exc:  # noqa: BLE001 - the audit never fails the technician's work
             log.error("audit entry %s/%s not written (%s)", event, outcome, exc)
 
@@ -51,6 +53,34 @@ class CliAudit:
         except Exception as exc:
             self.record(event, "failed", error=f"{type(exc).__name__}: {exc}", **detail)
             raise
+
+
+def _login_name() -> str:
+    """Who ran the command: the user behind sudo when there is one."""
+    import getpass
+    import os
+
+    try:
+        return os.environ.get("SUDO_USER") or getpass.getuser()
+    except (KeyError, OSError):
+        return str(os.getuid())
+
+
+def diag_audit_verify(config_path: str | None, as_json: bool) -> int:
+    """``kiosk diag audit-verify``: 0 intact, 1 broken (with the file and line)."""
+    config = load_config(config_path)
+    verdict = AuditLog.for_data_dir(config.kiosk.data_dir).verify()
+    if as_json:
+        _print_json(verdict.as_dict())
+    elif verdict.intact:
+        print(f"audit log intact: {verdict.entries} entries in {verdict.files} files"
+              + (f", {len(verdict.torn)} torn lines skipped" if verdict.torn else ""))
+    if not verdict.intact:
+        where = verdict.broken_at
+        print(f"kiosk: audit log broken at {where['file']} line {where['line']}: "
+              f"{where['problem']}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _print_json(obj: dict) -> None:

@@ -18,7 +18,8 @@ log = logging.getLogger(__name__)
 SIZES = {"landscape": (1920, 1080), "small": (1280, 800), "portrait": (1080, 1920)}
 # The demo's technician PIN (hold the top-left corner 5 s). Only ``kiosk demo`` and its tour
 # set it; a real kiosk has no PIN until ``kiosk diag hash-pin`` made one for its config.
-DEMO_PIN = "2468"
+DEMO_PIN = "246813"
+DEMO_TECHNICIAN = "demo"
 
 
 def has_display() -> bool:
@@ -42,7 +43,7 @@ def demo(config_path: str | None, tour_dir: str | None) -> int:
     if config_path:
         config, central = load_config(config_path), None
     else:
-        config, central = with_local_central(with_demo_pin(demo_config()))
+        config, central = with_local_central(with_demo_voice(with_demo_pin(demo_config())))
         print(admin_hints(config, central), file=sys.stderr)
     from kiosk.app import run_window
     from kiosk.demo.simulators import add_simulator_controls
@@ -89,21 +90,29 @@ def with_local_central(config):
 
 
 def with_demo_pin(config):
-    """``config`` with the demo's technician PIN, unless it has one."""
+    """``config`` with the demo's technician, named "demo", unless it has technicians."""
     import dataclasses
 
     from kiosk.technician.pin import hash_pin
 
-    if config.diagnostics.pin_hash:
+    if config.diagnostics.pin_hash or config.diagnostics.technicians:
         return config
     return dataclasses.replace(config, diagnostics=dataclasses.replace(
-        config.diagnostics, pin_hash=hash_pin(DEMO_PIN)))
+        config.diagnostics, technicians={DEMO_TECHNICIAN: hash_pin(DEMO_PIN)}))
+
+
+def with_demo_voice(config):
+    """``config`` speaking through the recording ``sim`` voice: the demo needs no sound card."""
+    import dataclasses
+
+    return dataclasses.replace(config, voice=dataclasses.replace(config.voice, engine="sim"))
 
 
 def admin_hints(config, server) -> str:
     """How to try the menu flow and the fleet page against the demo's central."""
     data = config.kiosk.data_dir
-    return (f"Diagnostics: hold the top-left corner for 5 s, PIN {DEMO_PIN}\n"
+    return (f"Diagnostics: hold the top-left corner for 5 s, PIN {DEMO_PIN} "
+            f"(technician {DEMO_TECHNICIAN})\n"
             f"Demo central platform: {server.url} (data in {data})\n"
             f"  fleet page: {server.url}/admin/fleet  (user demo, password in "
             f"{data / 'admin.token'})\n"
@@ -153,7 +162,8 @@ def tour(out: Path) -> list[Path]:
         from kiosk.app import create_window
         from kiosk.demo.simulators import add_simulator_controls
 
-        config, central = with_local_central(with_demo_pin(demo_config(Path(data))))
+        config = with_demo_voice(with_demo_pin(demo_config(Path(data))))
+        config, central = with_local_central(config)
         window = create_window(config=config)
         add_simulator_controls(window)
         try:

@@ -10,20 +10,18 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime
 
 import qrcode
 from PIL import Image
 
+from contract.times import DEFAULT_ZONE, people_time
 from kiosk.receipts import ReceiptError
 from kiosk.receipts.fonts import find_cjk_font
 from kiosk.receipts.layout import ReceiptBuilder, ReceiptLayout
 from kiosk.receipts.wrap import wrap_text
 
 logger = logging.getLogger(__name__)
-
-# China has one time zone and no daylight saving time: a fixed offset needs no tzdata.
-CHINA_TZ = timezone(timedelta(hours=8), "CST")
 
 DEFAULT_LABELS: dict[str, str] = {
     "service": "Service",
@@ -34,6 +32,8 @@ DEFAULT_LABELS: dict[str, str] = {
     "kiosk": "Kiosk",
     "scan": "Scan to look up this transaction",
     "footer": "",
+    # A kiosk whose clock was never set prints no date (never one from 1970), but this.
+    "time_unknown": "时间未知（本机时钟未校准） Time not known (kiosk clock not set)",
 }
 
 QR_QUIET_ZONE = 4  # modules, as ISO/IEC 18004 asks
@@ -50,12 +50,14 @@ class ReceiptData:
     kiosk_id: str
     transaction_id: str
     reference: str
-    created_at: datetime  # aware, UTC; printed in China Standard Time
+    created_at: datetime | None  # aware, UTC, printed in ``time_zone``; None: clock unknown
     resident_name: str  # already masked, may be ""
     id_number: str  # already masked, may be ""
     answers: tuple[tuple[str, str], ...]  # (label, display value), already masked
     note: str
     labels: dict[str, str] = field(default_factory=dict)
+    time_zone: str = DEFAULT_ZONE  # kiosk.timezone: the zone people read times in
+    banner: str = ""  # e.g. "printed after a restart": a line above everything else
 
     def label(self, key: str) -> str:
         return self.labels.get(key, DEFAULT_LABELS.get(key, key))
@@ -78,11 +80,11 @@ def qr_image(text: str, width_dots: int) -> Image.Image:
     return image.resize((modules * box, modules * box), Image.Resampling.NEAREST)
 
 
-def local_time(created_at: datetime) -> str:
-    """``created_at`` as YYYY-MM-DD HH:MM in China Standard Time; a naive time is taken as UTC."""
-    if created_at.tzinfo is None:
-        created_at = created_at.replace(tzinfo=UTC)
-    return created_at.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M")
+def local_time(created_at: datetime | None, time_zone: str = DEFAULT_ZONE,
+               unknown: str = DEFAULT_LABELS["time_unknown"]) -> str:
+    """``created_at`` as YYYY-MM-DD HH:MM in ``time_zone`` (a naive time is taken as UTC);
+    ``unknown`` when there is none or the kiosk's clock was not set (a date in 1970)."""
+    return people_time(created_at, time_zone, unknown=unknown)
 
 
 def layout_receipt(data: ReceiptData, width_dots: int = 384) -> ReceiptLayout:
@@ -93,6 +95,9 @@ def layout_receipt(data: ReceiptData, width_dots: int = 384) -> ReceiptLayout:
     body = b.font(20)
     small = b.font(17)
 
+    if data.banner:
+        b.paragraph(data.banner, b.font(20, bold=True), center=True)
+        b.space(6)
     b.paragraph(data.title, b.font(27, bold=True), center=True)
     b.space(2)
     if data.service_point:
@@ -106,7 +111,8 @@ def layout_receipt(data: ReceiptData, width_dots: int = 384) -> ReceiptLayout:
         rows.append((data.label("name"), data.resident_name))
     if data.id_number:
         rows.append((data.label("id_number"), data.id_number))
-    rows.append((data.label("time"), local_time(data.created_at)))
+    rows.append((data.label("time"), local_time(data.created_at, data.time_zone,
+                                                  data.label("time_unknown"))))
     rows.append((data.label("kiosk"), data.kiosk_id))
     # One caption column for both tables, so every value starts at the same place.
     column = b.caption_width([caption for caption, _ in (*rows, *data.answers)], body)
@@ -154,7 +160,6 @@ def render_receipt(data: ReceiptData, width_dots: int = 384) -> Image.Image:
 
 
 __all__ = [
-    "CHINA_TZ",
     "DEFAULT_LABELS",
     "ReceiptData",
     "ReceiptError",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import errno
 import json
 import logging
 import os
@@ -31,20 +32,39 @@ class ReprintStore:
         safe = "".join(ch for ch in transaction_id if ch.isalnum() or ch == "-")
         return self.folder / f"{safe}.json"
 
-    def save(self, data: ReceiptData) -> None:
-        """Keep ``data`` until ``remove``; written atomically with mode 0600."""
-        self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    def save(self, data: ReceiptData) -> bool:
+        """Keep ``data`` until ``remove``; written atomically with mode 0600. False when the
+        disk has no room: the receipt is printed all the same, just not kept for a reprint."""
         record = dataclasses.asdict(data)
-        record["created_at"] = data.created_at.isoformat()
+        record["created_at"] = data.created_at and data.created_at.isoformat()
         record["answers"] = [list(pair) for pair in data.answers]
         path = self._path(data.transaction_id)
         tmp = path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(record, f, ensure_ascii=False)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump(record, f, ensure_ascii=False)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except OSError as exc:
+            if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+                raise
+            tmp.unlink(missing_ok=True)
+            log.warning("disk full: receipt %s is not kept for a reprint", data.transaction_id)
+            return False
+        return True
+
+    def give_way(self) -> int:
+        """The disk is full: drop every kept receipt (the queue matters more); returns how
+        many went."""
+        paths = list(self.folder.glob("*.json")) + list(self.folder.glob("*.tmp"))
+        for path in paths:
+            path.unlink(missing_ok=True)
+        if paths:
+            log.warning("disk full: %d receipts kept for reprint were dropped", len(paths))
+        return len(paths)
 
     def remove(self, transaction_id: str) -> None:
         self._path(transaction_id).unlink(missing_ok=True)
@@ -53,7 +73,8 @@ class ReprintStore:
         path = self._path(transaction_id)
         try:
             record = json.loads(path.read_text("utf-8"))
-            record["created_at"] = dt.datetime.fromisoformat(record["created_at"])
+            if record["created_at"] is not None:
+                record["created_at"] = dt.datetime.fromisoformat(record["created_at"])
             record["answers"] = tuple(tuple(pair) for pair in record["answers"])
             from kiosk.receipts.render import ReceiptData
 

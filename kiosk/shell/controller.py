@@ -16,6 +16,7 @@ from contract.menu import Menu
 from drivers.base import CardEvent, CardEventKind, DeviceStatus, Printer
 from kiosk import i18n
 from kiosk.config import Config
+from kiosk.receipts.printed import PrintedLedger
 from kiosk.receipts.reprints import ReprintStore
 from kiosk.shell.workers import Jobs, LazyQueue
 from kiosk.visit.session import Session, Step
@@ -31,6 +32,7 @@ class Controller(QObject):
     localeChanged = Signal(str)
     transactionStored = Signal(str)  # transaction id, for the sync worker and tests
     receiptPrinted = Signal(str, bool)  # transaction id, printed or not
+    elderChanged = Signal(bool)  # 长辈版 switched on or off (off again when the visit ends)
 
     def __init__(self, config: Config, menu: Menu, queue: LazyQueue, printer: Printer,
                  jobs: Jobs, parent: QObject | None = None):
@@ -45,6 +47,7 @@ class Controller(QObject):
         self.submitting = False
         self.device_status: dict[str, DeviceStatus] = {}
         self.reprints = ReprintStore(config.kiosk.data_dir / "reprints")
+        self.printed = PrintedLedger(config.kiosk.data_dir / "reprints" / "printed")
         self.board = StatusBoard(menu.version)  # what the heartbeat reports
         self.online: bool | None = None  # None: no central configured
         # A technician's test read takes the next card event instead of the session.
@@ -67,6 +70,15 @@ class Controller(QObject):
         self.refreshNeeded.emit()
         self.localeChanged.emit(self.locale)
 
+    def set_elder(self, on: bool) -> None:
+        """Switch the visit into (or out of) elder mode: bigger text and tiles, more time."""
+        if on == self.session.elder:
+            return
+        self.session.elder = on
+        log.info("elder mode %s", "on" if on else "off")
+        self.elderChanged.emit(on)
+        self.refreshNeeded.emit()
+
     def choose_category(self, category_id: str) -> None:
         self._show(self.session.choose_category(category_id))
 
@@ -84,7 +96,10 @@ class Controller(QObject):
         """End the visit and forget the resident (also the idle time-out's way out)."""
         if self.submitting:
             return
+        was_elder = self.session.elder
         self.session.go_home()
+        if was_elder:
+            self.elderChanged.emit(False)
         self.identify_message = ""
         if self.locale != self.config.kiosk.locale:
             self.locale = self.config.kiosk.locale
@@ -163,7 +178,8 @@ class Controller(QObject):
         from kiosk.visit.summary import receipt_data
 
         data = receipt_data(self.session.visit, self.locale, self.config.kiosk.id,
-                            self.config.kiosk.service_point)
+                            self.config.kiosk.service_point,
+                            time_zone=self.config.kiosk.timezone)
         self.print_receipt(data)
 
     def print_receipt(self, data, on_done: Callable[[str], None] | None = None) -> None:
@@ -177,6 +193,7 @@ class Controller(QObject):
         def job():
             self.reprints.save(data)
             self.printer.print_image(render_receipt(data, width), name=transaction_id)
+            self.printed.mark(transaction_id)
             self.reprints.remove(transaction_id)
             return self.printer.status()
 
@@ -232,6 +249,31 @@ class Controller(QObject):
             return  # the resident has already left
         visit.printed = ok
         self.refreshNeeded.emit()
+
+    def recover_unprinted(self) -> None:
+        """After a restart: print at once the receipts of transactions stored in the last
+        10 minutes that never printed (a crash between storing and the done screen)."""
+        import time
+
+        from kiosk.shell.recovery import owed_receipts
+
+        if not self.config.queue_path.exists():
+            return
+        args = (self.printed, self.session.menu, self.config.kiosk.locale, self.config.kiosk.id,
+                self.config.kiosk.service_point)
+
+        def owed():
+            self.printed.prune()
+            return owed_receipts(self.queue.get(), *args, now=time.time())
+
+        def found(receipts) -> None:
+            for data in receipts:
+                log.warning("receipt of %s never printed (a crash?): printing it now",
+                            data.transaction_id)
+                self.print_receipt(data)
+
+        self.jobs.submit(self.jobs.queue_executor, owed, found,
+                         lambda exc: log.error("receipts owed after a restart: %s", exc))
 
     # -- menu -------------------------------------------------------------------------------
     def offer_menu(self, menu: Menu) -> None:

@@ -1,9 +1,11 @@
 """Idle handling for the app shell.
 
-No touch for ``idle_timeout_s``: during a visit a "still there?" prompt counts down 10 s,
-then the visit ends and everything about the resident is wiped; on the home screen an
-attract overlay appears. While either is up, the first touch only wakes the screen: it is
-swallowed, never passed to the button under the finger.
+No touch for ``idle_timeout_s``: during a visit a "still there?" prompt counts down 20 s
+(WCAG 2.2.1 asks for at least 20 s to answer; "I'm still here" extends it, as often as the
+resident likes), then the visit ends and everything about the resident is wiped; on the home
+screen an attract overlay appears. Elder mode (长辈版) doubles both times. While either is
+up, the first touch only wakes the screen: it is swallowed, never passed to the button under
+the finger.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 
 from screens.widgets.basic import button, label, svg_pixmap
 
-PROMPT_S = 10
+PROMPT_S = 20
+ELDER_TIME_FACTOR = 2
 
 _PRESS = {QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonDblClick, QEvent.Type.TouchBegin,
           QEvent.Type.KeyPress}
@@ -84,7 +87,9 @@ class IdleWatcher(QObject):
         self._in_visit = in_visit  # callable: is a resident in the middle of a visit?
         self._idle = QTimer(self)
         self._idle.setSingleShot(True)
-        self._idle.setInterval(timeout_s * 1000)
+        self._timeout_ms = timeout_s * 1000
+        self._factor = 1  # ELDER_TIME_FACTOR in elder mode
+        self._idle.setInterval(self._timeout_ms)
         self._idle.timeout.connect(self.went_idle)
         self._tick = QTimer(self)
         self._tick.setInterval(1000)
@@ -102,7 +107,17 @@ class IdleWatcher(QObject):
         self._tick.stop()
 
     def set_timeout(self, seconds: float) -> None:
-        self._idle.setInterval(int(seconds * 1000))
+        self._timeout_ms = int(seconds * 1000)
+        self._idle.setInterval(self._timeout_ms * self._factor)
+
+    def set_elder(self, on: bool) -> None:
+        """Elder mode: twice the idle time and twice the time to answer the prompt."""
+        self._factor = ELDER_TIME_FACTOR if on else 1
+        self._idle.setInterval(self._timeout_ms * self._factor)
+
+    @property
+    def timeout_ms(self) -> int:
+        return self._idle.interval()
 
     def touch(self) -> None:
         """Any touch: restart the idle clock."""
@@ -136,7 +151,7 @@ class IdleWatcher(QObject):
             return  # the next touch after the pause starts the clock again
         self.asleep = True
         if self._in_visit():
-            self._left = PROMPT_S
+            self._left = PROMPT_S * self._factor
             self.overlay.show_prompt(self._left)
             self._tick.start()
         else:

@@ -131,6 +131,8 @@ class TechMode(QObject):
         self._auto.timeout.connect(lambda: self.leave("auto-leave"))
         self._installed = False
         self._closed = False
+        self.technician: str | None = None  # who is in diagnostics, named by their PIN
+        self.hashes = _technician_hashes(config)
 
     # Built on first use, so that start-up (home's first paint) does not wait for them.
     @functools.cached_property
@@ -193,7 +195,9 @@ class TechMode(QObject):
         self.executor.shutdown(wait=True)
 
     def record(self, event: str, outcome: str, **detail) -> None:
-        """Append to the audit log off the GUI thread, in order."""
+        """Append to the audit log off the GUI thread, in order, naming the technician in
+        diagnostics (None before a PIN said who)."""
+        detail.setdefault("technician", self.technician)
         if self._closed:  # shutting down: nothing may be lost, write it here
             self.audit.record(event, outcome, **detail)
             return
@@ -223,7 +227,7 @@ class TechMode(QObject):
             return
         self.window.idle.paused = True
         self.pad.open()
-        if not self.config.diagnostics.pin_hash:
+        if not self.hashes:
             self.pad.show_message(self.ctl.tr("pin.not_configured"), locked=True)
             self.record("entry", "not-configured")
             return
@@ -239,8 +243,8 @@ class TechMode(QObject):
         return self.ctl.tr("pin.locked", m=minutes)
 
     def _check_pin(self, pin: str) -> None:
-        pin_hash = self.config.diagnostics.pin_hash  # the pad is busy until answered
-        self.jobs.submit(self.executor, lambda: self.gate.check(pin, pin_hash),
+        hashes = self.hashes  # the pad is busy until answered; N hashes x ~70 ms, off the GUI
+        self.jobs.submit(self.executor, lambda: self.gate.check(pin, hashes),
                              self._pin_checked, self._pin_error)
 
     def _pin_checked(self, result) -> None:
@@ -250,13 +254,17 @@ class TechMode(QObject):
 
         tr = self.ctl.tr
         if result.ok:
+            if result.weak:
+                log.warning("technician %s has a PIN shorter than 6 digits: make a new one "
+                            "with `kiosk diag hash-pin`", result.technician)
             if self.pad_open:
-                self.enter()
+                self.enter(result.technician)
             return
         if result.reason == "wrong":
             self.record("pin-failed", "wrong", attempts_left=result.attempts_left)
             if result.newly_locked:
-                self.record("lockout", "locked", until=rfc3339(result.locked_until))
+                self.record("lockout", "locked", until=rfc3339(result.locked_until),
+                            lockouts=result.lockouts)
                 text, locked = self._locked_text(result.locked_until), True
             else:
                 text, locked = tr("pin.wrong", n=result.attempts_left), False
@@ -283,11 +291,12 @@ class TechMode(QObject):
         self.window.idle.touch()
 
     # -- the mode ---------------------------------------------------------------------------
-    def enter(self) -> None:
-        """Show the diagnostics screen (the PIN was right)."""
+    def enter(self, technician: str | None = None) -> None:
+        """Show the diagnostics screen (the PIN was right: ``technician``'s)."""
         if self.active:
             return
         self.active = True
+        self.technician = technician
         if self._pad is not None:
             self._pad.close_pad()
         self.window.idle.paused = True
@@ -295,7 +304,7 @@ class TechMode(QObject):
         self._auto.start(int(self.auto_leave_s * 1000))
         self.window.topbar.setStyleSheet(TECH_BAR_STYLE)
         self.record("entry", "ok")
-        log.info("diagnostics mode entered")
+        log.info("diagnostics mode entered by %s", technician)
         self.ctl.show_screen("diagnostics")
 
     def leave(self, event: str = "leave") -> None:
@@ -308,7 +317,8 @@ class TechMode(QObject):
         self.ctl.card_listener = None
         self.window.topbar.setStyleSheet("")
         self.record(event, "ok")
-        log.info("diagnostics mode left (%s)", event)
+        log.info("diagnostics mode left by %s (%s)", self.technician, event)
+        self.technician = None
         self.window.idle.paused = False
         self.window.idle.touch()
         self.ctl.go_home()
@@ -323,3 +333,14 @@ class TechMode(QObject):
     def _touched(self) -> None:
         if self.active:
             self._auto.start(int(self.auto_leave_s * 1000))
+
+
+def _technician_hashes(config) -> dict[str, str]:
+    """Name -> PIN hash; the shared ``pin_hash`` is an unnamed technician, with a warning."""
+    from kiosk.technician.pin import technician_hashes
+
+    diag = config.diagnostics
+    if diag.pin_hash:
+        log.warning("[diagnostics] pin_hash is one shared PIN: the audit log cannot say who "
+                    "did what; list each technician under [diagnostics.technicians]")
+    return technician_hashes(diag.technicians, diag.pin_hash)

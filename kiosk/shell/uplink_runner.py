@@ -46,12 +46,15 @@ class UplinkRunner(QObject):
         if not self.enabled:
             return
         from kiosk.central_link import make_poller, make_worker
+        from kiosk.technician.pin_gate import read_status
 
         config, board = self._config, self._board
+        gate = config.kiosk.data_dir / "diagnostics"  # the PIN gate's lock-out, for the heartbeat
         self._jobs.submit(
             self._jobs.queue_executor,
             lambda: make_worker(config, self._queue.get(), board,
-                                on_status=self.statusChanged.emit),
+                                on_status=self.statusChanged.emit,
+                                technician=lambda: read_status(gate)),
             self._worker_made, lambda exc: log.error("upload not started: %s", exc))
         self._jobs.submit(
             self._jobs.queue_executor,

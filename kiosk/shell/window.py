@@ -13,6 +13,8 @@ from kiosk.config import Config
 from kiosk.shell.controller import Controller
 from kiosk.shell.housekeeping import Housekeeping
 from kiosk.shell.idle import IdleOverlay, IdleWatcher
+from kiosk.shell.look import Look
+from kiosk.shell.speaker import OverlayWatch, Speaker
 from kiosk.shell.technician_mode import TechMode
 from kiosk.shell.topbar import TopBar
 from kiosk.shell.uplink_runner import UplinkRunner
@@ -31,7 +33,7 @@ class KioskWindow(QMainWindow):
 
     def __init__(self, config: Config, ctl: Controller, jobs: Jobs, queue: LazyQueue,
                  printer: Printer, reader_thread: CardReaderThread, uplink: UplinkRunner,
-                 housekeeping: Housekeeping):
+                 housekeeping: Housekeeping, *, speaker: Speaker):
         super().__init__()
         self.setObjectName("kiosk")
         self.setWindowTitle("便民服务自助终端")
@@ -44,7 +46,8 @@ class KioskWindow(QMainWindow):
         self._jobs, self._queue, self._housekeeping = jobs, queue, housekeeping
         self._key_guard: _KeyGuard | None = None
         self._closed = False
-        for part in (ctl, jobs, reader_thread, uplink, housekeeping):
+        self.speaker = speaker
+        for part in (ctl, jobs, reader_thread, uplink, housekeeping, speaker):
             part.setParent(self)
         self._build_chrome()
         self.tech = TechMode(self, ctl, jobs, config, queue)  # gesture, PIN pad, diagnostics
@@ -61,6 +64,7 @@ class KioskWindow(QMainWindow):
         QTimer.singleShot(FIRST_FRAME_FALLBACK_MS, self._after_first_frame)
 
     def _build_chrome(self) -> None:
+        self.look = Look(QApplication.instance(), self.config.kiosk.panel_inches)
         root = QWidget()
         root.setObjectName("root")
         col = QVBoxLayout(root)
@@ -69,13 +73,18 @@ class KioskWindow(QMainWindow):
         self.stack = QStackedWidget()
         self.stack.setObjectName("stack")
         self.router = Router(self.stack, self._build_screen)
-        self.topbar = TopBar(self.ctl, self.router)
+        self.topbar = TopBar(self.ctl, self.router, self.speaker)
         col.addWidget(self.topbar)
         col.addWidget(self.stack, 1)
         self.setCentralWidget(root)
         self.overlay = IdleOverlay(root, self.ctl.tr)
         self.idle = IdleWatcher(self.overlay, self.config.kiosk.idle_timeout_s,
-                                lambda: self.ctl.session.in_visit, self)
+                                # elder mode chosen at home is a visit begun: prompt, then end it
+                                lambda: self.ctl.session.in_visit or self.ctl.session.elder,
+                                self)
+        self.speaker.screen = lambda: self.router.current
+        self.speaker.quiet = self.overlay.isVisible
+        OverlayWatch(self.overlay, self.speaker)
 
     def _connect(self) -> None:
         ctl, router = self.ctl, self.router
@@ -83,6 +92,8 @@ class KioskWindow(QMainWindow):
         ctl.screenChanged.connect(self.topbar.update_for)
         ctl.refreshNeeded.connect(router.refresh)
         ctl.fieldRejected.connect(router.show_field_error)
+        ctl.elderChanged.connect(self.look.set_elder)  # restyle before the screen re-renders
+        ctl.elderChanged.connect(self.idle.set_elder)
         ctl.localeChanged.connect(lambda _: self.topbar.update_for(ctl.session.step.value))
         self.idle.timedOut.connect(self._idle_timeout)
         self.reader_thread.cardEvent.connect(ctl.on_card_event)
@@ -91,6 +102,11 @@ class KioskWindow(QMainWindow):
         self.uplink.statusChanged.connect(self._on_sync_status)
         self.uplink.menuArrived.connect(ctl.offer_menu)
         ctl.transactionStored.connect(lambda _id: self.uplink.wake())
+        # Speech after the screen and the top bar: it says what is now shown.
+        ctl.screenChanged.connect(self.speaker.on_screen)
+        ctl.refreshNeeded.connect(self.speaker.on_refresh)
+        ctl.fieldRejected.connect(self.speaker.on_field_error)
+        self.uplink.menuArrived.connect(self.speaker.offer_menu)
 
     def _build_screen(self, name: str) -> Screen:
         cls = screen_class(name)
@@ -98,7 +114,7 @@ class KioskWindow(QMainWindow):
             from screens.diagnostics.actions import DiagActions
 
             actions = DiagActions(self.tech, self.ctl, self._jobs, self._queue, self.uplink,
-                                  self.config)
+                                  self.config, speaker=self.speaker)
             return cls(self.ctl, self.tech, actions)
         return cls(self.ctl)
 
@@ -119,6 +135,10 @@ class KioskWindow(QMainWindow):
         self.uplink.start(self.ctl.session.menu.version)
         self._housekeeping.start()
         self.tech.collector.start_snapshots()  # <data_dir>/status.json for `kiosk diag status`
+        # Last installed, so first to see a touch (the idle filter may swallow it): any
+        # touch silences the voice.
+        QApplication.instance().installEventFilter(self.speaker)
+        self.speaker.start(self.ctl.session.menu)
 
     def _on_sync_status(self, status) -> None:
         from kiosk.central_link import is_online
@@ -181,10 +201,12 @@ class KioskWindow(QMainWindow):
         self._housekeeping.stop()
         app = QApplication.instance()
         app.removeEventFilter(self.idle)
+        app.removeEventFilter(self.speaker)
         if self._key_guard is not None:
             app.removeEventFilter(self._key_guard)
         self.idle.stop()
         self.tech.shutdown()  # the audit log is written before the executors go
+        self.speaker.shutdown()
         self.reader_thread.stop()
         self._jobs.shutdown()  # after this, no sync worker can still be starting
         self.uplink.stop()

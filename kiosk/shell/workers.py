@@ -63,9 +63,10 @@ class LazyQueue:
     the home screen shows. ``get()`` blocks until it is open (or opens it right away).
     """
 
-    def __init__(self, path, executor: ThreadPoolExecutor, key_file=None):
+    def __init__(self, path, executor: ThreadPoolExecutor, key_file=None, make_room=()):
         self._path = path
         self._key_file = key_file
+        self._make_room = tuple(make_room)  # what gives way before the queue on a full disk
         self._executor = executor
         self._future: Future | None = None
         self._lock = threading.Lock()
@@ -76,9 +77,12 @@ class LazyQueue:
                 self._future = self._executor.submit(self._open)
 
     def _open(self):
+        from contract.clock import shared_clock
         from offline_queue import OfflineQueue
 
-        return OfflineQueue(self._path, key_file=self._key_file)
+        clock = shared_clock()  # created_at by the corrected clock; "unknown" when it is
+        return OfflineQueue(self._path, key_file=self._key_file, make_room=self._make_room,
+                            clock=clock.now, clock_known=clock.known)
 
     def get(self):
         with self._lock:

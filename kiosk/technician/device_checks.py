@@ -12,6 +12,7 @@ import time
 import uuid
 
 from contract.personal import id_number_valid, mask_id_number, mask_name
+from contract.times import people_time
 from drivers import registry
 from drivers.base import (
     CardEventKind,
@@ -92,17 +93,20 @@ def self_test_page(config: Config, uri: str, width_dots: int, before: DeviceStat
     """The test page: the printer's URI, state, paper and width, and a QR code."""
     from kiosk.receipts.render import ReceiptData
 
+    now = dt.datetime.now(dt.UTC)
+    zone = config.kiosk.timezone
     return ReceiptData(
         title="打印测试 Test print", service_title="打印机自检 Printer self-test",
         service_point=config.kiosk.service_point, kiosk_id=config.kiosk.id,
         transaction_id=f"TEST-{uuid.uuid4()}", reference="TEST",
-        created_at=dt.datetime.now(dt.UTC), resident_name="", id_number="",
+        created_at=now, resident_name="", id_number="",
         answers=(("URI", uri), ("状态 State", str(before.state)),
                  ("纸张 Paper", str(before.paper or Paper.UNKNOWN)),
                  ("宽度 Width", f"{width_dots} dots"),
-                 ("时间 Time", time.strftime("%Y-%m-%d %H:%M:%S"))),
+                 ("时间 Time", people_time(now, zone, seconds=True, unknown="?"))),
         note="如能看清本页文字和二维码，打印机工作正常。"
              " If this page and its QR code are clear, the printer works.",
+        time_zone=zone,
     )
 
 

@@ -161,7 +161,9 @@ def _toml_value(value) -> str:
 def _scrubber(config: Config, personal: dict[str, str]):
     """A function that removes the PIN hash and the token from a text and masks personal
     values and numbers."""
-    replace = {s: REMOVED for s in (config.diagnostics.pin_hash.strip(), _token(config)) if s}
+    secrets = (config.diagnostics.pin_hash.strip(), _token(config),
+               *(h.strip() for h in config.diagnostics.technicians.values()))
+    replace = {s: REMOVED for s in secrets if s}
     replace.update((k, v) for k, v in personal.items() if len(k) >= 2)
     order = sorted(replace, key=len, reverse=True)  # a longer value before its parts
 

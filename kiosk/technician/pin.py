@@ -2,7 +2,11 @@
 
 The stored form names its parameters, so they can be raised later without breaking old
 hashes: ``scrypt$n=32768,r=8,p=1$<salt base64>$<hash base64>`` (about 70 ms on the kiosk's
-CPU, 32 MiB of memory). ``kiosk diag hash-pin`` makes one.
+CPU, 32 MiB of memory). ``kiosk diag hash-pin`` makes one, for a PIN of at least 6 digits.
+
+Technicians are named: ``[diagnostics.technicians]`` maps each name to that person's hash, and
+the PIN typed identifies who it is (``identify``). The older shared ``pin_hash`` still opens
+diagnostics, as the unnamed technician ``UNNAMED``, with a warning.
 """
 
 from __future__ import annotations
@@ -11,36 +15,42 @@ import base64
 import binascii
 import hashlib
 import hmac
+import logging
 import re
 import secrets
 
 from kiosk.errors import KioskError
 
+log = logging.getLogger(__name__)
+
 SCHEME = "scrypt"
 N, R, P = 2**15, 8, 1
 SALT_BYTES = 16
 HASH_BYTES = 32
-PIN_DIGITS = (4, 12)
+PIN_DIGITS = (6, 12)  # what `kiosk diag hash-pin` accepts
+LEGACY_MIN_DIGITS = 4  # hashes made before names and 6 digits still open the pad, with a warning
+UNNAMED = "(unnamed)"  # the technician of the shared diagnostics.pin_hash
 
 # Bounds on what a stored hash may ask for: a hash edited by hand must not make every PIN
 # check take minutes or gigabytes.
 _MAX_N, _MAX_R, _MAX_P = 2**20, 32, 16
 _MAX_MEM = 256 * 1024 * 1024
 _PARAMS = re.compile(r"n=(\d+),r=(\d+),p=(\d+)")
-_PIN = re.compile(rf"[0-9]{{{PIN_DIGITS[0]},{PIN_DIGITS[1]}}}")
+_PIN = re.compile(rf"[0-9]{{{LEGACY_MIN_DIGITS},{PIN_DIGITS[1]}}}")
 
 
 class PinHashError(KioskError, ValueError):
     """``diagnostics.pin_hash`` is not a hash this code can check; says what is wrong."""
 
 
-def valid_pin(pin: str) -> bool:
-    """4 to 12 ASCII digits."""
-    return isinstance(pin, str) and _PIN.fullmatch(pin) is not None
+def valid_pin(pin: str, minimum: int = PIN_DIGITS[0]) -> bool:
+    """``minimum`` (6 unless checking an old PIN) to 12 ASCII digits."""
+    return (isinstance(pin, str) and _PIN.fullmatch(pin) is not None
+            and len(pin) >= max(minimum, LEGACY_MIN_DIGITS))
 
 
 def hash_pin(pin: str) -> str:
-    """A new salted hash of ``pin``; raises ValueError for a PIN that is not 4-12 digits."""
+    """A new salted hash of ``pin``; raises ValueError for a PIN that is not 6-12 digits."""
     if not valid_pin(pin):
         raise ValueError(f"a PIN is {PIN_DIGITS[0]} to {PIN_DIGITS[1]} digits")
     salt = secrets.token_bytes(SALT_BYTES)
@@ -58,6 +68,32 @@ def verify_pin(pin: str, pin_hash: str) -> bool:
         return False
     digest = _scrypt(pin, salt, n, r, p, len(expected))
     return hmac.compare_digest(digest, expected)
+
+
+def technician_hashes(technicians: dict[str, str], pin_hash: str = "") -> dict[str, str]:
+    """Name -> hash of everyone who may open diagnostics: the named technicians, then the
+    shared ``pin_hash`` as ``UNNAMED`` (when set)."""
+    found = {name: h for name, h in technicians.items() if h}
+    if pin_hash:
+        found.setdefault(UNNAMED, pin_hash)
+    return found
+
+
+def identify(pin: str, hashes: dict[str, str]) -> tuple[str | None, list[str]]:
+    """``(name, bad)``: whose PIN ``pin`` is (None: nobody's) and the names whose hash is
+    malformed. Every hash is tried, even after a match, so the time taken does not tell
+    which technician matched (N technicians x about 70 ms: fine for a handful)."""
+    if not valid_pin(pin, LEGACY_MIN_DIGITS):
+        return None, []
+    found, bad = None, []
+    for name, pin_hash in hashes.items():
+        try:
+            if verify_pin(pin, pin_hash) and found is None:
+                found = name
+        except PinHashError as exc:
+            log.error("technician %s: %s", name, exc)
+            bad.append(name)
+    return found, bad
 
 
 def parse_pin_hash(pin_hash: str) -> tuple[int, int, int, bytes, bytes]:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from contract import health
 from contract.atomic import write_atomic
+from contract.clock import shared_clock
 from contract.health import worst
 from contract.times import parse_rfc3339, rfc3339
 from drivers.base import DeviceState, DeviceStatus, Paper
@@ -60,7 +61,7 @@ def probe_central(config: Config, timeout_s: float = 5.0) -> dict:
     if not config.central.url:
         return result
     from kiosk.central_link import make_client
-    from uplink.client import SyncError, TokenError
+    from uplink.client import ClockError, SyncError, TokenError
 
     try:
         client = make_client(config, connect_timeout=timeout_s, read_timeout=timeout_s,
@@ -72,6 +73,8 @@ def probe_central(config: Config, timeout_s: float = 5.0) -> dict:
         response = client.get_menu("*")
     except TokenError as exc:
         return {**result, "token_accepted": False, "error": str(exc)}
+    except ClockError as exc:  # the kiosk's clock, not the network
+        return {**result, "problem": "clock", "error": str(exc)}
     except SyncError as exc:
         return {**result, "reachable": False, "error": str(exc)}
     except Exception as exc:  # noqa: BLE001
@@ -117,7 +120,7 @@ def collect_status(config: Config, *, devices: dict[str, DeviceStatus],
         "queue": _queue(queue, now),
         "menu": {"version": menu_version, "last_rejected": menu_rejected,
                  "level": "warn" if menu_rejected else "ok"},
-        "disk": _disk(config.kiosk.data_dir),
+        "disk": _disk(config.kiosk.data_dir, queue),
     }
     sections = [status["kiosk"], *status["devices"].values(), status["central"],
                 status["queue"], status["menu"], status["disk"]]
@@ -137,6 +140,8 @@ def _kiosk(config: Config, started_at: float | None, notices: list[str], now: fl
         "config_path": None if config.source is None else str(config.source),
         "data_dir": str(config.kiosk.data_dir),
         "uptime_s": None if started_at is None else max(0, round(now - started_at)),
+        "timezone": config.kiosk.timezone,
+        "clock": shared_clock().status(),
         "notices": list(notices),
         "level": "warn" if notices else "ok",
     }
@@ -173,11 +178,23 @@ def _central(config: Config, sync: SyncStatus | None, probe: dict | None) -> dic
                                   and not sync.heartbeat_error)
         out["reachable"] = True if contact else (False if sync.last_attempt_at else None)
         out["token_accepted"] = False if sync.auth_failed else (True if contact else None)
-    if out["reachable"] is False or out["token_accepted"] is False:
+    clock_problem = _clock_problem(sync, probe)
+    if clock_problem:  # a certificate "not yet valid" by our clock: not a network failure
+        out.update(problem="clock", last_error=clock_problem, level="fault")
+    elif out["reachable"] is False or out["token_accepted"] is False:
         out["level"] = "fault"
     elif out["reachable"] is None or out["token_accepted"] is None:
         out["level"] = "warn"
     return out
+
+
+def _clock_problem(sync: SyncStatus | None, probe: dict | None) -> str | None:
+    """Why the kiosk's clock is to blame for the central's silence, or None."""
+    if probe is not None and probe.get("problem") == "clock":
+        return probe.get("error") or "the kiosk's clock looks wrong"
+    if probe is None and sync is not None and sync.state == "clock":
+        return sync.last_error or "the kiosk's clock looks wrong"
+    return None
 
 
 def _queue(queue: Any | None, now: float) -> dict:
@@ -203,8 +220,17 @@ def _queue(queue: Any | None, now: float) -> dict:
     return out
 
 
-def _disk(data_dir: Path) -> dict:
-    out: dict[str, Any] = {"path": str(data_dir), "free_bytes": None, "total_bytes": None}
+def disk_full(queue: Any | None) -> bool:
+    """True while the queue found the disk full and space has not come back."""
+    space = getattr(queue, "space", None)
+    return bool(getattr(space, "disk_full", False))
+
+
+def _disk(data_dir: Path, queue: Any | None = None) -> dict:
+    out: dict[str, Any] = {"path": str(data_dir), "free_bytes": None, "total_bytes": None,
+                           "full": disk_full(queue)}
+    if out["full"]:  # said first: a confirm may fail now
+        out["state"] = "disk full"
     existing = data_dir
     while not existing.exists() and existing != existing.parent:
         existing = existing.parent  # not made yet: the filesystem it will be made on
@@ -213,7 +239,7 @@ def _disk(data_dir: Path) -> dict:
     except OSError as exc:
         return {**out, "level": "warn", "error": exc.strerror or str(exc)}
     out.update(free_bytes=usage.free, total_bytes=usage.total)
-    out["level"] = ("fault" if usage.free < DISK_FAULT_BYTES
+    out["level"] = ("fault" if out["full"] or usage.free < DISK_FAULT_BYTES
                     else "warn" if usage.free < DISK_WARN_BYTES else "ok")
     return out
 

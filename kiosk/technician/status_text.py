@@ -17,6 +17,7 @@ _TEXT = {
         "kiosk": "kiosk", "config": "config", "data": "data folder",
         "card_reader": "card reader", "printer": "printer", "central": "central",
         "sync": "last contact", "queue": "queue", "menu": "menu", "disk": "disk",
+        "disk_full": "DISK FULL",
         "notice": "notice", "demo": "built-in demo configuration", "app": "version",
         "up": "up", "unknown": "unknown", "since": "since", "paper": "paper",
         "offline_only": "offline-only (no central.url)", "reachable": "reachable",
@@ -32,6 +33,7 @@ _TEXT = {
         "kiosk": "本机", "config": "配置文件", "data": "数据目录",
         "card_reader": "读卡器", "printer": "打印机", "central": "中心平台",
         "sync": "最近联系", "queue": "队列", "menu": "菜单", "disk": "磁盘",
+        "disk_full": "磁盘已满 disk full",
         "notice": "提示", "demo": "内置演示配置", "app": "版本",
         "up": "已运行", "unknown": "未知", "since": "起始", "paper": "纸张",
         "offline_only": "仅离线（未配置 central.url）", "reachable": "可连接",
@@ -82,6 +84,8 @@ def status_lines(status: dict, locale: str = "en") -> list[str]:
         disk = f"{d['path']}  {t['error']}: {d.get('error', '')}"
     else:
         disk = f"{size(d['free_bytes'])} {t['free_of']} {size(d['total_bytes'])}  {d['path']}"
+    if d.get("full"):
+        disk = f"{t['disk_full']}  {disk}"
     rows.append((d["level"], t["disk"], disk))
     lines: list[str] = []
     for level, label, value in rows:

@@ -15,6 +15,7 @@ from contract.menu import Menu, Service
 from contract.personal import id_number_valid
 from drivers.base import Identity
 from kiosk.errors import KioskError
+from kiosk.logs import VISIT_VALUES, VisitValues
 from kiosk.visit import fields as field_checks
 
 
@@ -80,10 +81,15 @@ def identity_problem(identity: Identity, today: dt.date | None = None) -> str:
 
 
 class Session:
-    def __init__(self, menu: Menu):
+    def __init__(self, menu: Menu, visit_values: VisitValues | None = None):
         self._menu = menu
+        # What the log filter masks during a visit: fed here, emptied by go_home.
+        self._visit_values = VISIT_VALUES if visit_values is None else visit_values
         self.step = Step.HOME
         self.visit: Visit | None = None
+        # 长辈版: larger text, fewer tiles, slower speech, more time. Chosen on the home
+        # screen before a visit starts; it ends with the visit (go_home).
+        self.elder = False
 
     # -- menu -------------------------------------------------------------------------
     @property
@@ -127,6 +133,7 @@ class Session:
         if problem:
             return problem
         self.visit.identity = identity
+        self._visit_values.remember_identity(identity.name or "", identity.id_number or "")
         self.step = self._after_identify()
         return ""
 
@@ -139,6 +146,10 @@ class Session:
         fld = self.current_field()
         self.visit.drafts[fld.id] = raw
         value, error = field_checks.check(fld, raw)
+        if fld.sensitive:
+            self._visit_values.remember(raw)
+            if value is not None:
+                self._visit_values.remember(str(value))
         if error:
             return error
         if value is None:
@@ -206,6 +217,8 @@ class Session:
             self.visit.drafts.clear()
             self.visit.identity = None
         self.visit = None
+        self._visit_values.forget()
+        self.elder = False
         self.step = Step.HOME
         return self.step
 

@@ -46,8 +46,9 @@ class DiagActions(QObject):
     ``uplink`` (the sync worker's runner) are what they act on."""
 
     def __init__(self, tech, ctl, jobs, queue, uplink, config,
-                 parent: QObject | None = None):
+                 parent: QObject | None = None, *, speaker=None):
         super().__init__(parent)
+        self.speaker = speaker  # kiosk.shell.speaker.Speaker: the window's voice
         self.tech = tech
         self.ctl = ctl
         self.jobs = jobs
@@ -103,6 +104,24 @@ class DiagActions(QObject):
 
         self.jobs.submit(self.jobs.device_executor, job, finished,
                          lambda exc: self._failed("test-print", exc, done))
+
+    # -- test speaker ------------------------------------------------------------------------
+    def test_speaker(self, done: Done) -> None:
+        """The home prompt through the kiosk's own voice, at the configured volume."""
+        engine = self.config.voice.engine
+
+        def finished(error: str) -> None:
+            self.tech.record("test-voice", "failed" if error else "ok", engine=engine,
+                             error=error or None)
+            if error:
+                done(Outcome("fault", self.tr("diag.speaker_failed", error=error)))
+            else:
+                done(Outcome("ok", self.tr("diag.speaker_ok", engine=engine)))
+
+        if self.speaker is None:
+            finished("no voice")
+            return
+        self.speaker.test(finished)
 
     # -- test card read ----------------------------------------------------------------------
     def test_read(self, done: Done) -> None:

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from contract.times import DEFAULT_ZONE, people_clock, people_time
 from kiosk.technician.status_text import duration, size
 from screens.base import Screen
 from screens.diagnostics.actions import DiagActions, Outcome
@@ -36,6 +37,7 @@ SECTIONS = ("card_reader", "printer", "central", "queue", "menu", "disk", "kiosk
 ACTIONS = (
     ("btn:diag-test-print", "diag.test_print"),
     ("btn:diag-test-read", "diag.test_read"),
+    ("btn:diag-test-speaker", "diag.test_speaker"),
     ("btn:diag-sync", "diag.sync"),
     ("btn:diag-reprint", "diag.reprint"),
     ("btn:diag-rejected", "diag.rejected"),
@@ -54,6 +56,7 @@ class DiagnosticsScreen(Screen):
         super().__init__(ctl)
         self.tech = tech
         self.actions = actions
+        self._zone = DEFAULT_ZONE  # kiosk.timezone, from the overview
         actions.setParent(self)
         self.collector = self.tech.collector
         self.status: dict | None = None
@@ -219,6 +222,7 @@ class DiagnosticsScreen(Screen):
         return self.tr(f"diag.{section}")
 
     def _render(self, status: dict) -> None:
+        self._zone = status.get("kiosk", {}).get("timezone", DEFAULT_ZONE)
         for section in SECTIONS:
             data = status["devices"][section] if section in status["devices"] \
                 else status[section]
@@ -230,7 +234,7 @@ class DiagnosticsScreen(Screen):
     def _device_lines(self, d: dict, paper: bool) -> list[str]:
         head = d["state"] + (f" · {self.tr('diag.paper', paper=d['paper'])}" if paper else "")
         if d.get("since"):  # on the first line: small screens show two lines of a tile
-            head += " · " + self.tr("diag.since", t=_when(d["since"]))
+            head += " · " + self.tr("diag.since", t=_when(d["since"], self._zone))
         return [head, d.get("detail", ""), d.get("uri", "")]
 
     def _lines_card_reader(self, d: dict) -> list[str]:
@@ -254,8 +258,9 @@ class DiagnosticsScreen(Screen):
             c.get("token_accepted"), tr("diag.token_unknown"))
         never = tr("diag.never")
         lines = [f"{reach} · {token}",
-                 tr("diag.last_sync", t=_when(c.get("last_sync")) or never) + " · "
-                 + tr("diag.last_heartbeat", t=_when(c.get("last_heartbeat")) or never),
+                 tr("diag.last_sync", t=_when(c.get("last_sync"), self._zone) or never)
+                 + " · " + tr("diag.last_heartbeat",
+                              t=_when(c.get("last_heartbeat"), self._zone) or never),
                  c["url"]]
         if c.get("last_error"):
             lines.insert(1, tr("diag.last_error", error=c["last_error"]))
@@ -280,9 +285,10 @@ class DiagnosticsScreen(Screen):
         return lines
 
     def _lines_disk(self, d: dict) -> list[str]:
+        full = [self.tr("diag.disk_full")] if d.get("full") else []
         if d.get("free_bytes") is None:
-            return [d.get("error", ""), d.get("path", "")]
-        return [self.tr("diag.disk_free", free=size(d["free_bytes"]),
+            return [*full, d.get("error", ""), d.get("path", "")]
+        return [*full, self.tr("diag.disk_free", free=size(d["free_bytes"]),
                         total=size(d["total_bytes"])), d.get("path", "")]
 
     def _lines_kiosk(self, k: dict) -> list[str]:
@@ -312,6 +318,7 @@ class DiagnosticsScreen(Screen):
             self._finished(name, outcome)
 
         {"btn:diag-test-print": a.test_print, "btn:diag-test-read": a.test_read,
+         "btn:diag-test-speaker": a.test_speaker,
          "btn:diag-sync": a.sync_now, "btn:diag-reprint": a.reprint,
          "btn:diag-rejected": a.rejected, "btn:diag-logs": a.logs,
          "btn:diag-export": a.export_folders}[name](done)
@@ -366,14 +373,16 @@ class DiagnosticsScreen(Screen):
             f" border: {border}; border-radius: 14px; padding: 4px 12px;")
 
 
-def _when(value: str | None) -> str:
-    """An RFC 3339 time as the kiosk's local clock reads it: the time today, else the date."""
+def _when(value: str | None, zone_name: str = DEFAULT_ZONE) -> str:
+    """An RFC 3339 time in the kiosk's zone (``kiosk.timezone``, never the process's TZ):
+    the time of day when it is today there, else the date and time."""
     if not value:
         return ""
     try:
-        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone()
+        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return value
-    if moment.date() == dt.datetime.now().astimezone().date():
-        return moment.strftime("%H:%M:%S")
-    return moment.strftime("%Y-%m-%d %H:%M")
+    day = people_time(moment, zone_name)[:10]
+    if day and day == people_time(dt.datetime.now(dt.UTC), zone_name)[:10]:
+        return people_clock(moment, zone_name)
+    return people_time(moment, zone_name, unknown=value)

@@ -10,6 +10,7 @@ from PySide6.QtCore import QByteArray, QSize, Qt, Signal
 from PySide6.QtGui import QIcon, QImage, QPainter, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import (
+    QApplication,
     QFrame,
     QGridLayout,
     QHBoxLayout,
@@ -117,8 +118,12 @@ class Tile(QPushButton):
         texts = QVBoxLayout()
         texts.setSpacing(4)
         self.title_label = label(title)
+        # Title sizes follow the body text the theme chose for this panel and mode; long
+        # English titles step down, never below the body text.
+        body = QApplication.font().pixelSize()
+        self._title_steps = (math.ceil(body * 34 / 30), body) if body > 0 else self.TITLE_PX
         self._title_px = 0
-        self._set_title_px(self.TITLE_PX[0])
+        self._set_title_px(self._title_steps[0])
         texts.addStretch(1)
         texts.addWidget(self.title_label)
         # Second lines are helpful but optional: they give way when the tile is short.
@@ -146,8 +151,8 @@ class Tile(QPushButton):
         # The labels' own widths are not laid out yet during a resize: work it out.
         width = max(40, event.size().width() - 40 - self._icon_size - 20)
         height = event.size().height() - 24
-        # The largest title size that fits; long English titles step down, never below 28 px.
-        for px in self.TITLE_PX:
+        # The largest title size that fits.
+        for px in self._title_steps:
             self._set_title_px(px)
             if self.title_label.heightForWidth(width) <= height:
                 break
@@ -198,6 +203,10 @@ class PagedGrid(QWidget):
         self._pager = QWidget()
         self._pager.setLayout(pager)
         outer.addWidget(self._pager)
+
+    def set_tile_size(self, min_tile_w: int, min_tile_h: int) -> None:
+        """The smallest tile; bigger tiles mean fewer a page (elder mode)."""
+        self._min_w, self._min_h = min_tile_w, min_tile_h
 
     def set_items(self, factories: Sequence[Callable[[], QWidget]]) -> None:
         self._factories = factories

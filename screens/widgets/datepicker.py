@@ -37,9 +37,8 @@ class DatePicker(QWidget):
                 b.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
             cap = label(caption, role="subtitle", wrap=False)
             cap.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            value = label("", wrap=False, name=f"date:{field_id}:{part}")
+            value = label("", role="value-big", wrap=False, name=f"date:{field_id}:{part}")
             value.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            value.setStyleSheet("font-size: 44px; font-weight: bold;")
             self._values[part] = value
             grid.addWidget(cap, 0, col)
             grid.addWidget(up, 1, col)

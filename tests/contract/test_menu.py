@@ -598,3 +598,49 @@ def test_a_field_without_type_is_one_problem():
 
 def test_load_default_builds_what_a_full_load_builds():
     assert load_default() == load(resources.default_menu_path())
+
+
+# --- the sensitive flag (menu.md) ------------------------------------------------------
+
+@pytest.mark.parametrize("type_", FIELD_TYPES)
+def test_every_field_type_may_carry_the_sensitive_flag(doc, type_):
+    i, j = find_field(doc, type_)
+    doc["services"][i]["fields"][j]["sensitive"] = True
+    assert validate(doc) == []
+    assert parse(doc).services[i].fields[j].sensitive is True
+
+
+def test_the_sensitive_flag_is_a_boolean(doc):
+    i, j = find_field(doc, "text")
+    doc["services"][i]["fields"][j]["sensitive"] = "yes"
+    problems = validate(doc)
+    assert problems and problems[0].startswith(f"$.services[{i}].fields[{j}].sensitive")
+
+
+def test_a_menu_without_the_flag_stays_valid_and_id_phone_are_sensitive_anyway(doc):
+    for svc in doc["services"]:
+        for fld in svc.get("fields", []):
+            fld.pop("sensitive", None)
+    built = parse(doc)
+    for svc in built.services:
+        for fld in svc.fields:
+            assert fld.sensitive is (fld.type in ("id_number", "phone")), (svc.id, fld.id)
+    assert menu.Field("x", "phone", {}).sensitive and menu.Field("y", "id_number", {}).sensitive
+    assert menu.Field("z", "phone", {}, sensitive=False).sensitive  # whatever the flag says
+
+
+def test_the_default_menu_marks_every_field_holding_personal_data():
+    """Identifiers of a person or of what a person owns: ID and phone numbers, certificate,
+    contract, licence and house numbers. Every id_number/phone field says so explicitly too."""
+    personal = {"card-no", "house-no", "contract-no", "cert-no", "credit-code"}
+    seen = set()
+    for svc in _DEFAULT_DOC["services"]:
+        for fld in svc.get("fields", []):
+            if fld["type"] in ("id_number", "phone") or fld["id"] in personal:
+                assert fld.get("sensitive") is True, (svc["id"], fld["id"])
+                seen.add(fld["id"])
+            if fld["type"] == "text":  # every free-text field is one of those identifiers
+                assert fld.get("sensitive") is True, (svc["id"], fld["id"])
+    assert personal <= seen
+    card = next(f for s in load_default().services for f in s.fields if f.id == "card-no")
+    assert card.sensitive and card.max_length == 20

@@ -10,10 +10,13 @@ from contract.personal import (
     PERSONAL_FIELD_TYPES,
     id_check_char,
     id_number_valid,
+    is_sensitive,
     mask_field,
     mask_id_number,
     mask_name,
     mask_phone,
+    mask_sensitive,
+    spoken_mask,
 )
 
 DIGITS = "0123456789"
@@ -123,10 +126,66 @@ def test_mask_phone_other_lengths_never_whole(phone):
 
 def test_mask_field_masks_personal_types_only():
     assert set(PERSONAL_FIELD_TYPES) == {"id_number", "phone"}
-    assert mask_field("phone", "13812345678") == "138****5678"
+    # menu.md: a phone field is sensitive, and a sensitive value under 14 characters keeps
+    # only its last 2 (stricter than the logs' 138****5678 for a number found in free text).
+    assert mask_field("phone", "13812345678") == "*********78"
     assert mask_field("id_number", "330106199001011234") == "330106********1234"
     assert mask_field("text", "13812345678") == "13812345678"
     assert mask_field("choice", "purchase") == "purchase"
+
+
+# --- the menu's sensitive flag (menu.md) ----------------------------------------------
+
+@pytest.mark.parametrize(
+    ("value", "masked"),
+    [
+        ("33010619900101123412", "330106**********3412"),  # a disability card number
+        ("330106199001011234", "330106********1234"),
+        ("91330106MA2B3C4D5E", "913301********4D5E"),  # a credit code, 18 characters
+        ("12345678901234", "123456****1234"),  # 14: first 6 and last 4
+        ("1234567890123", "***********23"),  # 13: last 2 only
+        ("13812345678", "*********78"),
+        ("西湖路12号", "****2号"),
+        ("abc", "*bc"),
+        ("ab", "**"),
+        ("a", "*"),
+        ("", ""),
+        (" 33010619900101123412 ", "330106**********3412"),
+    ],
+)
+def test_mask_sensitive_follows_menu_md(value, masked):
+    assert mask_sensitive(value) == masked
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(min_size=1, max_size=60).filter(lambda s: s.strip() and "*" not in s))
+def test_mask_sensitive_never_shows_a_value_whole_nor_more_than_it_keeps(value):
+    masked = mask_sensitive(value)
+    plain = value.strip()
+    assert masked != plain and len(masked) == len(plain)
+    assert len(masked.replace("*", "")) <= (10 if len(plain) >= 14 else 2)
+
+
+def test_a_flagged_field_of_any_type_is_masked_and_id_phone_always_are():
+    assert mask_field("text", "33010619900101123412", sensitive=True) == "330106**********3412"
+    assert mask_field("number", "123456", sensitive=True) == "****56"
+    assert mask_field("phone", "13812345678", sensitive=False) == "*********78"
+    assert is_sensitive("id_number") and is_sensitive("phone") and is_sensitive("text", True)
+    assert not is_sensitive("text") and not is_sensitive("date", False)
+
+
+@pytest.mark.parametrize(
+    ("value", "locale", "spoken"),
+    [
+        ("33010619900101123412", "zh_CN", "尾号 3 4 1 2"),
+        ("13812345678", "zh_CN", "尾号 7 8"),
+        ("13812345678", "en", "ending in 7 8"),
+        ("12", "en", ""),
+    ],
+)
+def test_spoken_mask_says_only_the_kept_tail(value, locale, spoken):
+    assert spoken_mask(value, locale) == spoken
+    assert "330106" not in spoken_mask(value, locale)  # the room never hears the first 6
 
 
 # --- GB 11643 --------------------------------------------------------------------------

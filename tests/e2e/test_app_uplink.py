@@ -80,7 +80,8 @@ def test_a_corrupt_queue_is_moved_aside_and_reported(qtbot, tmp_path, central):
     (tmp_path / "token").write_text(TOKEN)
     cfg = tmp_path / "kiosk.toml"
     cfg.write_text(f'[kiosk]\nid = "{KIOSK}"\ndata_dir = "data"\n[central]\n'
-                   f'url = "{central.url}"\ntoken_file = "token"\nheartbeat_s = 1\n',
+                   f'url = "{central.url}"\ntoken_file = "token"\nheartbeat_s = 1\n'
+                   '[voice]\nengine = "sim"\n',
                    encoding="utf-8")
     win = create_window(str(cfg))
     qtbot.addWidget(win)

@@ -24,8 +24,11 @@ class Clock:
 def test_record_appends_one_line_with_time_event_outcome_detail(tmp_path):
     audit = AuditLog(tmp_path / "audit", clock=Clock())
     entry = audit.record("test-print", "ok", printer="sim:", paper="full")
+    chain = {k: entry.pop(k) for k in ("prev", "hash", "prev_day")}
     assert entry == {"time": "2026-11-24T09:30:00Z", "event": "test-print", "outcome": "ok",
-                     "detail": {"printer": "sim:", "paper": "full"}}
+                     "technician": None, "detail": {"printer": "sim:", "paper": "full"}}
+    assert chain["prev"] == "" and chain["prev_day"] is None and len(chain["hash"]) == 64
+    entry.update(chain)
     audit.record("pin-failed", "wrong", attempts_left=4)
     path = tmp_path / "audit" / "audit-2026-11-24.jsonl"
     lines = [json.loads(x) for x in path.read_text("utf-8").splitlines()]

@@ -25,7 +25,7 @@ NOW = 1_800_000_000.0
 
 @pytest.fixture
 def kiosk(tmp_path):
-    pin_hash = hash_pin("2468")
+    pin_hash = hash_pin("246813")
     (tmp_path / "token").write_text(TOKEN + "\n")
     cfg = tmp_path / "kiosk.toml"
     cfg.write_text(

@@ -66,7 +66,7 @@ class Terminal:
 
 def test_terminal_asks_twice_without_echo_and_prints_the_toml_line():
     term = Terminal()
-    term.read_until(b"PIN (4-12 digits): ")
+    term.read_until(b"PIN (6-12 digits): ")
     term.type("24680135\n")
     term.read_until(b"again: ")
     term.type("24680135\n")
@@ -81,22 +81,22 @@ def test_terminal_asks_twice_without_echo_and_prints_the_toml_line():
 
 def test_terminal_with_two_different_pins_makes_nothing():
     term = Terminal()
-    term.read_until(b"PIN (4-12 digits): ")
-    term.type("1234\n")
+    term.read_until(b"PIN (6-12 digits): ")
+    term.type("123456\n")
     term.read_until(b"again: ")
-    term.type("1243\n")
+    term.type("123465\n")
     code, output = term.finish()
     assert code == 1
     assert "the two PINs differ" in output and "pin_hash" not in output
-    assert "1234" not in output and "1243" not in output
+    assert "123456" not in output and "123465" not in output
 
 
 def test_terminal_refuses_a_short_pin_before_asking_again():
     term = Terminal()
-    term.read_until(b"PIN (4-12 digits): ")
+    term.read_until(b"PIN (6-12 digits): ")
     term.type("123\n")
     code, output = term.finish()
-    assert code == 1 and "4 to 12 digits" in output and "again" not in output
+    assert code == 1 and "6 to 12 digits" in output and "again" not in output
 
 
 def pipe(text: str) -> subprocess.CompletedProcess:
@@ -104,17 +104,17 @@ def pipe(text: str) -> subprocess.CompletedProcess:
 
 
 def test_pipe_reads_one_line_once():
-    result = pipe("97531\n")
+    result = pipe("975313\n")
     assert result.returncode == 0, result.stderr
     match = LINE.match(result.stdout.strip())
-    assert match and verify_pin("97531", match.group(1))
+    assert match and verify_pin("975313", match.group(1))
     assert result.stderr == ""
 
 
-def test_pipe_refuses_what_is_not_4_to_12_digits():
-    for text in ("12a45\n", "\n", "", "1234567890123\n", " 1234\n"):
+def test_pipe_refuses_what_is_not_6_to_12_digits():
+    for text in ("12a456\n", "\n", "", "1234567890123\n", " 123456\n", "1234\n", "12345\n"):
         result = pipe(text)
         assert result.returncode == 1, text
         assert result.stdout == ""
         assert result.stderr.strip().splitlines() == [
-            "kiosk: a PIN is 4 to 12 digits (0-9); no hash was made"]
+            "kiosk: a PIN is 6 to 12 digits (0-9); no hash was made"]

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_sigterm_stops_the_locked_kiosk(tmp_path):
     cfg = tmp_path / "kiosk.toml"
     cfg.write_text('[kiosk]\ndata_dir = "data"\nhide_cursor = false\n'
-                   '[devices]\nallow_simulated = true\n', encoding="utf-8")
+                   '[devices]\nallow_simulated = true\n[voice]\nengine = "sim"\n', encoding="utf-8")
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen([sys.executable, "-m", "kiosk", "run", "--config", str(cfg)],
                             cwd=tmp_path, env=env, stdout=subprocess.PIPE,
@@ -39,7 +39,7 @@ def test_sigterm_stops_the_locked_kiosk(tmp_path):
 def test_kiosk_run_logs_to_a_masked_rotating_file(tmp_path):
     cfg = tmp_path / "kiosk.toml"
     cfg.write_text('[kiosk]\ndata_dir = "data"\nhide_cursor = false\n'
-                   '[devices]\nallow_simulated = true\n', encoding="utf-8")
+                   '[devices]\nallow_simulated = true\n[voice]\nengine = "sim"\n', encoding="utf-8")
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen([sys.executable, "-m", "kiosk", "run", "--config", str(cfg)],
                             cwd=tmp_path, env=env, stdout=subprocess.PIPE,

@@ -429,3 +429,74 @@ def test_cli_good_config_reports_empty_queue(tmp_path):
     assert result["sent"] == 0
     assert result["rejected"] == 0
     assert result["oldest_pending_s"] is None
+
+
+# --- transport: https only (kiosk-interfaces.md) ---------------------------------------
+
+@pytest.mark.parametrize("url", [
+    "https://central.example.gov.cn",
+    "https://10.0.0.5:8443/api",
+    "http://127.0.0.1:8080",
+    "http://127.8.9.10",
+    "http://localhost:9000/api",
+    "http://[::1]:8080",
+    "",
+])
+def test_https_or_loopback_is_accepted_without_warning(tmp_path, url, caplog):
+    path = write(tmp_path / "kiosk.toml", f'[central]\nurl = "{url}"\n')
+    with caplog.at_level("WARNING", logger="kiosk.config"):
+        cfg = load_config(str(path))
+    assert cfg.central.url == url and cfg.central.allow_insecure_http is False
+    assert caplog.records == []
+
+
+@pytest.mark.parametrize("url", [
+    "http://central.example.gov.cn",
+    "http://10.0.0.5:8080",
+    "http://192.168.1.10",
+    "http://127.0.0.1.example.com",  # a name that starts like loopback
+    "http://127.0.0.1@central.example.gov.cn",  # userinfo that looks like loopback
+    "http://localhost.example.com",
+    "http://[::2]:8080",
+    "http://0.0.0.0:8080",
+])
+def test_plain_http_elsewhere_stops_start_up_naming_the_key(tmp_path, url):
+    path = write(tmp_path / "kiosk.toml", f'[central]\nurl = "{url}"\n')
+    with pytest.raises(ConfigError) as err:
+        load_config(str(path))
+    msg = str(err.value)
+    assert "\n" not in msg and msg.startswith(f"{path}: [central] url: expected an https:// URL")
+    assert "allow_insecure_http = true" in msg and url[:30] in msg
+    assert err.value.__cause__ is None
+
+
+def test_allow_insecure_http_accepts_it_and_warns_at_every_start(tmp_path, caplog):
+    path = write(tmp_path / "kiosk.toml",
+                 '[central]\nurl = "http://10.8.0.1:8080"\nallow_insecure_http = true\n')
+    with caplog.at_level("WARNING", logger="kiosk.config"):
+        for _ in range(2):  # two starts, two warnings
+            cfg = load_config(str(path))
+    assert cfg.central.url == "http://10.8.0.1:8080" and cfg.central.allow_insecure_http
+    warnings = [r for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 2
+    assert "http://10.8.0.1:8080" in warnings[0].getMessage()
+    assert "allow_insecure_http" in warnings[0].getMessage()
+
+
+def test_the_insecure_http_warning_never_shows_a_password(tmp_path, caplog):
+    path = write(tmp_path / "kiosk.toml", '[central]\nurl = "http://k:secret@10.8.0.1"\n'
+                                          "allow_insecure_http = true\n")
+    with caplog.at_level("WARNING", logger="kiosk.config"):
+        load_config(str(path))
+    assert "http://10.8.0.1 is plain" in caplog.text and "secret" not in caplog.text
+
+
+def test_allow_insecure_http_must_be_a_boolean(tmp_path):
+    path = write(tmp_path / "kiosk.toml", '[central]\nallow_insecure_http = "yes"\n')
+    with pytest.raises(ConfigError, match=r"\[central\] allow_insecure_http: expected true or "
+                                          r"false"):
+        load_config(str(path))
+
+
+def test_the_demo_default_is_https_only():
+    assert demo_config().central.allow_insecure_http is False

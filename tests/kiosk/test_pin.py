@@ -19,23 +19,30 @@ def test_hash_then_verify_right_and_wrong_pin():
 
 
 def test_each_hash_has_its_own_salt():
-    a, b = hash_pin("1234"), hash_pin("1234")
+    a, b = hash_pin("123456"), hash_pin("123456")
     assert a != b
     assert parse_pin_hash(a)[3] != parse_pin_hash(b)[3]
     assert len(parse_pin_hash(a)[3]) == 16 and len(parse_pin_hash(a)[4]) == 32
 
 
 @pytest.mark.parametrize("pin, ok", [
-    ("1234", True), ("123456789012", True), ("123", False), ("1234567890123", False),
-    ("12a4", False), ("12 34", False), ("１２３４", False), ("", False), ("1234\n", False),
+    ("123456", True), ("123456789012", True), ("12345", False), ("1234", False),
+    ("1234567890123", False), ("12a456", False), ("123 456", False), ("１２３４５６", False),
+    ("", False), ("123456\n", False),
 ])
-def test_valid_pin_is_4_to_12_ascii_digits(pin, ok):
+def test_valid_pin_is_6_to_12_ascii_digits(pin, ok):
     assert valid_pin(pin) is ok
 
 
-def test_hash_refuses_a_pin_that_is_not_4_to_12_digits():
-    with pytest.raises(ValueError, match="4 to 12 digits"):
-        hash_pin("12ab")
+def test_an_old_pin_of_4_digits_is_still_valid_when_checking():
+    assert valid_pin("1234", minimum=4) is True
+    assert valid_pin("123", minimum=4) is False
+
+
+@pytest.mark.parametrize("pin", ["12ab", "1234", "12345"])
+def test_hash_refuses_a_pin_that_is_not_6_to_12_digits(pin):
+    with pytest.raises(ValueError, match="6 to 12 digits"):
+        hash_pin(pin)
 
 
 def _b64(data: bytes) -> str:

@@ -22,7 +22,7 @@ class Clock:
 
 @pytest.fixture(scope="module")
 def pin_hash() -> str:
-    return hash_pin("2468")
+    return hash_pin("246813")
 
 
 @pytest.fixture
@@ -40,7 +40,7 @@ def test_right_pin_opens_and_wrong_pins_count_down(tmp_path, clock, pin_hash):
     first = g.check("1111", pin_hash)
     assert (first.ok, first.reason, first.attempts_left, first.locked) == (False, "wrong", 4,
                                                                             False)
-    ok = g.check("2468", pin_hash)
+    ok = g.check("246813", pin_hash)
     assert ok.ok and ok.reason == "ok" and ok.attempts_left == 5  # a right PIN resets the count
 
 
@@ -51,12 +51,12 @@ def test_five_wrong_pins_lock_for_five_minutes_even_the_right_pin(tmp_path, cloc
     assert [r.newly_locked for r in results] == [False] * 4 + [True]
     assert results[-1].locked and results[-1].locked_until == clock.t + 300
     clock.t += 299
-    refused = g.check("2468", pin_hash)
+    refused = g.check("246813", pin_hash)
     assert (refused.ok, refused.reason, refused.locked, refused.newly_locked) == (
         False, "locked", True, False)
     clock.t += 1
     assert g.locked_until() is None
-    opened = g.check("2468", pin_hash)
+    opened = g.check("246813", pin_hash)
     assert opened.ok and opened.attempts_left == 5
 
 
@@ -67,7 +67,7 @@ def test_the_lock_survives_a_restart(tmp_path, clock, pin_hash):
     locked_until = g.locked_until()
     restarted = gate(tmp_path, clock)  # a new app, same data folder
     assert restarted.locked_until() == locked_until
-    assert restarted.check("2468", pin_hash).reason == "locked"
+    assert restarted.check("246813", pin_hash).reason == "locked"
 
 
 def test_failures_below_the_limit_survive_a_restart_too(tmp_path, clock, pin_hash):
@@ -82,7 +82,7 @@ def test_state_is_written_atomically_and_private(tmp_path, clock, pin_hash):
     g = gate(tmp_path, clock)
     g.check("0000", pin_hash)
     path = tmp_path / "diagnostics" / STATE_FILE
-    assert json.loads(path.read_text()) == {"failures": 1, "locked_until": None}
+    assert json.loads(path.read_text()) == {"failures": 1, "locked_until": None, "lockouts": 0}
     assert path.stat().st_mode & 0o777 == 0o600
     assert [p.name for p in path.parent.iterdir()] == [STATE_FILE]  # no temporary left
 
@@ -97,13 +97,13 @@ def test_a_damaged_state_file_locks_for_lock_s_from_now(tmp_path, clock, pin_has
     (folder / STATE_FILE).write_bytes(content)
     g = gate(tmp_path, clock)
     with caplog.at_level(logging.ERROR, logger="kiosk.technician.pin_gate"):
-        result = g.check("2468", pin_hash)
+        result = g.check("246813", pin_hash)
     assert result.reason == "locked" and result.locked_until == clock.t + 300
     assert "damaged" in caplog.text
     # The lock is written down, so a restart keeps it; it ends after lock_s, not later.
     assert gate(tmp_path, clock).locked_until() == clock.t + 300
     clock.t += 300
-    assert g.check("2468", pin_hash).ok
+    assert g.check("246813", pin_hash).ok
 
 
 def test_a_state_file_deleted_under_a_locked_gate_does_not_unlock_it(tmp_path, clock, pin_hash):
@@ -111,7 +111,7 @@ def test_a_state_file_deleted_under_a_locked_gate_does_not_unlock_it(tmp_path, c
     for _ in range(5):
         g.check("0000", pin_hash)
     (tmp_path / "diagnostics" / STATE_FILE).unlink()
-    assert g.check("2468", pin_hash).reason == "locked"
+    assert g.check("246813", pin_hash).reason == "locked"
     assert (tmp_path / "diagnostics" / STATE_FILE).exists()  # written again
 
 
@@ -124,13 +124,13 @@ def test_a_clock_set_back_does_not_lengthen_the_lock(tmp_path, clock, pin_hash, 
         assert g.locked_until() == clock.t + 300
     assert "set back" in caplog.text
     clock.t += 300
-    assert gate(tmp_path, clock).check("2468", pin_hash).ok
+    assert gate(tmp_path, clock).check("246813", pin_hash).ok
 
 
 def test_no_pin_hash_configured_refuses_without_counting(tmp_path, clock):
     g = gate(tmp_path, clock)
     for _ in range(6):
-        result = g.check("2468", "")
+        result = g.check("246813", "")
         assert (result.ok, result.reason, result.locked) == (False, "not-configured", False)
     assert g.attempts_left() == 5
 
@@ -138,7 +138,7 @@ def test_no_pin_hash_configured_refuses_without_counting(tmp_path, clock):
 def test_a_malformed_hash_refuses_without_counting(tmp_path, clock, caplog):
     g = gate(tmp_path, clock)
     with caplog.at_level(logging.ERROR, logger="kiosk.technician.pin_gate"):
-        result = g.check("2468", "scrypt$n=3,r=8,p=1$AAAA$BBBB")
+        result = g.check("246813", "scrypt$n=3,r=8,p=1$AAAA$BBBB")
     assert (result.ok, result.reason, result.attempts_left) == (False, "bad-hash", 5)
     assert "power of 2" in caplog.text
 
@@ -156,6 +156,6 @@ def test_an_unwritable_folder_still_locks_in_memory(tmp_path, clock, pin_hash, c
     with caplog.at_level(logging.ERROR, logger="kiosk.technician.pin_gate"):
         results = [g.check("0000", pin_hash) for _ in range(5)]
     assert [r.attempts_left for r in results] == [4, 3, 2, 1, 0]
-    assert g.check("2468", pin_hash).reason == "locked"
+    assert g.check("246813", pin_hash).reason == "locked"
     assert "cannot be written" in caplog.text
     assert not (folder / STATE_FILE).exists()

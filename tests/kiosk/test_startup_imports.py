@@ -33,7 +33,8 @@ from PySide6.QtWidgets import QApplication
 from kiosk.app import create_window
 from kiosk.config import demo_config
 app = QApplication([])
-window = create_window(config=demo_config(Path(tempfile.mkdtemp())))
+from kiosk.demo.run import with_demo_voice
+window = create_window(config=with_demo_voice(demo_config(Path(tempfile.mkdtemp()))))
 window.show()
 end = time.monotonic() + 2.5  # past the first frame: queue open, timers, diagnostics set up
 while time.monotonic() < end:

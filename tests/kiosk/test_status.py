@@ -67,6 +67,8 @@ def test_all_well_is_ok_with_every_section(tmp_path, queue):
     assert status["kiosk"] == {"id": KIOSK, "app_version": status["kiosk"]["app_version"],
                                "config_path": str(tmp_path / "kiosk.toml"),
                                "data_dir": str(tmp_path / "data"), "uptime_s": 7200,
+                               "timezone": "Asia/Shanghai",
+                               "clock": status["kiosk"]["clock"],
                                "notices": [], "level": "ok"}
     assert status["devices"]["card_reader"] == {
         "uri": "sim:", "state": "online", "detail": "simulated card reader",

@@ -44,7 +44,8 @@ def test_folder_and_files_are_private(db_path: Path, clock) -> None:
     with OfflineQueue(db_path, clock=clock) as q:
         q.enqueue("s", FIELDS, IDENTITY)
         names = sorted(p.name for p in db_path.parent.iterdir())
-        assert names == ["queue.db", "queue.db-shm", "queue.db-wal", "queue.key"]
+        assert names == ["queue.db", "queue.db-shm", "queue.db-wal", "queue.key",
+                         "queue.reserve"]
         assert mode(db_path.parent) == 0o700
         for name in names:
             assert mode(db_path.parent / name) == 0o600, name
@@ -201,7 +202,8 @@ def test_truncated_queue_is_salvaged_with_its_ids(db_path: Path, clock) -> None:
         assert q.clear_notices() == 1
         assert q.notices() == []
     assert not aside.exists()  # the moved file, with personal data, is gone
-    assert sorted(p.name for p in db_path.parent.iterdir()) == ["queue.db", "queue.key"]
+    assert sorted(p.name for p in db_path.parent.iterdir()) == ["queue.db", "queue.key",
+                                                                "queue.reserve"]
 
 
 def test_a_fully_readable_corrupt_queue_is_salvaged_and_deleted(db_path: Path, clock) -> None:

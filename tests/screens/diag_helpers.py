@@ -12,7 +12,7 @@ from kiosk_helpers import current_screen
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 
-PIN = "2468"
+PIN = "246813"
 CORNER = QPoint(20, 20)
 
 
@@ -38,6 +38,8 @@ def diag_toml(tmp_path: Path, *, printer: str = "sim:", pin: bool = True,
         printer = "{printer}"
         [diagnostics]
         pin_hash = "{pin_hash() if pin else ''}"
+        [voice]
+        engine = "sim"
         """), encoding="utf-8")
     return path
 
