@@ -91,7 +91,9 @@ function draftPath(suffix) { return `/api/v1/admin/drafts/${S.draft.id}${suffix 
 // Edits go one after another: each starts from the revision the previous one made.
 function edit(ops) {
   applyLocally(S.draft.menu, ops);
-  render();
+  // After the event: a Tab that sent this change moves the focus first, and the new page
+  // gives it back to the same input.
+  setTimeout(render, 0);
   S.pending += 1;
   setState(t("saving"));
   S.queue = S.queue.then(() => send(ops)).finally(() => {

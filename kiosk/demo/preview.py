@@ -57,11 +57,13 @@ def render(menu_path: Path, out: Path, service_ids: list[str]) -> list[dict[str,
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication([])
-    with tempfile.TemporaryDirectory(prefix="kiosk-preview-") as data:
+    # Pictures only: no speech (it would play on the central's machine), simulated devices.
+    with tempfile.TemporaryDirectory(prefix="kiosk-preview-", ignore_cleanup_errors=True) as data:
         config_file = Path(data) / "kiosk.toml"
         config_file.write_text(f'[kiosk]\nid = "PREVIEW"\ndata_dir = "{data}/data"\n'
                                f'menu_file = {json.dumps(str(menu_path))}\n'
-                               "hide_cursor = false\n", encoding="utf-8")
+                               'hide_cursor = false\n[voice]\nengine = "none"\n',
+                               encoding="utf-8")
         from kiosk.app import create_window
 
         window = create_window(str(config_file))
