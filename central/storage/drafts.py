@@ -25,7 +25,7 @@ CREATE TABLE IF NOT EXISTS drafts (
     base_version INTEGER NOT NULL,  -- the published version it was made from (0: none)
     state TEXT NOT NULL,            -- 'editing', 'approved' or 'published'
     revision INTEGER NOT NULL,      -- moves on with every save
-    digest TEXT NOT NULL,           -- SHA-256 of the menu's canonical bytes
+    digest TEXT NOT NULL,           -- SHA-256 of the canonical bytes once approved
     created_by TEXT NOT NULL,
     created_at REAL NOT NULL,
     updated_by TEXT NOT NULL,
