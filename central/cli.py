@@ -57,10 +57,14 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--max-inflight", type=int, default=512, metavar="N",
                        help="requests handled at once; past it: 503 with Retry-After "
                        "(default 512)")
+    serve.add_argument("--db-pool", type=int, default=8, metavar="N",
+                       help="PostgreSQL connections of each process (default 8)")
+    serve.add_argument("--db-wait", type=float, default=2.0, metavar="S",
+                       help="longest wait for a free PostgreSQL connection; past it: 503 "
+                       "with Retry-After (default 2)")
     serve.add_argument("--workers", type=int, default=1, metavar="N",
                        help="worker processes on one socket (default 1)")
-    serve.add_argument("--require-approval", action="store_true",
-                       help="publish only menu drafts approved by a second admin")
+    serve.add_argument("--require-approval", action="store_true", help="approved drafts only")
     serve.add_argument("--verbose", "-v", action="store_true", help="log every request")
 
     keygen = sub.add_parser("keygen", help="write a new menu signing key")
@@ -182,8 +186,11 @@ def _central(args: argparse.Namespace) -> Any:
         raise ConfigError("--tls-cert and --tls-key go together")
     if not 0.1 <= args.request_timeout <= 600:
         raise ConfigError("--request-timeout: expected 0.1..600 s")
-    if args.max_connections < 1 or args.max_inflight < 1:
-        raise ConfigError("--max-connections and --max-inflight: expected at least 1")
+    if args.max_connections < 1 or args.max_inflight < 1 or args.db_pool < 1:
+        raise ConfigError("--max-connections, --max-inflight and --db-pool: expected at "
+                          "least 1")
+    if not 0.01 <= args.db_wait <= 600:
+        raise ConfigError("--db-wait: expected 0.01..600 s")
     kiosks = KioskRegistry.from_toml(args.kiosks)
     _warn_if_readable(Path(args.kiosks), "kiosks file (it holds tokens)")
     admins = None
@@ -207,7 +214,9 @@ def _central(args: argparse.Namespace) -> Any:
                          forward_url=args.forward_url,
                          forward_secret=_forward_secret(args),
                          require_approval=args.require_approval,
-                         purge_after_s=args.purge_after)
+                         purge_after_s=args.purge_after,
+                         store_options={"pool_size": args.db_pool,
+                                        "pool_wait_s": args.db_wait})
 
 
 def _forward_secret(args: argparse.Namespace) -> bytes | None:

@@ -22,3 +22,8 @@ class VersionTaken(CentralError):
 
 class StoreError(CentralError):
     """The database cannot be used: closed, or written by a newer version."""
+
+
+class StoreBusy(StoreError):
+    """No database connection came free within the store's wait: the central is saturated
+    (answered 503 with ``Retry-After``, never a wait into the kiosk's time-out)."""

@@ -55,8 +55,10 @@ class CentralServer:
     open at once, ``max_inflight`` requests handled at once (past it: 503 with
     ``Retry-After: retry_after_s``). ``forward_url`` starts the outbox with the server
     (``forward_secret`` the HMAC key, ``purge_after_s`` as ``--purge-after``,
-    ``outbox_options`` more keywords of ``Outbox``). ``require_approval``: menu drafts
-    (``drafts``, previews in ``previews``) need a second admin's approval to be published.
+    ``outbox_options`` more keywords of ``Outbox``). ``store_options``: ``pool_size`` and
+    ``pool_wait_s`` of a PostgreSQL store (past the wait: 503 with ``Retry-After``).
+    ``require_approval``: menu drafts (``drafts``, previews in ``previews``) need a second
+    admin's approval to be published.
     Nothing is opened before ``start()``.
     """
 
@@ -79,6 +81,7 @@ class CentralServer:
                  forward_url: str | None = None, forward_secret: bytes | None = None,
                  purge_after_s: float | None = DEFAULT_PURGE_AFTER_S,
                  outbox_options: Mapping[str, Any] | None = None,
+                 store_options: Mapping[str, Any] | None = None,
                  require_approval: bool = False) -> None:
         self.db = db_path  # a --db value: postgresql://..., sqlite:///..., or a path
         self.host = host
@@ -102,13 +105,12 @@ class CentralServer:
         self.is_worker = False
         self.forward_url, self.forward_secret = forward_url, forward_secret
         self.purge_after_s = purge_after_s
-        self.outbox_options = dict(outbox_options or {})
+        self.outbox_options, self.store_options = dict(outbox_options or {}), dict(
+            store_options or {})
         #: The deliverer of accepted transactions, while running (``start_outbox``).
         self.outbox: Outbox | None = None
-        #: Every kiosk's last heartbeats, for the fleet page.
-        self.fleet_view = FleetView(self)
-        #: Fault injection for tests and demos; see ``central.faults``.
-        self.faults = Faults()
+        self.fleet_view = FleetView(self)  # every kiosk's last heartbeats, for the fleet page
+        self.faults = Faults()  # fault injection for tests and demos; see central.faults
         #: Set while stopping; waits inside handlers (an injected delay) end early.
         self.stopping = threading.Event()
         self.store: Store | None = None
@@ -157,7 +159,7 @@ class CentralServer:
         if self.menu_file is not None:
             self.menus.watch_file(self.menu_file)
         self.stopping.clear()
-        self.store = open_store(self.db)
+        self.store = open_store(self.db, **self.store_options)
         self.catalog.load(self.store)
         self.fleet_view.preload()
         return self

@@ -49,15 +49,18 @@ def make_uploader(config: Config, queue: OfflineQueue) -> Uploader:
 
 def make_worker(config: Config, queue: OfflineQueue, board: StatusBoard,
                 on_status: Callable[[SyncStatus], None] | None = None,
-                technician: Callable[[], dict] | None = None) -> SyncWorker:
-    """``technician()`` gives the heartbeat's PIN gate state (``build_heartbeat``)."""
+                technician: Callable[[], dict] | None = None,
+                **options) -> SyncWorker:
+    """``technician()`` gives the heartbeat's PIN gate state (``build_heartbeat``);
+    ``options`` go to ``SyncWorker`` (``start_share``)."""
     from uplink.heartbeat import build_heartbeat
+    from uplink.status_board import QUEUE_MOVED_NOTICE
     from uplink.sync_worker import SyncWorker
 
     uploader = make_uploader(config, queue)
     holder: dict[str, SyncWorker] = {}
     if queue.recovered_from:
-        board.add_notice(f"queue database was corrupt at start; moved to {queue.recovered_from}")
+        board.add_notice(f"{QUEUE_MOVED_NOTICE} {queue.recovered_from}")
 
     def heartbeat() -> dict:
         devices, menu_version, rejected = board.snapshot()
@@ -79,7 +82,7 @@ def make_worker(config: Config, queue: OfflineQueue, board: StatusBoard,
 
     worker = SyncWorker(uploader, sync_interval_s=config.central.sync_interval_s,
                         heartbeat_s=config.central.heartbeat_s, heartbeat_payload=heartbeat,
-                        on_status=on_status)
+                        on_status=on_status, **options)
     holder["worker"] = worker
     return worker
 

@@ -13,6 +13,9 @@ from typing import TYPE_CHECKING
 
 from drivers.base import DeviceStatus
 
+# The notice a corrupt queue database leaves for technicians (until one clears it).
+QUEUE_MOVED_NOTICE = "queue database was corrupt at start; moved to"
+
 if TYPE_CHECKING:
     from uplink.uploader import SyncStatus
 
@@ -68,6 +71,13 @@ class StatusBoard:
     def add_notice(self, text: str) -> None:
         with self._lock:
             self._notices = [*self._notices, text][-20:]
+
+    def forget_notices(self, prefix: str) -> int:
+        """A technician dealt with them: drop the notices starting with ``prefix``."""
+        with self._lock:
+            kept = [n for n in self._notices if not n.startswith(prefix)]
+            dropped, self._notices = len(self._notices) - len(kept), kept
+        return dropped
 
     def notices(self) -> list[str]:
         with self._lock:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import random
 import threading
 import time
 from collections.abc import Callable
@@ -18,12 +19,16 @@ log = logging.getLogger(__name__)
 class SyncWorker(BackgroundLoop):
     """Runs ``uploader.sync_once`` in a loop on its own daemon thread.
 
-    A round runs at once after ``wake()`` (call it when a transaction was enqueued), else
-    every ``sync_interval_s``, or sooner when the uploader's back-off ends. A heartbeat
-    built by ``heartbeat_payload()`` is sent every ``heartbeat_s`` whatever the uploads do;
-    a failed one is not retried. ``on_status(SyncStatus)`` is called on this thread after
-    each round (the app turns it into a Qt signal). With no central URL nothing is sent.
-    The worker owns the uploader's client and closes it when it ends.
+    The first upload waits ``start_share() * sync_interval_s`` after start (the first
+    heartbeat goes at once, so the fleet page sees the kiosk), so a fleet that powers up
+    together after an outage spreads its backlog over the interval; ``wake()`` or
+    ``sync_now()`` ends that wait. An upload round runs at once after ``wake()`` (call it
+    when a transaction was enqueued), else every ``sync_interval_s``, or sooner when the
+    uploader's back-off ends. A heartbeat built by ``heartbeat_payload()`` is sent every
+    ``heartbeat_s`` whatever the uploads do; a failed one is not retried.
+    ``on_status(SyncStatus)`` is called on this thread after each round (the app turns it
+    into a Qt signal). With no central URL nothing is sent. The worker owns the uploader's
+    client and closes it when it ends.
     """
 
     round_name = "upload round"
@@ -37,6 +42,7 @@ class SyncWorker(BackgroundLoop):
         heartbeat_payload: Callable[[], dict] | None = None,
         on_status: Callable[[SyncStatus], None] | None = None,
         name: str = "sync-worker",
+        start_share: Callable[[], float] = random.random,
     ) -> None:
         if not sync_interval_s > 0 or not heartbeat_s > 0:
             raise ValueError("sync_interval_s and heartbeat_s must be positive")
@@ -45,6 +51,8 @@ class SyncWorker(BackgroundLoop):
         self.heartbeat_s = float(heartbeat_s)
         self._heartbeat_payload = heartbeat_payload
         self._on_status = on_status
+        self._start_share = start_share
+        self._upload_at: float | None = None  # time.monotonic() of the first upload
         self._force = threading.Event()  # sync_now(): lift the hold, heartbeat at once
         self._next_heartbeat = 0.0  # time.monotonic() of the next heartbeat
         self._heartbeat_at: float | None = None
@@ -73,14 +81,29 @@ class SyncWorker(BackgroundLoop):
             log.info("no central URL configured: offline-only, nothing is uploaded")
             self._notify()
             return False
-        self._next_heartbeat = time.monotonic()
+        now = time.monotonic()
+        self._next_heartbeat = now
+        wait = self.first_upload_wait()
+        if self._upload_at is None:  # not woken before it started
+            self._upload_at = now + wait
+            log.info("first upload in %.1f s (spread over sync_interval_s)", wait)
         return True
+
+    def first_upload_wait(self) -> float:
+        """Seconds from start to the first upload: a random share of ``sync_interval_s``."""
+        return self.sync_interval_s * min(1.0, max(0.0, self._start_share()))
+
+    def wake(self) -> None:
+        self._upload_at = 0.0  # a new transaction ends the first wait too
+        super().wake()
 
     def run_round(self) -> None:
         forced = self._force.is_set()
         if forced:
             self._force.clear()
-        self._sync(release_hold=forced)
+        if forced or time.monotonic() >= (self._upload_at or 0.0):
+            self._upload_at = 0.0
+            self._sync(release_hold=forced)
         if self.stopping:
             return
         now = time.monotonic()
@@ -95,6 +118,8 @@ class SyncWorker(BackgroundLoop):
 
     def next_wait(self) -> float:
         wait = self._until_next_round()
+        if self._upload_at:  # the first upload is still to come
+            wait = self._upload_at - time.monotonic()
         if self._heartbeat_payload is not None:
             wait = min(wait, self._next_heartbeat - time.monotonic())
         return wait

@@ -108,8 +108,10 @@ class _Stop(Exception):
 class Uploader:
     """Uploads the queue through a ``CentralClient``; one thread at a time calls it.
 
-    Back-off after transient failures is exponential with jitter: the n-th failure in a row
-    waits ``min(max_backoff_s, 2**(n-1)) * (0.5 + rng()/2)`` seconds, never below 1 s.
+    Back-off after transient failures is exponential with full jitter: the n-th failure in a
+    row waits ``rng() * min(max_backoff_s, 2**(n-1))`` seconds, anywhere from 0 to the cap, so
+    a fleet that failed together (an outage of the central) comes back spread over the whole
+    window rather than in waves. A ``Retry-After`` is waited at least.
     """
 
     def __init__(
@@ -154,9 +156,10 @@ class Uploader:
         return self._clock()
 
     def backoff_s(self, failures: int) -> float:
-        """The wait after ``failures`` transient failures in a row, jitter included."""
-        base = min(self.max_backoff_s, 2.0 ** (min(max(failures, 1), 64) - 1))
-        return max(min(1.0, self.max_backoff_s), base * (0.5 + self._rng() / 2))
+        """The wait after ``failures`` transient failures in a row: full jitter,
+        ``uniform(0, min(max_backoff_s, 2**(failures-1)))``."""
+        cap = min(self.max_backoff_s, 2.0 ** (min(max(failures, 1), 64) - 1))
+        return cap * min(1.0, max(0.0, self._rng()))
 
     def sync_once(self, should_stop: Callable[[], bool] = lambda: False) -> SyncReport:
         """Upload what is due now until nothing is, or a failure or ``should_stop()`` (checked
@@ -245,7 +248,8 @@ class Uploader:
             log.info("HTTP 413 for %d transactions; sending them in halves", len(batch))
             return self._upload(batch[:half]) + self._upload(batch[half:])
         tx = batch[0]
-        delay = self.backoff_s(tx.attempts + 1)
+        # At least 1 s: a wait of ~0 would make it due again within this very round.
+        delay = max(1.0, self.backoff_s(tx.attempts + 1))
         self._round["failed"] += self.queue.mark_failed([tx.id], "HTTP 413: too large",
                                                         self._clock() + delay)
         log.warning("transaction %s alone is too large (HTTP 413); retrying it in %.1f s%s",
@@ -280,7 +284,9 @@ class Uploader:
         failures = self._status.consecutive_failures + 1
         delay = self.backoff_s(failures)
         if at_least_s is not None:
-            delay, state = max(delay, at_least_s), SyncState.THROTTLED
+            # Retry-After, then the jittered back-off on top: kiosks the central throttled in
+            # the same second do not all come back in the same second after it.
+            delay, state = at_least_s + delay, SyncState.THROTTLED
         retry_at = self._clock() + delay
         self._round["failed"] += self.queue.mark_failed(ids, error, retry_at)
         self._set(online=False, state=state, last_error=error, consecutive_failures=failures,

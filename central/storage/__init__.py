@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 from ..errors import ConfigError
 from .base import HEARTBEAT_HISTORY, SCHEMA_VERSION, Ingested, Store, redact
@@ -46,15 +47,16 @@ def describe(value: str | Path) -> str:
 
 
 def open_store(value: str | Path, *, heartbeat_history: int = HEARTBEAT_HISTORY,
-               readonly: bool = False) -> Store:
+               readonly: bool = False, **pool: Any) -> Store:
     """Open the store ``value`` names, creating or upgrading its schema (``readonly``: an
-    existing database, only read, as ``kiosk-central stats`` does)."""
+    existing database, only read, as ``kiosk-central stats`` does). ``pool``:
+    ``pool_size`` and ``pool_wait_s`` of a PostgreSQL store (SQLite has no pool)."""
     kind, target = parse_db(value)
     if kind == "postgres":
         from .postgres import PostgresStore  # psycopg only where PostgreSQL is used
 
         return PostgresStore.open(str(target), heartbeat_history=heartbeat_history,
-                                  readonly=readonly)
+                                  readonly=readonly, **pool)
     if readonly:
         return SqliteStore.open_readonly(target)
     return SqliteStore.open(target, heartbeat_history=heartbeat_history)

@@ -19,7 +19,7 @@ from typing import Any
 import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from ..errors import StoreError, VersionTaken
+from ..errors import StoreBusy, StoreError, VersionTaken
 from ..wire import IncomingTransaction
 from .base import (
     ACCEPTED,
@@ -39,6 +39,7 @@ from .drafts import POSTGRES_TABLES, PostgresDrafts
 
 log = logging.getLogger(__name__)
 
+POOL_SIZE, POOL_WAIT_S = 8, 2.0  # a process's connections; the wait for one, then 503
 _SCHEMA_LOCK = 0x6B696F736B  # pg_advisory_xact_lock key while creating/upgrading the schema
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS schema_meta (version integer NOT NULL);
@@ -118,10 +119,12 @@ class PostgresStore(PostgresDrafts):
 
     @classmethod
     def open(cls, url: str, *, heartbeat_history: int = HEARTBEAT_HISTORY,
-             pool_size: int = 8, readonly: bool = False) -> PostgresStore:
-        """Connect, then create or upgrade the schema (``readonly``: only check it)."""
+             pool_size: int = POOL_SIZE, pool_wait_s: float = POOL_WAIT_S,
+             readonly: bool = False) -> PostgresStore:
+        """Connect, then create or upgrade the schema (``readonly``: only check it). A request
+        waits ``pool_wait_s`` at most for a connection, then ``StoreBusy``."""
         pool = ConnectionPool(url, min_size=1, max_size=max(1, pool_size), open=False,
-                              name="kiosk-central", timeout=30.0)
+                              name="kiosk-central", timeout=pool_wait_s)
         try:
             pool.open(wait=True, timeout=15.0)
             with pool.connection() as conn:
@@ -158,7 +161,7 @@ class PostgresStore(PostgresDrafts):
             with self._pool.connection() as conn, conn.cursor() as cur:
                 yield cur
         except PoolTimeout as exc:
-            raise StoreError(f"{redact(self.url)}: no database connection ({exc})") from None
+            raise StoreBusy(f"{redact(self.url)}: no database connection ({exc})") from None
         except psycopg.OperationalError as exc:
             raise StoreError(f"{redact(self.url)}: {str(exc).strip()}") from None
 

@@ -23,7 +23,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .. import admin_api, draft_api
-from ..errors import StoreError
+from ..errors import StoreBusy, StoreError
 from ..faults import ResetFault, StatusFault
 from ..replies import HttpError, Reply
 from . import kiosk_api
@@ -94,6 +94,10 @@ async def _answer(central: CentralServer, endpoint: str, request: Request) -> Re
         return error_response(exc)
     except ClientGone:
         return Response(status_code=400, headers={"Connection": "close"})
+    except StoreBusy as exc:  # saturated: tell the kiosk when to come back, at once
+        log.warning("store busy, answering 503: %s", exc)
+        return json_response(503, {"error": "the central is saturated; retry later"},
+                             headers={"Retry-After": str(central.retry_after_s)})
     except StoreError as exc:
         log.error("store unavailable: %s", exc)
         return json_response(503, {"error": "the store is unavailable"}, close=True)

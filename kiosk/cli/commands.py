@@ -113,14 +113,14 @@ def _add_diag(sub, common: argparse.ArgumentParser, json_opt: argparse.ArgumentP
                     "from a pipe) and prints the line pin_hash = \"...\"; paste the hash "
                     "under [diagnostics.technicians] as <name> = \"...\" (or, for one "
                     "shared unnamed PIN, under [diagnostics]).")
-    _add_audit_verify(dsub, common, json_opt)
+    _add_audit_and_notices(dsub, common, json_opt)
     from kiosk.cli import voice as cli_voice
 
     cli_voice.add_parser(dsub, common, json_opt)
 
 
-def _add_audit_verify(dsub, common: argparse.ArgumentParser,
-                      json_opt: argparse.ArgumentParser) -> None:
+def _add_audit_and_notices(dsub, common: argparse.ArgumentParser,
+                           json_opt: argparse.ArgumentParser) -> None:
     dsub.add_parser(
         "audit-verify", parents=[common, json_opt],
         help="check the audit log's hash chain",
@@ -128,6 +128,14 @@ def _add_audit_verify(dsub, common: argparse.ArgumentParser,
                     "of the one before it and that none was altered, deleted or moved. Exit "
                     "status 0 intact, 1 broken (the file and line where it breaks are "
                     "printed).")
+    dsub.add_parser(
+        "clear-notices", parents=[common, json_opt],
+        help="clear the notices of a corrupt queue file and delete the moved file",
+        description="When the queue database was found corrupt it was moved aside and what "
+                    "could be read was put back; the transactions that could not be read are "
+                    "reported (heartbeat queue.unreadable, the fleet page, diag status) until "
+                    "a technician clears them with this command, which also deletes the moved "
+                    "files. Twin of 'Clear queue notices' on the diagnostics screen.")
 
 
 def _positive_int(text: str) -> int:
@@ -215,6 +223,8 @@ def _diag(args) -> int:
         return cli_tech.diag_export(args.config, args.dir, args.json)
     if command == "reprint":
         return cli_tech.diag_reprint(args.config, args.json)
+    if command == "clear-notices":
+        return cli_tech.diag_clear_notices(args.config, args.json)
     if command == "audit-verify":
         return cli_tech.diag_audit_verify(args.config, args.json)
     raise CliError(f"unknown diag command {command}")

@@ -98,6 +98,9 @@ class _NoQueue:
     def oldest_pending_age_s(self, now: float | None = None) -> float | None:
         return None
 
+    def notices(self) -> list[dict]:
+        return []
+
 
 class _BrokenQueue:
     """A queue that failed to open: collect_status reports the error as a fault."""

@@ -1,6 +1,6 @@
 """The technician's actions on the command line, twins of the diagnostics screen's buttons:
-``kiosk diag read-card``, ``test-print``, ``rejected``, ``logs``, ``export``, ``reprint`` and
-``kiosk sync --once``. Qt-free.
+``kiosk diag read-card``, ``test-print``, ``rejected``, ``logs``, ``export``, ``reprint``,
+``clear-notices`` and ``kiosk sync --once``. Qt-free.
 
 Each one is written to the audit log as the screen writes it, with ``via="cli"``; a failed
 audit write is logged, never fails the command. Personal data is masked as on the screen.
@@ -213,6 +213,30 @@ def diag_logs(config_path: str | None, as_json: bool, lines: int) -> int:
     else:
         for line in found:
             print(line)
+    return 0
+
+
+def diag_clear_notices(config_path: str | None, as_json: bool) -> int:
+    """Forget the queue's notices of a corrupt queue file and delete the moved files."""
+    from kiosk.technician.queue_notices import clear_queue_notices, notice_line
+
+    quiet_logs()
+    config = load_config(config_path)
+    audit = CliAudit(config)
+    with audit.failures("clear-notices"):
+        result = _read_queue(config, clear_queue_notices, {"cleared": 0, "notices": []},
+                             "the queue {path} cannot be opened: {exc}")
+    notices = result["notices"]
+    audit.record("clear-notices", "ok" if notices else "none", cleared=result["cleared"],
+                 files=[n.get("file") for n in notices],
+                 unreadable=[n.get("unreadable") for n in notices])
+    if as_json:
+        _print_json(result)
+    elif not notices:
+        print("no queue notices to clear")
+    else:
+        for notice in notices:
+            print(f"cleared: {notice_line(notice)}")
     return 0
 
 

@@ -216,6 +216,10 @@ def _queue(queue: Any | None, now: float) -> dict:
         level = "fault"
     elif (oldest is not None and oldest > QUEUE_OLD_S) or out["rejected"]:
         level = "warn"
+    notices = queue.notices()
+    if notices:  # a corrupt queue file lost rows: until a technician clears the notices
+        out["unreadable"] = notices
+        level = worst(level, "warn")
     out["level"] = level
     return out
 

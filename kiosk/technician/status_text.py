@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import unicodedata
 
+from kiosk.technician.queue_notices import notice_line
+
 WIDTH = 80
 TAG_W, LABEL_W = 7, 14
 
@@ -74,6 +76,7 @@ def status_lines(status: dict, locale: str = "en") -> list[str]:
         queue = (f"{t['pending']} {q['pending']}{oldest}  {t['sent']} {q['sent']}  "
                  f"{t['rejected']} {q['rejected']}")
     rows.append((q["level"], t["queue"], queue))
+    rows.extend((q["level"], t["queue"], notice_line(n)) for n in q.get("unreadable") or ())
     menu = f"{t['version']} {m['version']}"
     if m.get("last_rejected"):
         r = m["last_rejected"]

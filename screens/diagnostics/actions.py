@@ -18,8 +18,10 @@ from drivers.base import CardEvent, CardEventKind, Paper
 from kiosk.logs import recent_log_lines
 from kiosk.technician import export as bundle
 from kiosk.technician.device_checks import describe_identity, print_self_test
+from kiosk.technician.queue_notices import clear_queue_notices, notice_line
 from kiosk.technician.rejections import personal_values, rejected_transactions
 from kiosk.visit.session import short_reference
+from uplink.status_board import QUEUE_MOVED_NOTICE
 
 log = logging.getLogger(__name__)
 
@@ -278,6 +280,28 @@ class DiagActions(QObject):
 
         self.jobs.submit(self.tech.executor, lambda: recent_log_lines(data_dir, LOG_LINES),
                          listed, lambda exc: self._failed("logs", exc, done))
+
+    # -- queue notices -----------------------------------------------------------------------
+    def clear_notices(self, done: Done) -> None:
+        """Forget what a corrupt queue file lost (deleting the moved files), on the queue's
+        executor: the heartbeat (``queue.unreadable``) and the fleet page stop reporting it."""
+
+        def cleared(result: dict) -> None:
+            notices = result["notices"]
+            moved = self.ctl.board.forget_notices(QUEUE_MOVED_NOTICE)  # "moved to ..."
+            self.tech.record("clear-notices", "ok" if notices or moved else "none",
+                             cleared=result["cleared"],
+                             files=[n.get("file") for n in notices],
+                             unreadable=[n.get("unreadable") for n in notices])
+            if not notices and not moved:
+                done(Outcome("ok", self.tr("diag.notices_none")))
+                return
+            done(Outcome("ok", self.tr("diag.notices_cleared", n=result["cleared"] + moved),
+                         tuple(notice_line(n) for n in notices)))
+
+        self.jobs.submit(self.jobs.queue_executor,
+                         lambda: clear_queue_notices(self._queue.get()), cleared,
+                         lambda exc: self._failed("clear-notices", exc, done))
 
     # -- export ------------------------------------------------------------------------------
     def export_folders(self, done: Done) -> None:

@@ -14,7 +14,6 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QBoxLayout,
     QGridLayout,
-    QPushButton,
     QSizePolicy,
     QStackedWidget,
     QVBoxLayout,
@@ -25,27 +24,15 @@ from contract.times import DEFAULT_ZONE, people_clock, people_time
 from kiosk.technician.status_text import duration, size
 from screens.base import Screen
 from screens.diagnostics.actions import DiagActions, Outcome
+from screens.diagnostics.buttons import ACTIONS, ActionButtons, notices_to_clear
 from screens.diagnostics.tiles import LEVEL_COLORS, ListPanel, StatusTile
-from screens.widgets.basic import button, label
+from screens.widgets.basic import label
 
 log = logging.getLogger(__name__)
 
 REFRESH_MS = 2500
 SIDE_W = 500  # the actions' column in landscape: two buttons side by side
 SECTIONS = ("card_reader", "printer", "central", "queue", "menu", "disk", "kiosk")
-# (objectName, translation key); what each does is in DiagnosticsScreen._run
-ACTIONS = (
-    ("btn:diag-test-print", "diag.test_print"),
-    ("btn:diag-test-read", "diag.test_read"),
-    ("btn:diag-test-speaker", "diag.test_speaker"),
-    ("btn:diag-sync", "diag.sync"),
-    ("btn:diag-reprint", "diag.reprint"),
-    ("btn:diag-rejected", "diag.rejected"),
-    ("btn:diag-logs", "diag.logs"),
-    ("btn:diag-export", "diag.export"),
-    ("btn:diag-restart", "diag.restart"),
-    ("btn:diag-leave", "diag.leave"),
-)
 LEVEL_WORDS = {"ok": "diag.level.ok", "warn": "diag.level.warn", "fault": "diag.level.fault"}
 
 
@@ -77,11 +64,14 @@ class DiagnosticsScreen(Screen):
         self.views.addWidget(self._overview)
         self.panel = ListPanel(self.tr, self.close_panel)
         self.views.addWidget(self.panel)
-        self._body.addWidget(self.views, 1)
+        self._main = QVBoxLayout()  # the overview or a list, and the feedback when crowded
+        self._main.setSpacing(10)
+        self._main.addWidget(self.views, 1)
+        self._body.addLayout(self._main, 1)
 
         # A column of its own width: a long message wraps, it never squeezes the overview.
         self.side = QWidget()
-        side = QVBoxLayout(self.side)
+        side = self._side = QVBoxLayout(self.side)
         side.setContentsMargins(0, 0, 0, 0)
         side.setSpacing(10)
         self.feedback = label(name="label:diag-feedback")
@@ -91,23 +81,12 @@ class DiagnosticsScreen(Screen):
         self.feedback.setAlignment(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft)
         self._feedback_level("")
         side.addWidget(self.feedback)
-        self._buttons_grid = QGridLayout()
-        self._buttons_grid.setSpacing(10)
-        side.addLayout(self._buttons_grid, 1)
+        self.action_buttons = ActionButtons(self._run)
+        self.buttons = self.action_buttons.buttons
+        side.addLayout(self.action_buttons.grid, 1)
         self._body.addWidget(self.side)
-        self.buttons: dict[str, QPushButton] = {}
-        for name, _key in ACTIONS:
-            role = "primary" if name == "btn:diag-leave" else ""
-            btn = button("", name=name, role=role,
-                         on_click=lambda n=name: self._run(n))
-            btn.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-            btn.setMinimumWidth(230)
-            btn.setMaximumHeight(140)
-            btn.setStyleSheet("font-size: 28px; padding: 0 12px;")
-            self.buttons[name] = btn
-        self.buttons["btn:diag-restart"].setStyleSheet(
-            "font-size: 28px; padding: 0 12px; border-color: #b3261e; color: #b3261e;")
         self._portrait: bool | None = None
+        self._crowded = False
 
         self._timer = QTimer(self)
         self._timer.setInterval(REFRESH_MS)
@@ -128,8 +107,7 @@ class DiagnosticsScreen(Screen):
     def refresh(self) -> None:
         if not self.feedback.text() or self.feedback.property("level") == "hint":
             self._idle_hint()
-        for name, key in ACTIONS:
-            self.buttons[name].setText(self.tr(key))
+        self.action_buttons.retranslate(self.tr)
         self.panel.retranslate()
         if self.status is None:
             for section, tile in self.tiles.items():
@@ -168,18 +146,13 @@ class DiagnosticsScreen(Screen):
             self._portrait = portrait
             self._body.setDirection(QBoxLayout.Direction.TopToBottom if portrait
                                     else QBoxLayout.Direction.LeftToRight)
-            cols = 3 if portrait else 2
             if portrait:
                 self.side.setMinimumWidth(0)
                 self.side.setMaximumWidth(16777215)
             else:
                 self.side.setFixedWidth(SIDE_W)
-            for btn in self.buttons.values():
-                self._buttons_grid.removeWidget(btn)
-            for i, (name, _key) in enumerate(ACTIONS):
-                last = i == len(ACTIONS) - 1
-                span = cols - i % cols if last else 1  # "leave" takes the rest of its row
-                self._buttons_grid.addWidget(self.buttons[name], i // cols, i % cols, 1, span)
+            self.action_buttons.arrange(3 if portrait else 2)
+        self._place_feedback()
         # Two lines of feedback on short screens (the buttons need the rest), more on tall ones.
         self.feedback.setMaximumHeight(90 if self.height() < 800 else 170)
         columns = 2 if portrait else max(1, min(3, (self.width() - SIDE_W - 72) // 340))
@@ -196,6 +169,19 @@ class DiagnosticsScreen(Screen):
                 self._grid.setRowStretch(r, 1 if r < rows else 0)
             for c in range(self._grid.columnCount()):
                 self._grid.setColumnStretch(c, 1 if c < columns else 0)
+
+    def _place_feedback(self) -> None:
+        """Six rows of buttons (with "Clear queue notices") need the whole column of a short
+        landscape screen: the feedback then goes under the overview."""
+        crowded = (not self._portrait and self.height() < 800
+                   and self.action_buttons.rows(2) > 5)
+        if crowded != self._crowded:
+            self._crowded = crowded
+            (self._side if crowded else self._main).removeWidget(self.feedback)
+            if crowded:
+                self._main.addWidget(self.feedback)
+            else:
+                self._side.insertWidget(0, self.feedback)
 
     # -- the overview --------------------------------------------------------------------------
     def collect(self) -> None:
@@ -222,6 +208,8 @@ class DiagnosticsScreen(Screen):
         return self.tr(f"diag.{section}")
 
     def _render(self, status: dict) -> None:
+        if self.action_buttons.show_clearing(notices_to_clear(status)):
+            self._place_feedback()
         self._zone = status.get("kiosk", {}).get("timezone", DEFAULT_ZONE)
         for section in SECTIONS:
             data = status["devices"][section] if section in status["devices"] \
@@ -273,6 +261,8 @@ class DiagnosticsScreen(Screen):
                          rejected=q["rejected"])]
         if q.get("oldest_pending_s") is not None:
             lines.append(self.tr("diag.oldest", age=duration(q["oldest_pending_s"])))
+        lines += [self.tr("diag.queue_unreadable", n="?" if n.get("unreadable") is None
+                          else n["unreadable"]) for n in q.get("unreadable") or ()]
         return lines
 
     def _lines_menu(self, m: dict) -> list[str]:
@@ -321,6 +311,7 @@ class DiagnosticsScreen(Screen):
          "btn:diag-test-speaker": a.test_speaker,
          "btn:diag-sync": a.sync_now, "btn:diag-reprint": a.reprint,
          "btn:diag-rejected": a.rejected, "btn:diag-logs": a.logs,
+         "btn:diag-clear-notices": a.clear_notices,
          "btn:diag-export": a.export_folders}[name](done)
 
     def _begin(self, name: str, extra: str = "") -> None:

@@ -122,6 +122,39 @@ def test_saturated_central_answers_503_with_retry_after_at_once(tmp_path):
         first.join()
 
 
+def test_a_busy_store_answers_503_with_retry_after_not_a_wait(pg_cluster):
+    """Every database connection taken: 503 with Retry-After once the short pool wait is
+    over, not a wait into the kiosk's time-out (issue #13 item 7)."""
+    import psycopg
+
+    url = pg_cluster.create_database()
+    srv = CentralServer(url, kiosks=KIOSKS, retry_after_s=4,
+                        store_options={"pool_size": 1, "pool_wait_s": 0.2})
+    srv.start()
+    locker = psycopg.connect(url)  # holds a lock until rollback: the pool's one
+    answers: list[requests.Response] = []  # connection is stuck behind it
+    first = threading.Thread(target=lambda: answers.append(post_batch(srv.url, [make_tx()])))
+    try:
+        locker.execute("LOCK TABLE transactions IN ACCESS EXCLUSIVE MODE")
+        first.start()
+        with psycopg.connect(url, autocommit=True) as watcher:
+            for _ in range(3000):  # until the first upload waits on the lock
+                if watcher.execute("SELECT count(*) FROM pg_locks WHERE NOT granted"
+                                   ).fetchone()[0]:
+                    break
+                time.sleep(0.01)
+        r = post_batch(srv.url, [make_tx()])
+        assert r.status_code == 503 and r.headers["Retry-After"] == "4"
+        assert "saturated" in r.json()["error"]
+    finally:
+        locker.rollback()
+        locker.close()
+        first.join(30)
+        srv.stop()
+        pg_cluster.drop_database(url)
+    assert answers[0].status_code == 200  # the one in the store went through
+
+
 def _quietly(call, *args) -> None:
     try:
         call(*args, timeout=60)

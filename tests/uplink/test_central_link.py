@@ -40,7 +40,8 @@ def test_the_worker_heartbeat_carries_the_kiosk_id_and_version(config, server) -
     rounds = threading.Semaphore(0)
     with OfflineQueue(config.kiosk.data_dir / "queue.db") as queue:
         queue.enqueue("hpf-withdraw", {"phone": "13800000000"})
-        worker = make_worker(config, queue, board, on_status=lambda status: rounds.release())
+        worker = make_worker(config, queue, board, on_status=lambda status: rounds.release(),
+                             start_share=lambda: 0.0)
         worker.start()
         try:
             assert rounds.acquire(timeout=5)  # the first round uploads and sends a heartbeat

@@ -273,16 +273,33 @@ def test_413_for_everything_splits_down_to_singles(uploader, queue, server) -> N
 
 @pytest.mark.parametrize("status", [429, 503])
 def test_retry_after_seconds_is_waited(t0, uploader, queue, server, clock, status) -> None:
+    # Retry-After, then the jittered back-off on top (rng() == 1.0 here: the first
+    # failure's whole 1 s), so throttled kiosks do not all return in the same second.
     ids = enqueue(queue, 2)
     server.script(Scripted(status, {"Retry-After": "120"}))
     report = uploader.sync_once()
-    assert report.state == "throttled" and report.next_attempt_at == t0 + 120
-    assert report.failed == 2 and queue.get(ids[0]).next_attempt_at == t0 + 120
-    clock.advance(119.5)
+    assert report.state == "throttled" and report.next_attempt_at == t0 + 120 + 1
+    assert report.failed == 2 and queue.get(ids[0]).next_attempt_at == t0 + 121
+    clock.advance(120.5)
     uploader.sync_once()
     assert len(server.requests) == 1
     clock.advance(0.5)
     assert uploader.sync_once().sent == 2
+
+
+def test_retry_after_is_spread_by_the_jitter(t0, queue, client, server, clock) -> None:
+    """Kiosks throttled in the same second come back over [Retry-After, Retry-After +
+    back-off], never before Retry-After."""
+    returns = set()
+    for draw in (0.0, 0.25, 0.5, 0.999):
+        uploader = Uploader(queue, client, clock=clock, rng=lambda v=draw: v)
+        ids = enqueue(queue)
+        server.script(Scripted(503, {"Retry-After": "30"}))
+        report = uploader.sync_once()
+        assert report.state == "throttled" and report.next_attempt_at >= clock.now + 30
+        returns.add(report.next_attempt_at - clock.now)
+        queue.mark_failed(ids, "test", clock.now)  # due again for the next uploader
+    assert len(returns) == 4 and max(returns) <= 30 + 1
 
 
 @pytest.mark.parametrize("status", [429, 503])
@@ -290,18 +307,18 @@ def test_retry_after_as_an_http_date(t0, uploader, queue, server, clock, status)
     enqueue(queue)
     when = email.utils.formatdate(t0 + 600, usegmt=True)
     server.script(Scripted(status, {"Retry-After": when}))
-    assert uploader.sync_once().next_attempt_at == t0 + 600
+    assert uploader.sync_once().next_attempt_at == t0 + 600 + 1  # + the back-off (rng 1.0)
 
 
-def test_retry_after_shorter_than_the_back_off_waits_the_back_off(
+def test_retry_after_shorter_than_the_back_off_adds_the_back_off(
         t0, uploader, queue, server, clock) -> None:
     enqueue(queue)
     server.script(Scripted(500), Scripted(500), Scripted(503, {"Retry-After": "1"}))
     for _ in range(2):
         uploader.sync_once()
         clock.advance(uploader.next_attempt_at - clock.now)
-    report = uploader.sync_once()  # the third failure in a row: back-off 4 s > 1 s
-    assert report.state == "throttled" and report.next_attempt_at == clock.now + 4
+    report = uploader.sync_once()  # the third failure in a row: 1 s, then the back-off's 4 s
+    assert report.state == "throttled" and report.next_attempt_at == clock.now + 1 + 4
 
 
 @pytest.mark.parametrize(("status", "headers"), [(503, {}), (429, {}),
@@ -366,15 +383,15 @@ def test_5xx_backs_off_exponentially_up_to_the_maximum_and_resets_on_success(
     assert uploader.sync_once().next_attempt_at == clock.now + 1  # back to 1 s
 
 
-def test_jitter_stays_within_half_and_whole_of_the_back_off(queue, client) -> None:
+def test_jitter_stays_within_zero_and_the_whole_back_off(queue, client) -> None:
+    # Full jitter (issue #13 item 7) replaced "half to whole": the wait is rng() * cap.
     for rng_value in (0.0, 0.3, 0.999):
         uploader = Uploader(queue, client, max_backoff_s=300, rng=lambda v=rng_value: v)
-        for failures, low, high in [(1, 1, 1), (2, 1, 2), (5, 8, 16), (9, 128, 256),
-                                    (10, 150, 300), (500, 150, 300)]:
-            assert low <= uploader.backoff_s(failures) <= high
+        for failures, cap in [(1, 1), (2, 2), (5, 16), (9, 256), (10, 300), (500, 300)]:
+            assert uploader.backoff_s(failures) == pytest.approx(rng_value * cap)
     spread = {round(Uploader(queue, client, rng=lambda v=v: v).backoff_s(6), 3)
               for v in (0.0, 0.5, 1.0)}
-    assert spread == {16.0, 24.0, 32.0}
+    assert spread == {0.0, 16.0, 32.0}
 
 
 # --- transport failures -----------------------------------------------------------------
@@ -489,3 +506,25 @@ def test_batch_size_is_limited_to_the_api_maximum(queue, client) -> None:
     for bad in (0, 101, True, 1.5):
         with pytest.raises(ValueError):
             Uploader(queue, client, batch_size=bad)
+
+
+# --- full jitter (issue #13, item 7) -----------------------------------------------------
+
+
+def test_the_back_off_has_full_jitter(queue, client) -> None:
+    draws = iter([0.0, 0.5, 0.999, 0.5])
+    uploader = Uploader(queue, client, rng=lambda: next(draws), max_backoff_s=300)
+    assert uploader.backoff_s(1) == 0.0  # anywhere from 0 ...
+    assert uploader.backoff_s(4) == 4.0  # ... to min(cap, 2**(n-1)) = 8
+    assert uploader.backoff_s(20) == pytest.approx(299.7)  # capped at max_backoff_s
+    assert uploader.backoff_s(64) == 150.0
+
+
+def test_full_jitter_spreads_a_fleet_over_the_whole_window(queue, client) -> None:
+    import random
+
+    rng = random.Random(13)
+    uploader = Uploader(queue, client, rng=rng.random, max_backoff_s=300)
+    waits = sorted(uploader.backoff_s(9) for _ in range(2000))  # cap 2**8 = 256 s
+    assert 0 <= waits[0] < 5 and 251 < waits[-1] <= 256
+    assert 100 < waits[1000] < 156  # the median near the middle, not bunched at the top

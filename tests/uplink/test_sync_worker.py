@@ -45,6 +45,7 @@ def make_worker(real_queue, server, token_file) -> Iterator[Callable[..., SyncWo
                                connect_timeout=1, read_timeout=0.5)
         uploader = Uploader(real_queue, client, rng=lambda: 1.0)
         kwargs.setdefault("sync_interval_s", 60)
+        kwargs.setdefault("start_share", lambda: 0.0)  # the first round at once
         workers.append(SyncWorker(uploader, **kwargs))
         return workers[-1]
 
@@ -235,3 +236,47 @@ def test_sync_now_after_a_failure_backs_off_as_before(make_worker, real_queue, s
     wait_for(lambda: worker.status.consecutive_failures == 2)
     assert worker.status.next_attempt_at is not None  # the second failure holds again
     assert len(server.requests_to("transactions")) == 2
+
+
+# --- spreading a fleet's first round (issue #13, item 7) ---------------------------------
+
+
+def test_the_first_round_waits_a_random_share_of_the_sync_interval(make_worker) -> None:
+    shares = iter([0.25, 0.9])
+    worker = make_worker(sync_interval_s=40, start_share=lambda: next(shares))
+    assert worker.first_upload_wait() == 10.0
+    assert worker.first_upload_wait() == 36.0
+
+
+def test_the_first_heartbeat_goes_at_once_the_backlog_after_the_first_wait(
+        make_worker, real_queue, server) -> None:
+    (tx_id,) = enqueue(real_queue)
+    rounds = threading.Semaphore(0)
+    worker = make_worker(sync_interval_s=3600, start_share=lambda: 1.0, heartbeat_s=3600,
+                         heartbeat_payload=lambda: {"kiosk_id": KIOSK_ID},
+                         on_status=lambda status: rounds.release())
+    worker.start()
+    assert rounds.acquire(timeout=3)  # the first round: a heartbeat, no upload (an hour)
+    assert len(server.heartbeats) == 1 and server.requests_to("transactions") == []
+    worker.wake()  # a resident's transaction ends the wait
+    wait_for(lambda: real_queue.get(tx_id).state == "sent")
+    assert len(server.heartbeats) == 1
+
+
+def test_a_wake_before_start_uploads_at_once(make_worker, real_queue, server) -> None:
+    (tx_id,) = enqueue(real_queue)
+    worker = make_worker(sync_interval_s=3600, start_share=lambda: 1.0)
+    worker.wake()
+    worker.start()
+    wait_for(lambda: real_queue.get(tx_id).state == "sent")
+
+
+def test_stop_is_prompt_during_the_first_wait(make_worker, real_queue, server) -> None:
+    enqueue(real_queue)
+    rounds = threading.Semaphore(0)
+    worker = make_worker(sync_interval_s=3600, start_share=lambda: 1.0,
+                         on_status=lambda status: rounds.release())
+    worker.start()
+    assert rounds.acquire(timeout=3)
+    assert worker.stop(5)
+    assert server.requests_to("transactions") == []
