@@ -62,8 +62,12 @@ class AdminClient:
     def fleet(self) -> dict[str, Any]:
         return self._call("GET", "/api/v1/admin/fleet")
 
+    def draft_menu(self, draft_id: int) -> bytes:
+        """The canonical bytes of an approved menu draft (what ``menu sign`` signs)."""
+        return self._call("GET", f"/api/v1/admin/drafts/{draft_id}/menu", raw=True)
+
     def _call(self, method: str, path: str, extra_headers: dict[str, str] | None = None,
-              **kw: Any) -> dict[str, Any]:
+              raw: bool = False, **kw: Any) -> Any:
         try:
             r = requests.request(method, self.url + path,
                                  headers={**self._headers, **(extra_headers or {})},
@@ -89,6 +93,8 @@ class AdminClient:
                           [str(p) for p in problems] if isinstance(problems, list) else None)
         if r.status_code == 204:
             return {}
+        if raw and isinstance(doc, dict):
+            return r.content
         if not isinstance(doc, dict):
             raise AdminError(f"{self.url}: the answer ({r.status_code}) is not a JSON object; "
                              "is this a kiosk-central?")

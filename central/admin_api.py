@@ -19,6 +19,7 @@ from contract.times import rfc3339
 from . import command_api
 from .admins import Admin
 from .catalog import ALL, MenuTarget, PublishRefused
+from .drafts import DraftRefused
 from .fleet import fleet_report
 from .fleet_page import render_fleet
 from .kiosks import KIOSK_ID
@@ -62,8 +63,8 @@ def authenticate(central: CentralServer, endpoint: str, method: str,
     """The admin of this request, from its headers alone; kiosk tokens are refused here
     (403), whatever they are. A change of state also needs a bearer token, a JSON body and
     no foreign ``Origin``."""
-    basic = endpoint in ("fleet-page", "fleet-upload")  # what a browser opens
-    challenge = f"Basic {_REALM}" if basic else f"Bearer {_REALM}"
+    page = endpoint in ("fleet-page", "fleet-upload", "editor-page")  # what a browser opens
+    challenge = f"Basic {_REALM}" if page else f"Bearer {_REALM}"
     if not len(central.admins):
         raise HttpError(403, "the admin API is off: start the central with --admins FILE")
     authorization = headers.get("authorization")
@@ -122,15 +123,25 @@ def _publish(central: CentralServer, admin: Admin, raw: bytes) -> Reply:
         raise HttpError(400, str(exc)) from None
     target = _target(doc)
     try:
+        draft = _approved_draft(central, doc["bundle"])
         done = central.catalog.publish(doc["bundle"], target, admin.name, central.store)
-    except PublishRefused as exc:
+    except (PublishRefused, DraftRefused) as exc:
         log.info("admin %s: menu for %s refused: %s", admin.name, target, exc)
         raise HttpError(exc.status, str(exc), details=exc.details) from None
+    if draft is not None:
+        central.drafts.mark_published(draft, done.record["seq"], admin.name)
     return Reply(201, {
         **_record(done.record), "reaches": done.reaches,
         "shadowed": [{"kiosk_id": k, "gets": v, "published_for": source}
                      for k, (v, source) in sorted(done.shadowed.items())],
     }, {"ETag": done.menu.etag})
+
+
+def _approved_draft(central: CentralServer, bundle: Any) -> dict[str, Any] | None:
+    """The approved draft the bundle's menu is exactly; with ``--require-approval`` a menu
+    that is none is refused (409)."""
+    menu = bundle.get("menu") if isinstance(bundle, dict) else None
+    return central.drafts.check_publication(menu) if isinstance(menu, dict) else None
 
 
 def _target(doc: Any) -> MenuTarget:

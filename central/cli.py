@@ -65,6 +65,7 @@ def _parser() -> argparse.ArgumentParser:
                        "with Retry-After (default 2)")
     serve.add_argument("--workers", type=int, default=1, metavar="N",
                        help="worker processes on one socket (default 1)")
+    serve.add_argument("--require-approval", action="store_true", help="approved drafts only")
     serve.add_argument("--verbose", "-v", action="store_true", help="log every request")
 
     keygen = sub.add_parser("keygen", help="write a new menu signing key")
@@ -160,6 +161,7 @@ def _announce(server: Any) -> None:
     if len(server.admins):
         print(f"kiosk-central: fleet page for admins at {server.fleet_url} (user name "
               "any, password an admin token)", flush=True)
+        print(f"kiosk-central: menu editor for admins at {server.editor_url}", flush=True)
     else:
         print("kiosk-central: admin API and fleet page off (no --admins)", flush=True)
 
@@ -214,6 +216,7 @@ def _central(args: argparse.Namespace) -> Any:
                          max_inflight=args.max_inflight,
                          forward_url=args.forward_url,
                          forward_secret=_forward_secret(args),
+                         require_approval=args.require_approval,
                          purge_after_s=args.purge_after,
                          store_options={"pool_size": args.db_pool,
                                         "pool_wait_s": args.db_wait})

@@ -14,11 +14,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from .admins import AdminRegistry, check_menu_keys
 from .catalog import MenuCatalog
+from .drafts import DraftBook
 from .errors import ConfigError
 from .faults import Faults
 from .fleet_view import FleetView
 from .kiosks import Kiosk, KioskRegistry
 from .menus import MenuPublisher, PublishedMenu
+from .previews import PreviewRunner
 from .signing import load_private_key, public_key_b64, read_private_key
 from .store import Store, open_store
 from .web.app import SaturationGuard, build_app
@@ -57,6 +59,8 @@ class CentralServer:
     (``forward_secret`` the HMAC key, ``purge_after_s`` as ``--purge-after``,
     ``outbox_options`` more keywords of ``Outbox``). ``store_options``: ``pool_size`` and
     ``pool_wait_s`` of a PostgreSQL store (past the wait: 503 with ``Retry-After``).
+    ``require_approval``: menu drafts (``drafts``, previews in ``previews``) need a second
+    admin's approval to be published.
     Nothing is opened before ``start()``.
     """
 
@@ -80,7 +84,8 @@ class CentralServer:
                  forward_url: str | None = None, forward_secret: bytes | None = None,
                  purge_after_s: float | None = DEFAULT_PURGE_AFTER_S,
                  outbox_options: Mapping[str, Any] | None = None,
-                 store_options: Mapping[str, Any] | None = None) -> None:
+                 store_options: Mapping[str, Any] | None = None,
+                 require_approval: bool = False) -> None:
         self.db = db_path  # a --db value: postgresql://..., sqlite:///..., or a path
         self.host = host
         self.port = port
@@ -101,14 +106,13 @@ class CentralServer:
         #: True in a worker process of ``serve --workers``: its answers name the worker.
         self.is_worker = False
         self.forward_url, self.forward_secret = forward_url, forward_secret
-        self.outbox_options = dict(outbox_options or {})
-        self.store_options = dict(store_options or {})
+        self.purge_after_s = purge_after_s
+        self.outbox_options, self.store_options = dict(outbox_options or {}), dict(
+            store_options or {})
         #: The deliverer of accepted transactions, while running (``start_outbox``).
         self.outbox: Outbox | None = None
-        #: Every kiosk's last heartbeats, for the fleet page.
-        self.fleet_view = FleetView(self)
-        #: Fault injection for tests and demos; see ``central.faults``.
-        self.faults = Faults()
+        self.fleet_view = FleetView(self)  # every kiosk's last heartbeats, for the fleet page
+        self.faults = Faults()  # fault injection for tests and demos; see central.faults
         #: Set while stopping; waits inside handlers (an injected delay) end early.
         self.stopping = threading.Event()
         self.store: Store | None = None
@@ -117,6 +121,7 @@ class CentralServer:
         #: Admin-published bundles by target; ``menus`` is the fallback.
         self.catalog = MenuCatalog(self.kiosks, check_menu_keys(menu_keys or {}),
                                    self.menus.current)
+        self.drafts, self.previews = DraftBook(self, require_approval), PreviewRunner()
         self._key_loaded = False
         self._web: ThreadedServer | None = None
         self._app: SaturationGuard | None = None
@@ -204,6 +209,7 @@ class CentralServer:
             web.stop()
         if self.store is not None:
             self.store.close()
+        self.previews.close()
 
     def __enter__(self) -> CentralServer:
         return self.start()
@@ -230,6 +236,11 @@ class CentralServer:
     def fleet_url(self) -> str:
         """The admins' fleet page (HTML; an admin token as the Basic password)."""
         return f"{self.url}/admin/fleet"
+
+    @property
+    def editor_url(self) -> str:
+        """The admins' menu editor (HTML; an admin token as the Basic password)."""
+        return f"{self.url}/admin/menus/editor"
 
     # -- menus -----------------------------------------------------------------------------
 

@@ -19,9 +19,9 @@ from ..wire import IncomingTransaction
 
 log = logging.getLogger(__name__)
 
-# 2 added menus; 3 the outbox columns and kiosk_state; 4 releases or commands (two branches
-# each called theirs 4); 5 both: every table is created IF NOT EXISTS, so a database at either
-# 4 gains the other's tables
+# 2 added menus; 3 the outbox columns and kiosk_state; 4 releases, commands or drafts (three
+# branches each called theirs 4); 5 all three: every table is created IF NOT EXISTS, so a
+# database at any 4 gains the others' tables
 SCHEMA_VERSION = 5
 HEARTBEAT_HISTORY = 1000  # heartbeats kept per kiosk: about 16 hours at one a minute
 MENU_COLUMNS = ("seq", "version", "target_kind", "target", "key_id", "etag", "admin",
@@ -210,6 +210,21 @@ class Store(Protocol):
     def upload_info(self, command_id: str) -> dict[str, Any] | None: ...
 
     def upload(self, command_id: str) -> tuple[dict[str, Any], bytes] | None: ...
+
+    # menu drafts (central.storage.drafts)
+    def create_draft(self, *, menu_json: str, digest: str, base_version: int, admin: str,
+                     summary: str, now: float | None = None) -> dict[str, Any]: ...
+
+    def draft(self, draft_id: int) -> dict[str, Any] | None: ...
+
+    def drafts(self) -> list[dict[str, Any]]: ...
+
+    def save_draft(self, draft_id: int, *, revision: int, menu_json: str | None, digest: str,
+                   state: str, admin: str, summary: str, approved: bool = False,
+                   published_seq: int | None = None,
+                   now: float | None = None) -> dict[str, Any] | None: ...
+
+    def draft_changes(self, draft_id: int, limit: int = 100) -> list[dict[str, Any]]: ...
 
     # reports
     def kiosk_stats(self) -> list[dict[str, Any]]: ...

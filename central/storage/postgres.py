@@ -35,6 +35,7 @@ from .base import (
 )
 from .batching import BatchWriter
 from .commands import PostgresCommands
+from .drafts import PostgresDrafts
 from .releases import POSTGRES_TABLES, PostgresReleaseTables
 
 log = logging.getLogger(__name__)
@@ -106,14 +107,12 @@ RETURNING id
 """
 
 
-class PostgresStore(PostgresReleaseTables, PostgresCommands):
+class PostgresStore(PostgresReleaseTables, PostgresCommands, PostgresDrafts):
     """``Store`` on a PostgreSQL database. Open with ``PostgresStore.open(url)``."""
 
     def __init__(self, pool: ConnectionPool, url: str, *,
                  heartbeat_history: int = HEARTBEAT_HISTORY) -> None:
-        self.url = url
-        self.heartbeat_history = heartbeat_history
-        self._pool = pool
+        self.url, self.heartbeat_history, self._pool = url, heartbeat_history, pool
         self._heartbeat_writer: BatchWriter[tuple[str, float, str]] = BatchWriter(
             self._write_heartbeats, name="central-heartbeats")
 
@@ -376,8 +375,8 @@ def _create_or_upgrade(conn: psycopg.Connection, url: str) -> None:
                              f"{version}, this one knows {SCHEMA_VERSION})")
         if version == SCHEMA_VERSION:
             return
-        tables = ";".join((_SCHEMA, POSTGRES_TABLES, PostgresCommands.TABLES))
-        for statement in filter(str.strip, tables.split(";")):
+        tables = (_SCHEMA, POSTGRES_TABLES, PostgresCommands.TABLES, PostgresDrafts.TABLES)
+        for statement in filter(str.strip, ";".join(tables).split(";")):
             cur.execute(statement)
         cur.execute("DELETE FROM schema_meta")
         cur.execute("INSERT INTO schema_meta VALUES (%s)", (SCHEMA_VERSION,))

@@ -32,6 +32,7 @@ from .base import (
     tx_rows,
 )
 from .commands import SqliteCommands
+from .drafts import SqliteDrafts
 from .releases import SQLITE_TABLES, SqliteReleaseTables
 
 _TABLES = """
@@ -89,7 +90,7 @@ _TX_COLUMNS = ("id, kiosk_id, service_id, menu_version, created_at, identity, fi
 _MENUS = ", ".join(MENU_COLUMNS)
 
 
-class SqliteStore(SqliteReleaseTables, SqliteCommands):
+class SqliteStore(SqliteReleaseTables, SqliteCommands, SqliteDrafts):
     """``Store`` on one SQLite file. Open with ``SqliteStore.open(path)``; ``close()`` or a
     ``with`` block releases it."""
 
@@ -366,7 +367,7 @@ def _create_or_upgrade(conn: sqlite3.Connection, path: Path) -> None:
     if version > SCHEMA_VERSION:
         raise StoreError(f"{path}: written by a newer kiosk-central (schema {version},"
                          f" this one knows {SCHEMA_VERSION})")
-    for statement in (_TABLES + ";" + SQLITE_TABLES).split(";"):
+    for statement in ";".join((_TABLES, SQLITE_TABLES, SqliteDrafts.TABLES)).split(";"):
         if statement.strip():
             conn.execute(statement)
     have = {r[1] for r in conn.execute("PRAGMA table_info(transactions)")}

@@ -22,7 +22,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .. import admin_api, command_api, release_api
+from .. import admin_api, command_api, draft_api, release_api
 from ..errors import StoreBusy, StoreError
 from ..faults import ResetFault, StatusFault
 from ..replies import HttpError, Reply
@@ -37,7 +37,8 @@ log = logging.getLogger("central.handler")
 
 KIOSK_ENDPOINTS = {"transactions": ("POST",), "menu": ("GET",), "heartbeat": ("POST",),
                    **release_api.KIOSK_ALLOWED, command_api.UPLOAD_ENDPOINT: ("POST",)}
-ALLOWED = {**KIOSK_ENDPOINTS, **admin_api.ALLOWED, **release_api.ADMIN_ALLOWED}
+ADMIN_ENDPOINTS = {**admin_api.ALLOWED, **release_api.ADMIN_ALLOWED, **draft_api.ALLOWED}
+ALLOWED = {**KIOSK_ENDPOINTS, **ADMIN_ENDPOINTS, draft_api.STATIC: ("GET",)}
 ANY_METHOD = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT"]
 
 
@@ -70,6 +71,8 @@ def build_app(central: CentralServer) -> SaturationGuard:
         route("/admin/fleet", "fleet-page"),
         route("/admin/fleet/", "fleet-page"),
         route("/admin/fleet/uploads/{command_id}", "fleet-upload"),
+        *(route(path, name) for path, name in draft_api.ROUTES),
+        route("/admin/static/{name:path}", draft_api.STATIC),
     ]
     app = Starlette(routes=routes, exception_handlers={HTTPException: _http_exception})
     app.router.redirect_slashes = False
@@ -125,15 +128,14 @@ async def _checked(central: CentralServer, endpoint: str, request: Request,
     if method == "POST" and length is None:
         raise HttpError(411, "Content-Length is required", close=True)
     headers = request.headers
-    if endpoint in admin_api.ALLOWED or endpoint in release_api.ADMIN_ALLOWED:
-        # no fault injection: faults are for kiosk tests
+    if endpoint == draft_api.STATIC:
+        return reply_response(draft_api.serve_static(request.path_params["name"]), method)
+    if endpoint in ADMIN_ENDPOINTS:  # no fault injection: faults are for kiosk tests
         admin = admin_api.authenticate(central, endpoint, method, headers)
         check_length(length, _limit(central, endpoint))
         raw = await _body(central, request, endpoint, started)
-        if endpoint in release_api.ADMIN_ALLOWED:
-            reply = await run_in_threadpool(release_api.admin_answer, central, admin.name,
-                                            endpoint, method, dict(request.path_params),
-                                            dict(request.query_params), raw)
+        reply = await _admin_reply(central, admin, endpoint, method, request, raw)
+        if reply is not None:
             return reply_response(reply, method)
         param = request.path_params.get("seq", request.path_params.get("command_id"))
         reply = await run_in_threadpool(admin_api.answer, central, admin, endpoint, method,
@@ -243,3 +245,16 @@ class SaturationGuard:
         finally:
             self.inflight -= 1
 
+
+async def _admin_reply(central: CentralServer, admin, endpoint: str, method: str,
+                       request: Request, raw: bytes) -> Reply | None:
+    """The answer of a release or draft endpoint; None for the other admin endpoints."""
+    if endpoint in release_api.ADMIN_ALLOWED:
+        return await run_in_threadpool(release_api.admin_answer, central, admin.name,
+                                       endpoint, method, dict(request.path_params),
+                                       dict(request.query_params), raw)
+    if endpoint in draft_api.ALLOWED:
+        return await run_in_threadpool(
+            draft_api.answer, central, admin, endpoint, method, request.path_params,
+            raw, dict(request.query_params), request.headers.get("if-match"))
+    return None
