@@ -21,10 +21,10 @@ APT_PACKAGES=(
   libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-randr0 libzbar0
   pcscd vsmartcard-vpcd systemd espeak-ng alsa-utils postgresql weston debootstrap
 )
-# Installed where the distribution has them as .deb: headless Chromium for the central's
-# fleet page test (Debian's `chromium`; Ubuntu ships Chromium only as a snap, and there that
-# one test is skipped).
-OPTIONAL_APT_PACKAGES=(chromium)
+# Installed where the distribution has them as .deb: headless Chromium and its WebDriver for
+# the central's fleet page and menu editor tests (Debian's `chromium`, `chromium-driver`;
+# Ubuntu ships Chromium only as a snap, and there those tests are skipped).
+OPTIONAL_APT_PACKAGES=(chromium chromium-driver)
 
 missing_from() {
   local missing=()

@@ -36,12 +36,41 @@ class AdminClient:
     def versions(self) -> dict[str, Any]:
         return self._call("GET", "/api/v1/admin/menus")
 
+    def wheel_state(self, sha256: str) -> dict[str, Any]:
+        """``held`` and ``uploaded`` (bytes so far) of a wheel on the central."""
+        return self._call("GET", f"/api/v1/admin/wheels/{sha256}")
+
+    def put_wheel_piece(self, sha256: str, offset: int, data: bytes) -> None:
+        self._call("PUT", f"/api/v1/admin/wheels/{sha256}", params={"offset": offset},
+                   data=data, extra_headers={"Content-Type": "application/octet-stream"})
+
+    def publish_release(self, signed: Any) -> dict[str, Any]:
+        return self._call("POST", "/api/v1/admin/releases", json={"release": signed})
+
+    def rollout(self, version: str, percent: float, group: str | None = None,
+                kiosk: str | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {"version": version, "percent": percent}
+        if group is not None:
+            body["group"] = group
+        if kiosk is not None:
+            body["kiosk"] = kiosk
+        return self._call("POST", "/api/v1/admin/rollouts", json=body)
+
+    def releases(self) -> dict[str, Any]:
+        return self._call("GET", "/api/v1/admin/releases")
+
     def fleet(self) -> dict[str, Any]:
         return self._call("GET", "/api/v1/admin/fleet")
 
-    def _call(self, method: str, path: str, **kw: Any) -> dict[str, Any]:
+    def draft_menu(self, draft_id: int) -> bytes:
+        """The canonical bytes of an approved menu draft (what ``menu sign`` signs)."""
+        return self._call("GET", f"/api/v1/admin/drafts/{draft_id}/menu", raw=True)
+
+    def _call(self, method: str, path: str, extra_headers: dict[str, str] | None = None,
+              raw: bool = False, **kw: Any) -> Any:
         try:
-            r = requests.request(method, self.url + path, headers=self._headers,
+            r = requests.request(method, self.url + path,
+                                 headers={**self._headers, **(extra_headers or {})},
                                  timeout=TIMEOUT, **kw)
         except requests.exceptions.SSLError as exc:
             raise AdminError(f"{self.url}: TLS error ({_reason(exc)})") from None
@@ -62,6 +91,10 @@ class AdminClient:
                 message = r.text[:200].strip() or r.reason
             raise Refused(f"the central answered {r.status_code}: {message}",
                           [str(p) for p in problems] if isinstance(problems, list) else None)
+        if r.status_code == 204:
+            return {}
+        if raw and isinstance(doc, dict):
+            return r.content
         if not isinstance(doc, dict):
             raise AdminError(f"{self.url}: the answer ({r.status_code}) is not a JSON object; "
                              "is this a kiosk-central?")

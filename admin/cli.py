@@ -57,8 +57,19 @@ def _parser() -> argparse.ArgumentParser:
     target.add_argument("--kiosk", metavar="ID", help="only this kiosk")
     target.add_argument("--group", metavar="G", help="only the kiosks of this group")
 
+    pull = menu.add_parser("pull", help="download an approved menu draft to sign offline")
+    pull.add_argument("--draft", required=True, type=int, metavar="ID", help="the draft's id")
+    pull.add_argument("--out", required=True, metavar="FILE", help="menu file to write")
+    _central_args(pull)
+
     versions = menu.add_parser("versions", help="the menus published on a central")
     _central_args(versions)
+    from .release_cli import add_parser as add_release_parser
+
+    add_release_parser(sub, _central_args)
+    from .fleet_commands import add_parser as add_command_parser
+
+    add_command_parser(sub, _central_args)
     return p
 
 
@@ -75,6 +86,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "keygen":
             return _keygen(args)
+        if args.command == "release":
+            from .release_cli import run as run_release
+
+            return run_release(args, _token)
+        if args.command == "command":
+            from .fleet_commands import run
+
+            return run(args, _token(args))
         return _MENU_COMMANDS[args.menu_command](args)
     except Refused as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)
@@ -201,6 +220,29 @@ def _publish(args: argparse.Namespace) -> int:
     return 0
 
 
+def _pull(args: argparse.Namespace) -> int:
+    """Write the approved draft's canonical bytes after checking them as a kiosk would."""
+    from contract.menu import decode_json, validate
+
+    from .central_client import AdminClient
+
+    body = AdminClient(args.central, _token(args)).draft_menu(args.draft)
+    menu = decode_json(body, f"draft {args.draft}")
+    problems = validate(menu)
+    if problems:
+        raise AdminError(f"draft {args.draft} is not a valid menu: {problems[0]}")
+    out = Path(args.out)
+    try:
+        from contract.atomic import write_atomic
+
+        write_atomic(out, body)
+    except OSError as exc:
+        raise AdminError(f"{out}: cannot write ({exc.strerror})") from None
+    print(f"draft {args.draft}: menu version {menu['version']} written to {out}; sign it with "
+          f"'{PROG} menu sign {out} --key KEY', then publish the bundle")
+    return 0
+
+
 def _versions(args: argparse.Namespace) -> int:
     from .central_client import AdminClient
 
@@ -256,7 +298,7 @@ def _write_text(path: Path, text: str) -> None:
 
 
 _MENU_COMMANDS = {"validate": _validate, "diff": _diff, "sign": _sign, "publish": _publish,
-                  "versions": _versions}
+                  "pull": _pull, "versions": _versions}
 
 
 if __name__ == "__main__":

@@ -16,8 +16,10 @@ from typing import TYPE_CHECKING, Any
 
 from contract.times import rfc3339
 
+from . import command_api
 from .admins import Admin
 from .catalog import ALL, MenuTarget, PublishRefused
+from .drafts import DraftRefused
 from .fleet import fleet_report
 from .fleet_page import render_fleet
 from .kiosks import KIOSK_ID
@@ -35,6 +37,7 @@ ALLOWED = {
     "admin-menu": ("GET",),
     "admin-fleet": ("GET",),
     "fleet-page": ("GET",),
+    **command_api.ALLOWED,
 }
 _MENU_PATH = re.compile(r"^/api/v1/admin/menus/([0-9]{1,18})$")
 _PUBLISH_KEYS = frozenset({"bundle", "kiosk", "group"})
@@ -60,7 +63,8 @@ def authenticate(central: CentralServer, endpoint: str, method: str,
     """The admin of this request, from its headers alone; kiosk tokens are refused here
     (403), whatever they are. A change of state also needs a bearer token, a JSON body and
     no foreign ``Origin``."""
-    challenge = f"Basic {_REALM}" if endpoint == "fleet-page" else f"Bearer {_REALM}"
+    page = endpoint in ("fleet-page", "fleet-upload", "editor-page")  # what a browser opens
+    challenge = f"Basic {_REALM}" if page else f"Bearer {_REALM}"
     if not len(central.admins):
         raise HttpError(403, "the admin API is off: start the central with --admins FILE")
     authorization = headers.get("authorization")
@@ -68,7 +72,8 @@ def authenticate(central: CentralServer, endpoint: str, method: str,
     admin = central.admins.authenticate(authorization, allow_basic=reading)
     if admin is not None:
         if not reading:
-            _check_state_change(central, headers)
+            _check_state_change(central, headers, "application/octet-stream"
+                                if endpoint == "admin-wheel" else "application/json")
         return admin
     if not reading and central.admins.authenticate(authorization) is not None:
         raise HttpError(401, f"{method} takes an admin token as Authorization: Bearer, "
@@ -78,7 +83,8 @@ def authenticate(central: CentralServer, endpoint: str, method: str,
     raise HttpError(401, "missing or unknown admin token", {"WWW-Authenticate": challenge})
 
 
-def _check_state_change(central: CentralServer, headers: Mapping[str, str]) -> None:
+def _check_state_change(central: CentralServer, headers: Mapping[str, str],
+                        expected: str = "application/json") -> None:
     """403 for a request a browser sent from another site; 415 for a body not JSON."""
     origin = headers.get("origin")
     if origin is not None and origin.rstrip("/") not in central.own_origins():
@@ -86,13 +92,15 @@ def _check_state_change(central: CentralServer, headers: Mapping[str, str]) -> N
     if headers.get("sec-fetch-site") not in (None, "same-origin", "none"):
         raise HttpError(403, "cross-site request refused")
     media_type = (headers.get("content-type") or "").split(";")[0].strip().lower()
-    if media_type != "application/json":
-        raise HttpError(415, "the body must be JSON, sent as Content-Type: application/json")
+    if media_type != expected:
+        raise HttpError(415, f"the body must be sent as Content-Type: {expected}")
 
 
 def answer(central: CentralServer, admin: Admin, endpoint: str, method: str,
            param: str | None, raw: bytes, query: Mapping[str, str] | None = None) -> Reply:
     """The reply to an authenticated admin request."""
+    if endpoint in command_api.ALLOWED:
+        return command_api.answer(central, admin, endpoint, method, param, raw, query or {})
     if endpoint == PUBLISH_ENDPOINT and method == "POST":
         return _publish(central, admin, raw)
     if endpoint == PUBLISH_ENDPOINT:
@@ -102,7 +110,8 @@ def answer(central: CentralServer, admin: Admin, endpoint: str, method: str,
     report = fleet_report(central, now=central.clock(), query=query or {})
     if endpoint == "admin-fleet":
         return Reply(200, report, {"Cache-Control": "no-store"})
-    html = render_fleet(report, refresh_s=central.fleet_refresh_s).encode("utf-8")
+    html = render_fleet(report, refresh_s=central.fleet_refresh_s,
+                        commands=command_api.fleet_section(central)).encode("utf-8")
     return Reply(200, raw=html, content_type="text/html; charset=utf-8",
                  headers={"Cache-Control": "no-store"})
 
@@ -114,15 +123,25 @@ def _publish(central: CentralServer, admin: Admin, raw: bytes) -> Reply:
         raise HttpError(400, str(exc)) from None
     target = _target(doc)
     try:
+        draft = _approved_draft(central, doc["bundle"])
         done = central.catalog.publish(doc["bundle"], target, admin.name, central.store)
-    except PublishRefused as exc:
+    except (PublishRefused, DraftRefused) as exc:
         log.info("admin %s: menu for %s refused: %s", admin.name, target, exc)
         raise HttpError(exc.status, str(exc), details=exc.details) from None
+    if draft is not None:
+        central.drafts.mark_published(draft, done.record["seq"], admin.name)
     return Reply(201, {
         **_record(done.record), "reaches": done.reaches,
         "shadowed": [{"kiosk_id": k, "gets": v, "published_for": source}
                      for k, (v, source) in sorted(done.shadowed.items())],
     }, {"ETag": done.menu.etag})
+
+
+def _approved_draft(central: CentralServer, bundle: Any) -> dict[str, Any] | None:
+    """The approved draft the bundle's menu is exactly; with ``--require-approval`` a menu
+    that is none is refused (409)."""
+    menu = bundle.get("menu") if isinstance(bundle, dict) else None
+    return central.drafts.check_publication(menu) if isinstance(menu, dict) else None
 
 
 def _target(doc: Any) -> MenuTarget:

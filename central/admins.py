@@ -72,15 +72,16 @@ class AdminRegistry:
                                   "token; admin tokens must be their own")
 
 
-def read_menu_keys(path: str | Path) -> dict[str, str]:
+def read_menu_keys(path: str | Path, table: str = "menu_keys") -> dict[str, str]:
     """Trusted menu keys from TOML: a ``[menu_keys]`` table, or ``[central.menu_keys]`` as in
-    a kiosk configuration, of ``key_id = "<base64 raw Ed25519 public key>"``."""
-    doc = read_toml(path, "menu keys file")
-    keys = doc.get("menu_keys")
+    a kiosk configuration, of ``key_id = "<base64 raw Ed25519 public key>"``. ``table``
+    ``release_keys`` reads the release keys the same way."""
+    doc = read_toml(path, f"{table.replace('_', ' ')} file")
+    keys = doc.get(table)
     if keys is None and isinstance(doc.get("central"), dict):
-        keys = doc["central"].get("menu_keys")
+        keys = doc["central"].get(table)
     if not isinstance(keys, dict) or not keys:
-        raise ConfigError(f"{path}: no [menu_keys] table of key_id = \"<base64 public key>\"")
+        raise ConfigError(f"{path}: no [{table}] table of key_id = \"<base64 public key>\"")
     return check_menu_keys(keys, str(path))
 
 

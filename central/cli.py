@@ -40,6 +40,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--menu-keys", metavar="FILE",
                        help="TOML with [menu_keys] key_id = \"<public key>\": keys whose "
                        "bundles admins may publish")
+    serve.add_argument("--release-keys", metavar="FILE", help="TOML [release_keys]: release keys")
     serve.add_argument("--max-body-bytes", type=int, default=1024 * 1024, metavar="N")
     serve.add_argument("--forward-url", metavar="URL",
                        help="deliver every accepted transaction to this receiver (the outbox)")
@@ -64,6 +65,7 @@ def _parser() -> argparse.ArgumentParser:
                        "with Retry-After (default 2)")
     serve.add_argument("--workers", type=int, default=1, metavar="N",
                        help="worker processes on one socket (default 1)")
+    serve.add_argument("--require-approval", action="store_true", help="approved drafts only")
     serve.add_argument("--verbose", "-v", action="store_true", help="log every request")
 
     keygen = sub.add_parser("keygen", help="write a new menu signing key")
@@ -159,6 +161,7 @@ def _announce(server: Any) -> None:
     if len(server.admins):
         print(f"kiosk-central: fleet page for admins at {server.fleet_url} (user name "
               "any, password an admin token)", flush=True)
+        print(f"kiosk-central: menu editor for admins at {server.editor_url}", flush=True)
     else:
         print("kiosk-central: admin API and fleet page off (no --admins)", flush=True)
 
@@ -205,12 +208,15 @@ def _central(args: argparse.Namespace) -> Any:
                          key_id=args.key_id, max_body_bytes=args.max_body_bytes,
                          admins=admins,
                          menu_keys=read_menu_keys(args.menu_keys) if args.menu_keys else None,
+                         release_keys=(read_menu_keys(args.release_keys, "release_keys")
+                                       if args.release_keys else None),
                          tls_cert=args.tls_cert, tls_key=args.tls_key,
                          request_timeout_s=args.request_timeout,
                          max_connections=args.max_connections,
                          max_inflight=args.max_inflight,
                          forward_url=args.forward_url,
                          forward_secret=_forward_secret(args),
+                         require_approval=args.require_approval,
                          purge_after_s=args.purge_after,
                          store_options={"pool_size": args.db_pool,
                                         "pool_wait_s": args.db_wait})

@@ -50,6 +50,7 @@ def fleet_report(central: CentralServer, now: float,
     """The fleet at ``now``: counts by level and by group over every kiosk, then one page
     of the kiosks that match ``query`` (``status``, ``group``, ``version``, ``q`` a part of
     the kiosk id; ``page``, ``per_page``), worst first, with the newest published menus."""
+    from .fleet_releases import rollouts
     from .fleet_view import level_at  # it builds on this module
 
     wanted = _filters(query or {})
@@ -97,7 +98,8 @@ def fleet_report(central: CentralServer, now: float,
             "page": {"page": page, "per_page": per_page, "pages": pages,
                      "matching": len(matching)},
             "kiosks": rows, "menus": menus,
-            "fallback_menu": None if fallback is None else fallback.version}
+            "fallback_menu": None if fallback is None else fallback.version,
+            "rollouts": rollouts(central)}
 
 
 def _serving_versions(central: CentralServer) -> Callable[[Kiosk], int | None]:

@@ -10,8 +10,10 @@ from html import escape
 from typing import Any
 
 from .fleet import BAD, NEVER, OK, WARN, device_level, duration, paper_level
+from .fleet_commands_view import CSS as COMMANDS_CSS
 from .fleet_controls import CSS as CONTROLS_CSS
 from .fleet_controls import filter_form, groups_table, link, page_links
+from .fleet_releases import rollouts_section
 
 _LEVEL_LABEL = {OK: ("正常", "OK"), WARN: ("注意", "Check"), BAD: ("故障", "Problem"),
                 NEVER: ("未连接", "Never heard")}
@@ -72,8 +74,8 @@ ul.issues li{white-space:normal;padding-left:15px;text-indent:-15px}
 """
 
 
-def render_fleet(report: dict[str, Any], refresh_s: int = 30) -> str:
-    """The whole page for a ``fleet_report``."""
+def render_fleet(report: dict[str, Any], refresh_s: int = 30, commands: str = "") -> str:
+    """The whole page for a ``fleet_report``; ``commands`` is the commands' section."""
     rows = "".join(_row(r) for r in report["kiosks"])
     if not rows:
         empty = ("没有匹配的终端 · No kiosk matches" if report["summary"]["kiosks"]
@@ -86,14 +88,15 @@ def render_fleet(report: dict[str, Any], refresh_s: int = 30) -> str:
         f'<meta http-equiv="refresh" content="{int(refresh_s)}">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         "<title>终端运行状态 · Kiosk fleet</title>"
-        f"<style>{_CSS}{CONTROLS_CSS}</style></head><body>"
+        f"<style>{_CSS}{CONTROLS_CSS}{COMMANDS_CSS}</style></head><body>"
         '<header><h1>终端运行状态<span class="en">Kiosk fleet</span></h1>'
         f'<div class="meta">更新于 Updated {escape(_readable(report["generated_at"]))} · '
         f"每 {int(refresh_s)} 秒刷新 refreshes every {int(refresh_s)} s</div></header>"
-        f"<main>{_cards(report)}{groups_table(report)}{_menus(report)}{filter_form(report)}"
+        f"<main>{_cards(report)}{groups_table(report)}{_menus(report)}"
+        f"{rollouts_section(report)}{filter_form(report)}"
         f"{page_links(report)}"
         f'<table id="fleet"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
-        f"{page_links(report)}</main></body></html>\n")
+        f"{page_links(report)}{commands}</main></body></html>\n")
 
 
 def _cards(report: dict[str, Any]) -> str:

@@ -14,11 +14,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from .admins import AdminRegistry, check_menu_keys
 from .catalog import MenuCatalog
+from .drafts import DraftBook
 from .errors import ConfigError
 from .faults import Faults
 from .fleet_view import FleetView
 from .kiosks import Kiosk, KioskRegistry
 from .menus import MenuPublisher, PublishedMenu
+from .previews import PreviewRunner
 from .signing import load_private_key, public_key_b64, read_private_key
 from .store import Store, open_store
 from .web.app import SaturationGuard, build_app
@@ -47,14 +49,18 @@ class CentralServer:
     ``signing_key`` is an ``Ed25519PrivateKey``, a key as text (base64 of the raw 32 bytes,
     or PEM), or the ``Path`` of a key file. ``admins`` maps admin names to ``{"token": ...}``
     (or is an ``AdminRegistry``); ``menu_keys`` maps key ids to the base64 public keys whose
-    bundles admins may publish (the server's own key is trusted too). ``clock`` gives the
-    time heartbeats are received at (tests move it). ``tls_cert``/``tls_key`` serve HTTPS.
+    bundles admins may publish (the server's own key is trusted too); ``release_keys`` the
+    keys of signed releases admins may publish (none: only the manifest is checked).
+    ``clock`` gives the time heartbeats are received at (tests move it).
+    ``tls_cert``/``tls_key`` serve HTTPS.
     Limits: ``request_timeout_s`` for a whole request (head and body), ``max_connections``
     open at once, ``max_inflight`` requests handled at once (past it: 503 with
     ``Retry-After: retry_after_s``). ``forward_url`` starts the outbox with the server
     (``forward_secret`` the HMAC key, ``purge_after_s`` as ``--purge-after``,
     ``outbox_options`` more keywords of ``Outbox``). ``store_options``: ``pool_size`` and
     ``pool_wait_s`` of a PostgreSQL store (past the wait: 503 with ``Retry-After``).
+    ``require_approval``: menu drafts (``drafts``, previews in ``previews``) need a second
+    admin's approval to be published.
     Nothing is opened before ``start()``.
     """
 
@@ -65,6 +71,7 @@ class CentralServer:
                  key_id: str | None = None, *,
                  admins: Mapping[str, Mapping[str, Any]] | AdminRegistry | None = None,
                  menu_keys: Mapping[str, str] | None = None,
+                 release_keys: Mapping[str, str] | None = None,
                  max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
                  max_publish_bytes: int = DEFAULT_MAX_PUBLISH_BYTES,
                  request_timeout_s: float = DEFAULT_REQUEST_TIMEOUT_S,
@@ -77,7 +84,8 @@ class CentralServer:
                  forward_url: str | None = None, forward_secret: bytes | None = None,
                  purge_after_s: float | None = DEFAULT_PURGE_AFTER_S,
                  outbox_options: Mapping[str, Any] | None = None,
-                 store_options: Mapping[str, Any] | None = None) -> None:
+                 store_options: Mapping[str, Any] | None = None,
+                 require_approval: bool = False) -> None:
         self.db = db_path  # a --db value: postgresql://..., sqlite:///..., or a path
         self.host = host
         self.port = port
@@ -87,34 +95,33 @@ class CentralServer:
         self.key_id = key_id
         self.admins = admins if isinstance(admins, AdminRegistry) else AdminRegistry(admins or {})
         self.admins.check_disjoint(self.kiosks)
-        self.max_body_bytes = max_body_bytes
-        self.max_publish_bytes = max_publish_bytes
+        self.max_body_bytes, self.max_publish_bytes = max_body_bytes, max_publish_bytes
         self.request_timeout_s, self.fleet_refresh_s = request_timeout_s, fleet_refresh_s
         self.clock = clock
         if (tls_cert is None) != (tls_key is None):
             raise ConfigError("TLS needs both a certificate and a key file")
         self.tls = None if tls_cert is None else TlsFiles(Path(tls_cert), Path(tls_key))
         self.max_connections, self.max_inflight = max_connections, max_inflight
-        self.retry_after_s = retry_after_s
+        self.retry_after_s, self.purge_after_s = retry_after_s, purge_after_s
         #: True in a worker process of ``serve --workers``: its answers name the worker.
         self.is_worker = False
         self.forward_url, self.forward_secret = forward_url, forward_secret
         self.purge_after_s = purge_after_s
-        self.outbox_options = dict(outbox_options or {})
-        self.store_options = dict(store_options or {})
+        self.outbox_options, self.store_options = dict(outbox_options or {}), dict(
+            store_options or {})
         #: The deliverer of accepted transactions, while running (``start_outbox``).
         self.outbox: Outbox | None = None
-        #: Every kiosk's last heartbeats, for the fleet page.
-        self.fleet_view = FleetView(self)
-        #: Fault injection for tests and demos; see ``central.faults``.
-        self.faults = Faults()
+        self.fleet_view = FleetView(self)  # every kiosk's last heartbeats, for the fleet page
+        self.faults = Faults()  # fault injection for tests and demos; see central.faults
         #: Set while stopping; waits inside handlers (an injected delay) end early.
         self.stopping = threading.Event()
         self.store: Store | None = None
         self.menus = MenuPublisher(None, None)
+        self.release_keys = check_menu_keys(release_keys or {}, "release_keys")
         #: Admin-published bundles by target; ``menus`` is the fallback.
         self.catalog = MenuCatalog(self.kiosks, check_menu_keys(menu_keys or {}),
                                    self.menus.current)
+        self.drafts, self.previews = DraftBook(self, require_approval), PreviewRunner()
         self._key_loaded = False
         self._web: ThreadedServer | None = None
         self._app: SaturationGuard | None = None
@@ -202,6 +209,7 @@ class CentralServer:
             web.stop()
         if self.store is not None:
             self.store.close()
+        self.previews.close()
 
     def __enter__(self) -> CentralServer:
         return self.start()
@@ -228,6 +236,11 @@ class CentralServer:
     def fleet_url(self) -> str:
         """The admins' fleet page (HTML; an admin token as the Basic password)."""
         return f"{self.url}/admin/fleet"
+
+    @property
+    def editor_url(self) -> str:
+        """The admins' menu editor (HTML; an admin token as the Basic password)."""
+        return f"{self.url}/admin/menus/editor"
 
     # -- menus -----------------------------------------------------------------------------
 

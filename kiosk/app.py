@@ -25,6 +25,7 @@ from kiosk.shell.supervision import (
     install_crash_hooks,
 )
 from kiosk.shell.technician_mode import RESTART_EXIT_CODE
+from kiosk.shell.update_switch import UpdateSwitch
 from kiosk.shell.uplink_runner import UplinkRunner
 from kiosk.shell.window import KioskWindow
 from kiosk.shell.workers import CardReaderThread, Jobs, LazyQueue
@@ -85,11 +86,21 @@ def _build_window(config: Config, menu) -> KioskWindow:
                       key_file=config.kiosk.queue_key_file, make_room=_make_room(config))
     ctl = Controller(config, menu, queue, printer, jobs)
     ctl.recover_unprinted()
-    uplink = UplinkRunner(config, jobs, queue, ctl.board)
+    uplink = UplinkRunner(config, jobs, queue, ctl.board, book=_command_book(config))
+    uplink.switchWanted.connect(UpdateSwitch(ctl, uplink.request_switch, uplink).want)
     housekeeping = Housekeeping(ctl, jobs, queue, printer, config.kiosk.retention_h,
                                 config.kiosk.rejected_retention_d)
     return KioskWindow(config, ctl, jobs, queue, printer, CardReaderThread(reader), uplink,
                        housekeeping, speaker=Speaker(config.voice, _voice(config), ctl))
+
+
+def _command_book(config: Config):
+    """The fleet commands taken and their results (a central is configured), else None."""
+    if not config.central.url:
+        return None
+    from kiosk.central_link import command_book
+
+    return command_book(config)
 
 
 def _voice(config: Config):

@@ -21,8 +21,10 @@ from uplink.menu_store import MenuStore
 
 if TYPE_CHECKING:
     from contract.menu import Menu
+    from kiosk.updates import UpdateReport
     from offline_queue import OfflineQueue
     from uplink.client import CentralClient
+    from uplink.commands import CommandExchange
     from uplink.menu_poller import MenuBoard, MenuPoller
     from uplink.status_board import StatusBoard
     from uplink.sync_worker import SyncWorker
@@ -50,8 +52,11 @@ def make_uploader(config: Config, queue: OfflineQueue) -> Uploader:
 def make_worker(config: Config, queue: OfflineQueue, board: StatusBoard,
                 on_status: Callable[[SyncStatus], None] | None = None,
                 technician: Callable[[], dict] | None = None,
-                **options) -> SyncWorker:
+                updates: UpdateReport | None = None,
+                commands: CommandExchange | None = None, **options) -> SyncWorker:
     """``technician()`` gives the heartbeat's PIN gate state (``build_heartbeat``);
+    ``updates`` adds the update state and takes the good heartbeats (``kiosk.updates``);
+    ``commands`` adds the fleet commands' results and takes the answer's commands;
     ``options`` go to ``SyncWorker`` (``start_share``)."""
     from uplink.heartbeat import build_heartbeat
     from uplink.status_board import QUEUE_MOVED_NOTICE
@@ -78,13 +83,31 @@ def make_worker(config: Config, queue: OfflineQueue, board: StatusBoard,
         full = bool(getattr(getattr(queue, "space", None), "disk_full", False))
         payload["disk"] = {"full": full, "state": "disk full" if full else "ok"}
         payload["clock"] = shared_clock().status()
-        return payload
+        if updates is not None:
+            payload = updates.add_to(payload)
+        return payload if commands is None else commands.add_results(payload)
+
+    def answered(payload: dict, response) -> None:
+        try:
+            doc = response.json() if response.body else None
+        except ValueError:
+            doc = None
+        commands.answered(payload, response.status, doc)  # type: ignore[union-attr]
 
     worker = SyncWorker(uploader, sync_interval_s=config.central.sync_interval_s,
                         heartbeat_s=config.central.heartbeat_s, heartbeat_payload=heartbeat,
-                        on_status=on_status, **options)
+                        on_status=on_status,
+                        on_heartbeat=None if updates is None else updates.heartbeat_ok,
+                        on_answer=None if commands is None else answered, **options)
     holder["worker"] = worker
     return worker
+
+
+def command_book(config: Config):
+    """The fleet commands taken and their unreported results, ``<data_dir>/commands.json``."""
+    from uplink.commands import CommandBook
+
+    return CommandBook(config.kiosk.data_dir / "commands.json")
 
 
 def is_online(status: SyncStatus) -> bool:

@@ -18,7 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from contract.times import DEFAULT_ZONE, is_zone
-from kiosk.config_rules import ConfigError, check_technicians, check_transport, describe
+from kiosk.config_rules import (
+    ConfigError,
+    check_technicians,
+    check_transport,
+    describe,
+    is_hours,
+)
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +101,15 @@ SCHEMA: dict[str, dict[str, Key]] = {
                             meaning="project addition: the panel's diagonal in inches, for sizes "
                                     "in millimetres; 0 = as the display reports it, else 21.5",
                             convert=float),
+        "screen_sleep_after_s": Key(int, 600, "0 (never) or a whole number of seconds, at "
+                                    "least 60", lambda v: v == 0 or v >= 60,
+                                    meaning="project addition: in the sleep hours, no touch "
+                                            "for this long blanks the screen; the touch that "
+                                            "wakes it presses nothing; 0 = never"),
+        "screen_sleep_hours": Key(str, "22:00-06:00", '"HH:MM-HH:MM" (may cross midnight), '
+                                  'or "" for any hour', is_hours,
+                                  meaning="project addition: when the screen may sleep, in "
+                                          "`kiosk.timezone`; `\"\"` = at any hour"),
     },
     "central": {
         "url": Key(str, "", 'an http(s) URL, or "" for offline-only',
@@ -120,6 +135,9 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "menu_keys": Key(dict, {}, "a table of key_id = \"<base64 Ed25519 public key>\"",
                          meaning="trusted Ed25519 public keys, key_id = base64 of the raw 32 "
                                  "bytes"),
+        "release_keys": Key(dict, {}, "a table of key_id = \"<base64 Ed25519 public key>\"",
+                            meaning="project addition: trusted release-signing keys, never "
+                                    "the menu keys (docs/UPDATES.md)"),
         "allow_insecure_http": Key(bool, False, "true or false",
                                    meaning="accept a plain `http://` url that is not loopback, "
                                            "for a link encrypted below HTTP (a VPN); warned "
@@ -160,6 +178,21 @@ SCHEMA: dict[str, dict[str, Key]] = {
                       meaning="project addition: which voice speaks: espeak-ng, a recorder "
                               "(sim) or none"),
     },
+    "updates": {
+        "enabled": Key(bool, False, "true or false",
+                       meaning="project addition: check for, fetch and switch to signed "
+                               "releases (docs/UPDATES.md)"),
+        "root": Key(str, "", 'a folder path, or "" for <data_dir>/updates', path=True,
+                    meaning="where wheels, slots and the update state live"),
+        "check_s": Key(int, 3600, "a positive whole number of seconds", _positive,
+                       meaning="seconds between checks for a release"),
+        "window": Key(str, "02:00-05:00", 'local times "HH:MM-HH:MM"',
+                      lambda v: re.fullmatch(r"\d\d:\d\d-\d\d:\d\d", v) is not None,
+                      meaning="the maintenance window: switches happen in it, between visits"),
+        "inherit_site": Key(bool, False, "true or false",
+                            meaning="tests and development only: slots also see this "
+                                    "interpreter's packages"),
+    },
 }
 
 
@@ -178,6 +211,8 @@ class KioskSettings:
     rejected_retention_d: int
     timezone: str
     panel_inches: float = 0
+    screen_sleep_after_s: int = 600
+    screen_sleep_hours: str = "22:00-06:00"
 
 
 @dataclass(frozen=True)
@@ -191,6 +226,7 @@ class CentralSettings:
     max_backoff_s: int
     auth_retry_s: int
     menu_keys: dict[str, str] = field(default_factory=dict)
+    release_keys: dict[str, str] = field(default_factory=dict)
     allow_insecure_http: bool = False  # plain http:// to a host that is not loopback
 
 
@@ -218,6 +254,15 @@ class VoiceSettings:
 
 
 @dataclass(frozen=True)
+class UpdateSettings:
+    enabled: bool = False
+    root: Path | None = None
+    check_s: int = 3600
+    window: str = "02:00-05:00"
+    inherit_site: bool = False
+
+
+@dataclass(frozen=True)
 class Config:
     kiosk: KioskSettings
     central: CentralSettings
@@ -225,6 +270,7 @@ class Config:
     diagnostics: DiagnosticsSettings
     source: Path | None  # None: the built-in demo configuration
     voice: VoiceSettings = field(default_factory=VoiceSettings)
+    updates: UpdateSettings = field(default_factory=UpdateSettings)
 
     @property
     def queue_path(self) -> Path:
@@ -242,6 +288,7 @@ SECTIONS: dict[str, type] = {
     "devices": DeviceSettings,
     "diagnostics": DiagnosticsSettings,
     "voice": VoiceSettings,
+    "updates": UpdateSettings,
 }
 
 

@@ -69,3 +69,36 @@ def describe(value: Any) -> str:
     if len(text) > 40:
         text = text[:37] + "..."
     return f"{text} ({kind})"
+
+
+_HOURS = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
+
+
+def parse_hours(text: str) -> tuple[int, int] | None:
+    """``"22:00-06:00"`` as minutes after midnight ``(1320, 360)``; a span may cross
+    midnight. ``""`` is None (every hour); anything else raises ``ConfigError``."""
+    if text == "":
+        return None
+    m = _HOURS.match(text)
+    if m is None or m.group(1, 2) == m.group(3, 4):
+        raise ConfigError(f'{text!r}: expected "HH:MM-HH:MM" with two different times')
+    h1, m1, h2, m2 = (int(g) for g in m.groups())
+    return h1 * 60 + m1, h2 * 60 + m2
+
+
+def in_hours(span: tuple[int, int] | None, minute_of_day: int) -> bool:
+    """True when ``minute_of_day`` is inside ``span`` (start included, end not)."""
+    if span is None:
+        return True
+    start, end = span
+    if start < end:
+        return start <= minute_of_day < end
+    return minute_of_day >= start or minute_of_day < end
+
+
+def is_hours(text: str) -> bool:
+    try:
+        parse_hours(text)
+    except ConfigError:
+        return False
+    return True

@@ -180,6 +180,7 @@ QLabel[role="title"] {{ font-size: {t(48)}px; font-weight: bold; }}
 QLabel[role="subtitle"] {{ font-size: {t(34)}px; color: {MUTED}; }}
 QLabel[role="muted"] {{ font-size: {t(28)}px; color: {MUTED}; }}
 QLabel[role="value"] {{ font-size: {t(BODY_PX)}px; font-weight: bold; }}
+QLabel[role="card-title"] {{ font-size: {t(34)}px; font-weight: bold; }}
 QLabel[role="value-big"] {{ font-size: {t(44)}px; font-weight: bold; }}
 QLabel[role="lead"] {{ font-size: {t(36)}px; }}
 QLabel[role="done-title"] {{ font-size: {t(60)}px; font-weight: bold; color: {GREEN_DARK}; }}

@@ -162,6 +162,13 @@ class CentralClient:
         headers = {"If-None-Match": etag} if etag else {}
         return self._request("GET", f"/api/v1/kiosks/{self._kiosk_path}/menu", None, headers)
 
+    def post_upload(self, path: str, data: bytes, content_type: str) -> ClientResponse:
+        """``POST`` a file (a screenshot, a diagnostics bundle) to the ``upload_path`` a
+        command named; ``path`` must be this kiosk's own."""
+        if not path.startswith(f"/api/v1/kiosks/{self._kiosk_path}/"):
+            raise TransportError(f"upload path {path[:100]!r} is not this kiosk's")
+        return self._request("POST", path, None, {"Content-Type": content_type}, raw=data)
+
     # --- plumbing -----------------------------------------------------------------------
 
     @property
@@ -186,7 +193,8 @@ class CentralClient:
         return token
 
     def _request(self, method: str, path: str, body: dict | None,
-                 extra_headers: dict[str, str] | None = None) -> ClientResponse:
+                 extra_headers: dict[str, str] | None = None,
+                 raw: bytes | None = None) -> ClientResponse:
         if self.offline_only:
             raise TransportError("no central URL is configured (offline-only)")
         headers = {
@@ -197,7 +205,7 @@ class CentralClient:
             "User-Agent": USER_AGENT,
             **(extra_headers or {}),
         }
-        data = None
+        data = raw
         if body is not None:
             headers["Content-Type"] = "application/json"
             data = json.dumps(body, ensure_ascii=False, allow_nan=False).encode("utf-8")

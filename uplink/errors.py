@@ -21,6 +21,10 @@ class TokenError(SyncError):
     malformed). The uploader treats it as an authentication failure."""
 
 
+class UploadRefused(SyncError):
+    """The central did not take a file a fleet command uploads (its status and message)."""
+
+
 class MenuStoreError(UplinkError):
     """The stored menu cannot be used; the message is one line for a technician."""
 

@@ -8,10 +8,15 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
+from uplink.client import ClientResponse
 from uplink.errors import SyncError
 from uplink.loop import BackgroundLoop
 from uplink.uploader import SyncStatus, Uploader
+
+if TYPE_CHECKING:
+    from uplink.client import ClientResponse
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +32,8 @@ class SyncWorker(BackgroundLoop):
     uploader's back-off ends. A heartbeat built by ``heartbeat_payload()`` is sent every
     ``heartbeat_s`` whatever the uploads do; a failed one is not retried.
     ``on_status(SyncStatus)`` is called on this thread after each round (the app turns it
-    into a Qt signal). With no central URL nothing is sent. The worker owns the uploader's
+    into a Qt signal); ``on_answer(payload, response)`` after each heartbeat answered 2xx
+    (its commands). With no central URL nothing is sent. The worker owns the uploader's
     client and closes it when it ends.
     """
 
@@ -41,6 +47,8 @@ class SyncWorker(BackgroundLoop):
         heartbeat_s: float = 60,
         heartbeat_payload: Callable[[], dict] | None = None,
         on_status: Callable[[SyncStatus], None] | None = None,
+        on_heartbeat: Callable[[ClientResponse], None] | None = None,
+        on_answer: Callable[[dict, ClientResponse], None] | None = None,
         name: str = "sync-worker",
         start_share: Callable[[], float] = random.random,
     ) -> None:
@@ -51,6 +59,8 @@ class SyncWorker(BackgroundLoop):
         self.heartbeat_s = float(heartbeat_s)
         self._heartbeat_payload = heartbeat_payload
         self._on_status = on_status
+        self._on_heartbeat = on_heartbeat  # a 2xx answer (updates: heartbeat-ok)
+        self._on_answer = on_answer  # (payload sent, answer): the fleet's commands
         self._start_share = start_share
         self._upload_at: float | None = None  # time.monotonic() of the first upload
         self._force = threading.Event()  # sync_now(): lift the hold, heartbeat at once
@@ -158,9 +168,23 @@ class SyncWorker(BackgroundLoop):
         else:
             if 200 <= response.status < 300:
                 self._heartbeat_at, self._heartbeat_error = time.time(), None
+                if self._on_heartbeat is not None:
+                    try:
+                        self._on_heartbeat(response)
+                    except Exception:
+                        log.exception("the heartbeat callback failed")
+                self._answered(payload, response)
                 return
             self._heartbeat_error = f"HTTP {response.status}"
         log.warning("heartbeat failed (%s); the next is sent on schedule", self._heartbeat_error)
+
+    def _answered(self, payload: dict, response: ClientResponse) -> None:
+        if self._on_answer is None:
+            return
+        try:
+            self._on_answer(payload, response)
+        except Exception:
+            log.exception("handling the heartbeat's answer failed")
 
     def _notify(self) -> None:
         if self._on_status is None:

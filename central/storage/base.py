@@ -19,7 +19,10 @@ from ..wire import IncomingTransaction
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 3  # 2 added menus; 3 added the outbox columns and kiosk_state
+# 2 added menus; 3 the outbox columns and kiosk_state; 4 releases, commands or drafts (three
+# branches each called theirs 4); 5 all three: every table is created IF NOT EXISTS, so a
+# database at any 4 gains the others' tables
+SCHEMA_VERSION = 5
 HEARTBEAT_HISTORY = 1000  # heartbeats kept per kiosk: about 16 hours at one a minute
 MENU_COLUMNS = ("seq", "version", "target_kind", "target", "key_id", "etag", "admin",
                 "published_at")
@@ -182,6 +185,46 @@ class Store(Protocol):
     def menu_body(self, seq: int) -> bytes | None: ...
 
     def menus_generation(self) -> int: ...
+
+    # fleet commands (central.storage.commands)
+    def add_commands(self, kiosk_ids: Iterable[str], type_: str, args: dict[str, Any], *,
+                     admin: str, now: float | None = None) -> list[dict[str, Any]]: ...
+
+    def take_commands(self, kiosk_id: str, now: float | None = None
+                      ) -> list[dict[str, Any]]: ...
+
+    def finish_commands(self, kiosk_id: str, results: Iterable[dict[str, str]],
+                        now: float | None = None) -> int: ...
+
+    def commands(self, kiosk_id: str | None = None, limit: int = 100
+                 ) -> list[dict[str, Any]]: ...
+
+    def command(self, command_id: str) -> dict[str, Any] | None: ...
+
+    def add_upload(self, command_id: str, kiosk_id: str, kind: str, content_type: str,
+                   body: bytes, now: float | None = None) -> None: ...
+
+    def uploads(self, kiosk_id: str | None = None, limit: int = 200
+                ) -> list[dict[str, Any]]: ...
+
+    def upload_info(self, command_id: str) -> dict[str, Any] | None: ...
+
+    def upload(self, command_id: str) -> tuple[dict[str, Any], bytes] | None: ...
+
+    # menu drafts (central.storage.drafts)
+    def create_draft(self, *, menu_json: str, digest: str, base_version: int, admin: str,
+                     summary: str, now: float | None = None) -> dict[str, Any]: ...
+
+    def draft(self, draft_id: int) -> dict[str, Any] | None: ...
+
+    def drafts(self) -> list[dict[str, Any]]: ...
+
+    def save_draft(self, draft_id: int, *, revision: int, menu_json: str | None, digest: str,
+                   state: str, admin: str, summary: str, approved: bool = False,
+                   published_seq: int | None = None,
+                   now: float | None = None) -> dict[str, Any] | None: ...
+
+    def draft_changes(self, draft_id: int, limit: int = 100) -> list[dict[str, Any]]: ...
 
     # reports
     def kiosk_stats(self) -> list[dict[str, Any]]: ...

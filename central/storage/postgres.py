@@ -2,9 +2,8 @@
 
 Several central processes may use one database at once: ingest is one ``INSERT ... ON
 CONFLICT DO NOTHING`` per batch, the outbox is claimed with ``FOR UPDATE SKIP LOCKED`` and a
-lease, and the schema is created or upgraded under an advisory lock, so two processes starting
-together do not race. Heartbeats are written in shared batches (``batching.BatchWriter``).
-A transaction's personal data is in ``identity`` and ``fields``.
+lease, the schema is made under an advisory lock (two processes starting together do not race),
+heartbeats go in shared batches (``batching.BatchWriter``); personal data: ``identity``, ``fields``.
 """
 
 from __future__ import annotations
@@ -35,6 +34,9 @@ from .base import (
     tx_rows,
 )
 from .batching import BatchWriter
+from .commands import PostgresCommands
+from .drafts import PostgresDrafts
+from .releases import POSTGRES_TABLES, PostgresReleaseTables
 
 log = logging.getLogger(__name__)
 
@@ -105,14 +107,12 @@ RETURNING id
 """
 
 
-class PostgresStore:
+class PostgresStore(PostgresReleaseTables, PostgresCommands, PostgresDrafts):
     """``Store`` on a PostgreSQL database. Open with ``PostgresStore.open(url)``."""
 
     def __init__(self, pool: ConnectionPool, url: str, *,
                  heartbeat_history: int = HEARTBEAT_HISTORY) -> None:
-        self.url = url
-        self.heartbeat_history = heartbeat_history
-        self._pool = pool
+        self.url, self.heartbeat_history, self._pool = url, heartbeat_history, pool
         self._heartbeat_writer: BatchWriter[tuple[str, float, str]] = BatchWriter(
             self._write_heartbeats, name="central-heartbeats")
 
@@ -369,18 +369,14 @@ def _create_or_upgrade(conn: psycopg.Connection, url: str) -> None:
     """Create the schema, or bring an older one up to date, under an advisory lock."""
     with conn.transaction(), conn.cursor() as cur:
         cur.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
-        cur.execute("SELECT to_regclass('schema_meta') IS NOT NULL")
-        if cur.fetchone()[0]:
-            cur.execute("SELECT max(version) FROM schema_meta")
-            version = cur.fetchone()[0] or 0
-        else:
-            version = 0
+        version = _schema_version(cur)
         if version > SCHEMA_VERSION:
             raise StoreError(f"{redact(url)}: written by a newer kiosk-central (schema "
                              f"{version}, this one knows {SCHEMA_VERSION})")
         if version == SCHEMA_VERSION:
             return
-        for statement in _SCHEMA.split(";"):
+        tables = (_SCHEMA, POSTGRES_TABLES, PostgresCommands.TABLES, PostgresDrafts.TABLES)
+        for statement in filter(str.strip, ";".join(tables).split(";")):
             cur.execute(statement)
         cur.execute("DELETE FROM schema_meta")
         cur.execute("INSERT INTO schema_meta VALUES (%s)", (SCHEMA_VERSION,))
@@ -389,11 +385,15 @@ def _create_or_upgrade(conn: psycopg.Connection, url: str) -> None:
 
 def _check_schema(conn: psycopg.Connection, url: str) -> None:
     with conn.transaction(), conn.cursor() as cur:
-        cur.execute("SELECT to_regclass('schema_meta') IS NOT NULL")
-        version = 0
-        if cur.fetchone()[0]:
-            cur.execute("SELECT max(version) FROM schema_meta")
-            version = cur.fetchone()[0] or 0
+        version = _schema_version(cur)
     if version != SCHEMA_VERSION:
         raise StoreError(f"{redact(url)}: not a kiosk-central database of schema "
                          f"{SCHEMA_VERSION} (found {version or 'none'})")
+
+
+def _schema_version(cur: psycopg.Cursor) -> int:
+    cur.execute("SELECT to_regclass('schema_meta') IS NOT NULL")
+    if not cur.fetchone()[0]:
+        return 0
+    cur.execute("SELECT max(version) FROM schema_meta")
+    return cur.fetchone()[0] or 0

@@ -31,6 +31,9 @@ from .base import (
     transaction_record,
     tx_rows,
 )
+from .commands import SqliteCommands
+from .drafts import SqliteDrafts
+from .releases import SQLITE_TABLES, SqliteReleaseTables
 
 _TABLES = """
 CREATE TABLE IF NOT EXISTS transactions (
@@ -87,7 +90,7 @@ _TX_COLUMNS = ("id, kiosk_id, service_id, menu_version, created_at, identity, fi
 _MENUS = ", ".join(MENU_COLUMNS)
 
 
-class SqliteStore:
+class SqliteStore(SqliteReleaseTables, SqliteCommands, SqliteDrafts):
     """``Store`` on one SQLite file. Open with ``SqliteStore.open(path)``; ``close()`` or a
     ``with`` block releases it."""
 
@@ -364,14 +367,14 @@ def _create_or_upgrade(conn: sqlite3.Connection, path: Path) -> None:
     if version > SCHEMA_VERSION:
         raise StoreError(f"{path}: written by a newer kiosk-central (schema {version},"
                          f" this one knows {SCHEMA_VERSION})")
-    for statement in _TABLES.split(";"):
+    for statement in ";".join((_TABLES, SQLITE_TABLES, SqliteDrafts.TABLES)).split(";"):
         if statement.strip():
             conn.execute(statement)
     have = {r[1] for r in conn.execute("PRAGMA table_info(transactions)")}
     for name, decl in _OUTBOX_COLUMNS:
         if name not in have:
             conn.execute(f"ALTER TABLE transactions ADD COLUMN {name} {decl}")
-    for statement in _INDEXES.split(";"):
+    for statement in (_INDEXES + SqliteCommands.TABLES).split(";"):
         if statement.strip():
             conn.execute(statement)
     if 0 < version < 3:  # the latest heartbeat of each kiosk becomes its state

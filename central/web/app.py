@@ -22,7 +22,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .. import admin_api
+from .. import admin_api, command_api, draft_api, release_api
 from ..errors import StoreBusy, StoreError
 from ..faults import ResetFault, StatusFault
 from ..replies import HttpError, Reply
@@ -35,8 +35,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("central.handler")
 
-KIOSK_ENDPOINTS = {"transactions": ("POST",), "menu": ("GET",), "heartbeat": ("POST",)}
-ALLOWED = {**KIOSK_ENDPOINTS, **admin_api.ALLOWED}
+KIOSK_ENDPOINTS = {"transactions": ("POST",), "menu": ("GET",), "heartbeat": ("POST",),
+                   **release_api.KIOSK_ALLOWED, command_api.UPLOAD_ENDPOINT: ("POST",)}
+ADMIN_ENDPOINTS = {**admin_api.ALLOWED, **release_api.ADMIN_ALLOWED, **draft_api.ALLOWED}
+ALLOWED = {**KIOSK_ENDPOINTS, **ADMIN_ENDPOINTS, draft_api.STATIC: ("GET",)}
 ANY_METHOD = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT"]
 
 
@@ -56,8 +58,21 @@ def build_app(central: CentralServer) -> SaturationGuard:
         route("/api/v1/admin/menus", admin_api.PUBLISH_ENDPOINT),
         route("/api/v1/admin/menus/{seq:int}", "admin-menu"),
         route("/api/v1/admin/fleet", "admin-fleet"),
+        route("/api/v1/kiosks/{kiosk_id}/release", "release"),
+        route("/api/v1/wheels/{sha256}", "wheel"),
+        route("/api/v1/admin/wheels/{sha256}", "admin-wheel"),
+        route("/api/v1/admin/releases", "admin-releases"),
+        route("/api/v1/admin/rollouts", "admin-rollouts"),
+        route("/api/v1/kiosks/{kiosk_id}/commands/{command_id}/upload",
+              command_api.UPLOAD_ENDPOINT),
+        route("/api/v1/admin/commands", "admin-commands"),
+        route("/api/v1/admin/commands/{command_id}", "admin-command"),
+        route("/api/v1/admin/commands/{command_id}/upload", "admin-upload"),
         route("/admin/fleet", "fleet-page"),
         route("/admin/fleet/", "fleet-page"),
+        route("/admin/fleet/uploads/{command_id}", "fleet-upload"),
+        *(route(path, name) for path, name in draft_api.ROUTES),
+        route("/admin/static/{name:path}", draft_api.STATIC),
     ]
     app = Starlette(routes=routes, exception_handlers={HTTPException: _http_exception})
     app.router.redirect_slashes = False
@@ -113,11 +128,16 @@ async def _checked(central: CentralServer, endpoint: str, request: Request,
     if method == "POST" and length is None:
         raise HttpError(411, "Content-Length is required", close=True)
     headers = request.headers
-    if endpoint in admin_api.ALLOWED:  # no fault injection: faults are for kiosk tests
+    if endpoint == draft_api.STATIC:
+        return reply_response(draft_api.serve_static(request.path_params["name"]), method)
+    if endpoint in ADMIN_ENDPOINTS:  # no fault injection: faults are for kiosk tests
         admin = admin_api.authenticate(central, endpoint, method, headers)
         check_length(length, _limit(central, endpoint))
         raw = await _body(central, request, endpoint, started)
-        param = request.path_params.get("seq")
+        reply = await _admin_reply(central, admin, endpoint, method, request, raw)
+        if reply is not None:
+            return reply_response(reply, method)
+        param = request.path_params.get("seq", request.path_params.get("command_id"))
         reply = await run_in_threadpool(admin_api.answer, central, admin, endpoint, method,
                                         None if param is None else str(param), raw,
                                         dict(request.query_params))
@@ -128,12 +148,22 @@ async def _checked(central: CentralServer, endpoint: str, request: Request,
                                    headers.get("x-kiosk-id"), path_kiosk)
     check_length(length, _limit(central, endpoint))
     raw = await _body(central, request, endpoint, started)
+    if endpoint in release_api.KIOSK_ALLOWED:
+        reply = await run_in_threadpool(release_api.kiosk_answer, central, kiosk, endpoint,
+                                        dict(request.path_params), headers.get("range"))
+        return reply_response(reply, method)
     fault = await _injected_fault(central, endpoint)
     if isinstance(fault, StatusFault):
         return reply_response(_fault_reply(fault))
     if isinstance(fault, ResetFault) and not fault.after_processing:
         return await reset_connection(request)
-    reply = await _kiosk_reply(central, endpoint, kiosk, raw, headers.get("if-none-match"))
+    if endpoint == command_api.UPLOAD_ENDPOINT:
+        reply = await run_in_threadpool(
+            command_api.receive_upload, central, kiosk, request.path_params["command_id"],
+            headers.get("content-type"), raw)
+    else:
+        reply = await _kiosk_reply(central, endpoint, kiosk, raw,
+                                   headers.get("if-none-match"))
     if fault is not None:  # a reset after processing: handled, but the answer is lost
         return await reset_connection(request)
     return reply_response(reply, method)
@@ -152,8 +182,10 @@ async def _kiosk_reply(central: CentralServer, endpoint: str, kiosk: Any, raw: b
 def _limit(central: CentralServer, endpoint: str) -> int:
     if endpoint == "heartbeat":
         return min(central.max_body_bytes, kiosk_api.MAX_HEARTBEAT_BYTES)
-    if endpoint == admin_api.PUBLISH_ENDPOINT:
+    if endpoint in (admin_api.PUBLISH_ENDPOINT, "admin-wheel", "admin-releases"):
         return central.max_publish_bytes
+    if endpoint == command_api.UPLOAD_ENDPOINT:
+        return command_api.MAX_UPLOAD_BYTES
     return central.max_body_bytes
 
 
@@ -213,3 +245,16 @@ class SaturationGuard:
         finally:
             self.inflight -= 1
 
+
+async def _admin_reply(central: CentralServer, admin, endpoint: str, method: str,
+                       request: Request, raw: bytes) -> Reply | None:
+    """The answer of a release or draft endpoint; None for the other admin endpoints."""
+    if endpoint in release_api.ADMIN_ALLOWED:
+        return await run_in_threadpool(release_api.admin_answer, central, admin.name,
+                                       endpoint, method, dict(request.path_params),
+                                       dict(request.query_params), raw)
+    if endpoint in draft_api.ALLOWED:
+        return await run_in_threadpool(
+            draft_api.answer, central, admin, endpoint, method, request.path_params,
+            raw, dict(request.query_params), request.headers.get("if-match"))
+    return None

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from starlette.concurrency import run_in_threadpool
 
+from ..command_api import results_of, wire_commands
 from ..kiosks import Kiosk
 from ..replies import HttpError, Reply
 from ..wire import (
@@ -86,7 +87,17 @@ async def heartbeat(central: CentralServer, kiosk: Kiosk, raw: bytes) -> Reply:
     await run_in_threadpool(central.store.add_heartbeat, kiosk.id, body, now=now)
     central.fleet_view.note_heartbeat(kiosk.id, now, body)
     log.debug("kiosk %s: heartbeat", kiosk.id)
-    return Reply(204)
+    commands = await run_in_threadpool(_exchange_commands, central, kiosk.id, body, now)
+    return Reply(200, {"commands": commands}) if commands else Reply(204)
+
+
+def _exchange_commands(central: CentralServer, kiosk_id: str, body: dict,
+                       now: float) -> list[dict]:
+    """Record the heartbeat's ``command_results``; the kiosk's open commands."""
+    results = results_of(body)
+    if results:
+        central.store.finish_commands(kiosk_id, results, now=now)
+    return wire_commands(kiosk_id, central.store.take_commands(kiosk_id, now=now))
 
 
 def menu(central: CentralServer, kiosk: Kiosk, if_none_match: str | None) -> Reply:

@@ -12,6 +12,7 @@ from PySide6.QtCore import QObject, Signal
 
 from kiosk.config import Config
 from kiosk.shell.workers import Jobs, LazyQueue
+from uplink.commands import CommandBook, CommandExchange
 from uplink.status_board import StatusBoard
 
 log = logging.getLogger(__name__)
@@ -24,16 +25,20 @@ class UplinkRunner(QObject):
     menuArrived = Signal(object)  # contract.menu.Menu, verified and stored
     workerStarted = Signal(object)  # the SyncWorker, once it runs
     pollerStarted = Signal(object)  # the MenuPoller, once it runs
+    switchWanted = Signal()  # a release's slot is ready and its time has come (updates)
+    commandsArrived = Signal(object)  # list[uplink.commands.Command], from a heartbeat answer
 
     def __init__(self, config: Config, jobs: Jobs, queue: LazyQueue, board: StatusBoard,
-                 parent: QObject | None = None):
+                 book: CommandBook | None = None, parent: QObject | None = None):
         super().__init__(parent)
+        self.book = book  # the fleet commands taken and their results
         self._config = config
         self._jobs = jobs
         self._queue = queue
         self._board = board
         self.sync_worker = None
         self.menu_poller = None
+        self.update_loop = None  # kiosk.updates.UpdateLoop, when updates are enabled
         self._stopped = False
 
     @property
@@ -50,17 +55,42 @@ class UplinkRunner(QObject):
 
         config, board = self._config, self._board
         gate = config.kiosk.data_dir / "diagnostics"  # the PIN gate's lock-out, for the heartbeat
+        report = self._start_updates()
+        commands = (None if self.book is None
+                    else CommandExchange(self.book, self.commandsArrived.emit))
         self._jobs.submit(
             self._jobs.queue_executor,
             lambda: make_worker(config, self._queue.get(), board,
                                 on_status=self.statusChanged.emit,
-                                technician=lambda: read_status(gate)),
+                                technician=lambda: read_status(gate), updates=report,
+                                commands=commands),
             self._worker_made, lambda exc: log.error("upload not started: %s", exc))
         self._jobs.submit(
             self._jobs.queue_executor,
             lambda: make_poller(config, board, running_menu_version,
                                 on_menu=self.menuArrived.emit),
             self._poller_made, lambda exc: log.error("menu updates not started: %s", exc))
+
+    def _start_updates(self):
+        """The update loop (issue #15) when ``[updates] enabled``; its heartbeat report."""
+        from kiosk import updates
+
+        if not updates.enabled(self._config):
+            return None
+        try:
+            agent = updates.make_agent(self._config)
+        except OSError as exc:
+            log.error("updates not started: %s", exc)
+            return None
+        u = self._config.updates
+        self.update_loop = updates.UpdateLoop(agent, u.check_s, u.window,
+                                              self.switchWanted.emit)
+        self.update_loop.start()
+        return updates.UpdateReport(self._config, self.update_loop)
+
+    def request_switch(self) -> bool:
+        """Ask the update guard to switch to the ready slot at the next start."""
+        return self.update_loop is not None and self.update_loop.agent.request_switch()
 
     def wake(self) -> None:
         """A transaction was stored: upload it now rather than at the next interval."""
@@ -71,7 +101,7 @@ class UplinkRunner(QObject):
         """Stop both; call after the queue's executor has shut down, so that neither can
         still be starting."""
         self._stopped = True
-        for runner in (self.sync_worker, self.menu_poller):
+        for runner in (self.sync_worker, self.menu_poller, self.update_loop):
             if runner is not None:
                 runner.stop()
 

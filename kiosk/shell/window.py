@@ -12,7 +12,7 @@ from drivers.base import Printer
 from kiosk.config import Config
 from kiosk.shell.controller import Controller
 from kiosk.shell.housekeeping import Housekeeping
-from kiosk.shell.idle import IdleOverlay, IdleWatcher
+from kiosk.shell.idle import IdleOverlay, IdleWatcher, SleepPlan
 from kiosk.shell.look import Look
 from kiosk.shell.speaker import OverlayWatch, Speaker
 from kiosk.shell.technician_mode import TechMode
@@ -51,6 +51,7 @@ class KioskWindow(QMainWindow):
             part.setParent(self)
         self._build_chrome()
         self.tech = TechMode(self, ctl, jobs, config, queue)  # gesture, PIN pad, diagnostics
+        self.fleet = _fleet_commands(self, uplink, jobs)
         self._connect()
         if config.central.url:
             ctl.online = False  # until the first contact
@@ -78,10 +79,12 @@ class KioskWindow(QMainWindow):
         col.addWidget(self.stack, 1)
         self.setCentralWidget(root)
         self.overlay = IdleOverlay(root, self.ctl.tr)
-        self.idle = IdleWatcher(self.overlay, self.config.kiosk.idle_timeout_s,
+        k = self.config.kiosk
+        self.idle = IdleWatcher(self.overlay, k.idle_timeout_s,
                                 # elder mode chosen at home is a visit begun: prompt, then end it
                                 lambda: self.ctl.session.in_visit or self.ctl.session.elder,
-                                self)
+                                self, sleep=SleepPlan(k.screen_sleep_after_s,
+                                                      k.screen_sleep_hours, k.timezone))
         self.speaker.screen = lambda: self.router.current
         self.speaker.quiet = self.overlay.isVisible
         OverlayWatch(self.overlay, self.speaker)
@@ -206,6 +209,8 @@ class KioskWindow(QMainWindow):
             app.removeEventFilter(self._key_guard)
         self.idle.stop()
         self.tech.shutdown()  # the audit log is written before the executors go
+        if self.fleet is not None:
+            self.fleet.shutdown()
         self.speaker.shutdown()
         self.reader_thread.stop()
         self._jobs.shutdown()  # after this, no sync worker can still be starting
@@ -215,6 +220,31 @@ class KioskWindow(QMainWindow):
                 closer()
             except Exception:  # noqa: BLE001 - shutting down: log and go on
                 log.exception("closing failed")
+
+
+def _fleet_commands(window: KioskWindow, uplink: UplinkRunner, jobs: Jobs):
+    """The runner of the fleet's commands (``kiosk.shell.fleet_commands``), when the kiosk
+    has a central and a command book."""
+    if uplink.book is None or not uplink.enabled:
+        return None
+    from kiosk.central_link import make_client
+    from kiosk.shell.fleet_commands import FleetCommands
+    from uplink.commands import FileSender
+
+    config = window.config
+    fleet = FleetCommands(window, uplink.book, jobs,
+                          FileSender(lambda: make_client(config, read_timeout=60.0)), window)
+    uplink.commandsArrived.connect(fleet.run)
+
+    def check_update(command, done) -> None:  # the updater, when [updates] enabled
+        loop = uplink.update_loop
+        if loop is None:
+            done("refused", "unsupported: updates are off in this kiosk's config")
+        else:
+            loop.check_now(switch_now=bool(command.args.get("switch_now")), done=done)
+
+    fleet.on_check_update = check_update
+    return fleet
 
 
 class _FirstPaint(QObject):

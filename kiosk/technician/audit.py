@@ -32,7 +32,8 @@ log = logging.getLogger(__name__)
 KEEP_DAYS = 90
 EVENTS = frozenset({"entry", "pin-failed", "lockout", "test-print", "test-read", "sync-now",
                     "reprint", "export", "restart", "leave", "auto-leave", "rejected", "logs",
-                    "test-voice", "clear-notices"})
+                    "test-voice", "clear-notices", "fleet-screenshot", "fleet-diagnostics",
+                    "fleet-restart"})
 _FILE = re.compile(r"audit-(\d{4}-\d{2}-\d{2})\.jsonl")
 
 

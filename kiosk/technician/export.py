@@ -133,7 +133,8 @@ def config_text(config: Config) -> str:
 def _as_toml(config: Config) -> str:
     out = []
     sections = {"kiosk": config.kiosk, "central": config.central, "devices": config.devices,
-                "diagnostics": config.diagnostics, "voice": config.voice}
+                "diagnostics": config.diagnostics, "voice": config.voice,
+                "updates": config.updates}
     for section, keys in SCHEMA.items():
         out.append(f"[{section}]")
         for key in keys:

@@ -169,6 +169,13 @@ class DiagnosticsScreen(Screen):
                 self._grid.setRowStretch(r, 1 if r < rows else 0)
             for c in range(self._grid.columnCount()):
                 self._grid.setColumnStretch(c, 1 if c < columns else 0)
+        # Re-laid out inside a resize: lay the whole screen out again on the next turn, or a
+        # tile can keep the geometry of the old arrangement (1 px tall after turning).
+        QTimer.singleShot(0, self._relayout)
+
+    def _relayout(self) -> None:
+        self.layout().invalidate()
+        self.layout().activate()
 
     def _place_feedback(self) -> None:
         """Six rows of buttons (with "Clear queue notices") need the whole column of a short

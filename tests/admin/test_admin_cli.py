@@ -273,3 +273,37 @@ def test_publish_refusals(central, key, tmp_path, menu_doc):
     assert len(run.stderr.splitlines()) == 1
     run = admin("menu", "publish", str(v9), "--central", "ftp://x", "--token", ADMIN_TOKEN)
     assert run.returncode == 2 and "expected an http:// or https:// URL" in run.stderr
+
+
+def _beat(url: str, kiosk: str, **extra) -> requests.Response:
+    token = KIOSKS[kiosk][0]
+    body = {"kiosk_id": kiosk, "time": "2026-11-24T09:31:00Z", **extra}
+    return requests.post(f"{url}/api/v1/kiosks/{kiosk}/heartbeat", json=body, timeout=10,
+                         headers={"Authorization": f"Bearer {token}", "X-Kiosk-Id": kiosk})
+
+
+def test_command_send_show_and_save_a_screenshot(central, tmp_path):
+    auth = ("--central", central, "--token", ADMIN_TOKEN)
+    sent = admin("command", "send", "screenshot", "--group", "hangzhou", *auth, "--json")
+    assert sent.returncode == 0, sent.stderr
+    (made,) = json.loads(sent.stdout)["commands"]
+    assert (made["kiosk_id"], made["status"]) == ("ZJ-HZ-0001", "pending")
+    # the kiosk's side: the next heartbeat carries it, the file goes up, the next reports it
+    (command,) = _beat(central, "ZJ-HZ-0001").json()["commands"]
+    token = KIOSKS["ZJ-HZ-0001"][0]
+    up = requests.post(central + command["args"]["upload_path"], data=b"\x89PNG fake",
+                       headers={"Authorization": f"Bearer {token}", "X-Kiosk-Id": "ZJ-HZ-0001",
+                                "Content-Type": "image/png"}, timeout=10)
+    assert up.status_code == 201
+    _beat(central, "ZJ-HZ-0001", command_results=[
+        {"id": made["id"], "status": "done", "detail": "1080x1920"}])
+    out = tmp_path / "shot.png"
+    shown = admin("command", "show", made["id"], "--out", str(out), *auth)
+    assert shown.returncode == 0, shown.stderr
+    assert "done (1080x1920)" in shown.stdout and out.read_bytes() == b"\x89PNG fake"
+    listed = admin("command", "list", "--kiosk", "ZJ-HZ-0001", *auth)
+    assert made["id"] in listed.stdout
+    waited = admin("command", "send", "restart", "--kiosk", "ZJ-NB-0001", "--wait", "0", *auth)
+    assert waited.returncode == 1 and "pending" in waited.stdout  # no kiosk answered yet
+    nobody = admin("command", "send", "restart", "--kiosk", "ZJ-XX-0009", *auth)
+    assert nobody.returncode == 1 and "404" in nobody.stderr

@@ -45,6 +45,9 @@ class _Beats:
             found[kiosk] = [(last, body), (last - 60, body)]
         return found
 
+    def rollouts(self) -> list[dict[str, Any]]:
+        return []  # no software rollout (the page's rollouts table is tested elsewhere)
+
 
 def expected_level(n: int) -> str:
     if n % 50 == 0:

@@ -1,0 +1,246 @@
+"""Fleet commands in both stores: what admins asked kiosks to do, and what the kiosks answered.
+
+A command is one row per kiosk: ``pending`` until a heartbeat answer carries it (then
+``sent``, and sent again with every heartbeat until the kiosk reports), then ``done``,
+``refused`` or ``failed`` with the kiosk's detail (central-api.md section 3). A screenshot
+or a diagnostics bundle the kiosk uploads for a command is kept in ``command_uploads``;
+only the newest ``UPLOADS_KEPT`` of each kiosk and kind stay. The SQL is the same on both
+backends but for the placeholders, so one mixin per backend adds these methods.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+COMMAND_TYPES = ("sync_now", "upload_diagnostics", "screenshot", "restart", "check_update")
+UPLOAD_TYPES = ("screenshot", "upload_diagnostics")
+OPEN, FINAL = ("pending", "sent"), ("done", "refused", "failed")
+UPLOADS_KEPT = 3  # per kiosk and kind: the newest screenshots / bundles
+OPEN_CACHE_S = 1.0  # how stale the set of kiosks with open commands may be (other processes)
+COMMAND_COLUMNS = ("id", "kiosk_id", "type", "args", "admin", "created_at", "status",
+                   "sent_at", "finished_at", "detail")
+UPLOAD_COLUMNS = ("command_id", "kiosk_id", "kind", "content_type", "size", "received_at")
+_COLS = ", ".join(COMMAND_COLUMNS)
+_UCOLS = ", ".join(UPLOAD_COLUMNS)
+
+SQLITE_TABLES = """
+CREATE TABLE IF NOT EXISTS commands (
+    id TEXT PRIMARY KEY,            -- a UUID: the kiosk runs each id once
+    kiosk_id TEXT NOT NULL,
+    type TEXT NOT NULL,
+    args TEXT NOT NULL,             -- JSON object
+    admin TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    status TEXT NOT NULL,           -- pending, sent, done, refused, failed
+    sent_at REAL,
+    finished_at REAL,
+    detail TEXT
+);
+CREATE INDEX IF NOT EXISTS commands_open ON commands (kiosk_id, created_at)
+    WHERE status IN ('pending', 'sent');
+CREATE INDEX IF NOT EXISTS commands_kiosk ON commands (kiosk_id, created_at);
+CREATE TABLE IF NOT EXISTS command_uploads (
+    command_id TEXT PRIMARY KEY,
+    kiosk_id TEXT NOT NULL,
+    kind TEXT NOT NULL,             -- screenshot or upload_diagnostics
+    content_type TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    received_at REAL NOT NULL,
+    body BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS command_uploads_kiosk ON command_uploads (kiosk_id, kind, received_at);
+"""
+
+POSTGRES_TABLES = """
+CREATE TABLE IF NOT EXISTS commands (
+    id text PRIMARY KEY,
+    kiosk_id text NOT NULL,
+    type text NOT NULL,
+    args text NOT NULL,
+    admin text NOT NULL,
+    created_at double precision NOT NULL,
+    status text NOT NULL,
+    sent_at double precision,
+    finished_at double precision,
+    detail text
+);
+CREATE INDEX IF NOT EXISTS commands_open ON commands (kiosk_id, created_at)
+    WHERE status IN ('pending', 'sent');
+CREATE INDEX IF NOT EXISTS commands_kiosk ON commands (kiosk_id, created_at);
+CREATE TABLE IF NOT EXISTS command_uploads (
+    command_id text PRIMARY KEY,
+    kiosk_id text NOT NULL,
+    kind text NOT NULL,
+    content_type text NOT NULL,
+    size integer NOT NULL,
+    received_at double precision NOT NULL,
+    body bytea NOT NULL
+);
+CREATE INDEX IF NOT EXISTS command_uploads_kiosk ON command_uploads (kiosk_id, kind, received_at)
+"""
+
+
+def command_record(row: Sequence[Any]) -> dict[str, Any]:
+    """A commands row of ``COMMAND_COLUMNS`` as a dict, ``args`` decoded."""
+    out = dict(zip(COMMAND_COLUMNS, row, strict=True))
+    out["args"] = json.loads(out["args"])
+    return out
+
+
+def upload_record(row: Sequence[Any]) -> dict[str, Any]:
+    return dict(zip(UPLOAD_COLUMNS, row, strict=True))
+
+
+class _CommandSql:
+    """The statements, with ``?`` placeholders; ``_cmd_run`` runs a list of them in one
+    database transaction and returns the rows of the first (``fetch``: none, one, all)."""
+
+    _open_cache: tuple[float, set[str]] | None = None
+
+    def _cmd_run(self, statements: list[tuple[str, tuple]], fetch: str = "none",
+                 write: bool = True) -> Any:
+        raise NotImplementedError
+
+    def add_commands(self, kiosk_ids: Iterable[str], type_: str, args: dict[str, Any], *,
+                     admin: str, now: float | None = None) -> list[dict[str, Any]]:
+        """One new ``pending`` command of ``type_`` for each kiosk; their records."""
+        at = time.time() if now is None else now
+        text = json.dumps(args, ensure_ascii=False, sort_keys=True)
+        rows = [(str(uuid.uuid4()), k, type_, text, admin, at) for k in kiosk_ids]
+        self._cmd_run([(f"INSERT INTO commands ({_COLS}) VALUES (?, ?, ?, ?, ?, ?, "
+                        "'pending', NULL, NULL, NULL)", r) for r in rows])
+        self._open_cache = None  # this process's next heartbeat sees them at once
+        return [command_record((*r, "pending", None, None, None)) for r in rows]
+
+    def take_commands(self, kiosk_id: str, now: float | None = None) -> list[dict[str, Any]]:
+        """The kiosk's open commands, oldest first, marked ``sent`` (again) now. Asked on
+        every heartbeat: most kiosks have none, which one cached read per second of the
+        whole fleet's answers (``OPEN_CACHE_S``); a write only when there is one to send."""
+        if kiosk_id not in self._open_kiosks():
+            return []
+        rows = self._cmd_run([(f"SELECT {_COLS} FROM commands WHERE kiosk_id = ? AND status "
+                               "IN ('pending', 'sent') ORDER BY created_at, id", (kiosk_id,))],
+                             fetch="all", write=False)
+        if rows:
+            at = time.time() if now is None else now
+            self._cmd_run([("UPDATE commands SET status = 'sent', sent_at = ? WHERE id = ? "
+                            "AND status IN ('pending', 'sent')", (at, r[0])) for r in rows])
+        return [command_record(r) for r in rows]
+
+    def _open_kiosks(self) -> set[str]:
+        cached = getattr(self, "_open_cache", None)
+        now = time.monotonic()
+        if cached is None or now - cached[0] > OPEN_CACHE_S:
+            rows = self._cmd_run([("SELECT DISTINCT kiosk_id FROM commands WHERE status IN "
+                                   "('pending', 'sent')", ())], fetch="all", write=False)
+            cached = (now, {r[0] for r in rows})
+            self._open_cache = cached
+        return cached[1]
+
+    def finish_commands(self, kiosk_id: str, results: Iterable[dict[str, str]],
+                        now: float | None = None) -> int:
+        """Record the kiosk's ``command_results``; a result for a command of another kiosk,
+        an unknown one or one already finished changes nothing. How many were recorded."""
+        at = time.time() if now is None else now
+        statements = [("UPDATE commands SET status = ?, detail = ?, finished_at = ? WHERE "
+                       "id = ? AND kiosk_id = ? AND status IN ('pending', 'sent') "
+                       "RETURNING id", (r["status"], r.get("detail", "")[:1000], at, r["id"],
+                                        kiosk_id))
+                      for r in results]
+        if not statements:
+            return 0
+        return self._cmd_run(statements, fetch="count")
+
+    def commands(self, kiosk_id: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+        """Commands newest first, of one kiosk or all."""
+        where, args = ("WHERE kiosk_id = ? ", (kiosk_id,)) if kiosk_id else ("", ())
+        rows = self._cmd_run([(f"SELECT {_COLS} FROM commands {where}ORDER BY created_at "
+                               "DESC, id LIMIT ?", (*args, limit))], fetch="all", write=False)
+        return [command_record(r) for r in rows]
+
+    def command(self, command_id: str) -> dict[str, Any] | None:
+        row = self._cmd_run([(f"SELECT {_COLS} FROM commands WHERE id = ?", (command_id,))],
+                            fetch="one", write=False)
+        return None if row is None else command_record(row)
+
+    def add_upload(self, command_id: str, kiosk_id: str, kind: str, content_type: str,
+                   body: bytes, now: float | None = None) -> None:
+        """Keep what the kiosk uploaded for a command (a second upload replaces the first);
+        older uploads of this kiosk and kind beyond ``UPLOADS_KEPT`` are dropped."""
+        at = time.time() if now is None else now
+        self._cmd_run([
+            ("DELETE FROM command_uploads WHERE command_id = ?", (command_id,)),
+            (f"INSERT INTO command_uploads ({_UCOLS}, body) VALUES (?, ?, ?, ?, ?, ?, ?)",
+             (command_id, kiosk_id, kind, content_type, len(body), at, body)),
+            ("DELETE FROM command_uploads WHERE kiosk_id = ? AND kind = ? AND command_id NOT "
+             "IN (SELECT command_id FROM command_uploads WHERE kiosk_id = ? AND kind = ? "
+             "ORDER BY received_at DESC, command_id LIMIT ?)",
+             (kiosk_id, kind, kiosk_id, kind, UPLOADS_KEPT)),
+        ])
+
+    def uploads(self, kiosk_id: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
+        """What is kept (without the bytes), newest first."""
+        where, args = ("WHERE kiosk_id = ? ", (kiosk_id,)) if kiosk_id else ("", ())
+        rows = self._cmd_run([(f"SELECT {_UCOLS} FROM command_uploads {where}ORDER BY "
+                               "received_at DESC, command_id LIMIT ?", (*args, limit))],
+                             fetch="all",
+                             write=False)
+        return [upload_record(r) for r in rows]
+
+    def upload_info(self, command_id: str) -> dict[str, Any] | None:
+        """What was uploaded for a command (without the bytes), or None."""
+        row = self._cmd_run([(f"SELECT {_UCOLS} FROM command_uploads WHERE command_id = ?",
+                              (command_id,))], fetch="one", write=False)
+        return None if row is None else upload_record(row)
+
+    def upload(self, command_id: str) -> tuple[dict[str, Any], bytes] | None:
+        row = self._cmd_run([(f"SELECT {_UCOLS}, body FROM command_uploads WHERE "
+                              "command_id = ?", (command_id,))], fetch="one", write=False)
+        return None if row is None else (upload_record(row[:-1]), bytes(row[-1]))
+
+
+def _first(cur: Any, fetch: str) -> Any:
+    return cur.fetchall() if fetch == "all" else cur.fetchone()
+
+
+class SqliteCommands(_CommandSql):
+    """Commands on ``SqliteStore`` (one writer, ``BEGIN IMMEDIATE``)."""
+
+    TABLES = SQLITE_TABLES
+
+    def _cmd_run(self, statements: list[tuple[str, tuple]], fetch: str = "none",
+                 write: bool = True) -> Any:
+        opened = self._write() if write else self._db()  # type: ignore[attr-defined]
+        with opened as db:
+            first: Any = None
+            count = 0
+            for i, (sql, args) in enumerate(statements):
+                cur = db.execute(sql, args)
+                if fetch == "count":
+                    count += len(cur.fetchall())
+                elif i == 0 and fetch != "none":  # read before the next statement runs
+                    first = _first(cur, fetch)
+            return count if fetch == "count" else first
+
+
+class PostgresCommands(_CommandSql):
+    """Commands on ``PostgresStore`` (one database transaction per call)."""
+
+    TABLES = POSTGRES_TABLES
+
+    def _cmd_run(self, statements: list[tuple[str, tuple]], fetch: str = "none",
+                 write: bool = True) -> Any:
+        with self._tx() as cur:  # type: ignore[attr-defined]
+            first: Any = None
+            count = 0
+            for i, (sql, args) in enumerate(statements):
+                cur.execute(sql.replace("?", "%s"), args)
+                if fetch == "count":
+                    count += len(cur.fetchall())
+                elif i == 0 and fetch != "none":
+                    first = _first(cur, fetch)
+            return count if fetch == "count" else first
