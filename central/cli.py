@@ -58,16 +58,24 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--max-inflight", type=int, default=512, metavar="N",
                        help="requests handled at once; past it: 503 with Retry-After "
                        "(default 512)")
+    _capacity_args(serve)
+    serve.add_argument("--workers", type=int, default=1, metavar="N",
+                       help="worker processes on one socket (default 1)")
+    serve.add_argument("--require-approval", action="store_true", help="approved drafts only")
+    serve.add_argument("--verbose", "-v", action="store_true", help="log every request")
+    _other_commands(sub)
+    return p
+
+
+def _capacity_args(serve: argparse.ArgumentParser) -> None:
     serve.add_argument("--db-pool", type=int, default=8, metavar="N",
                        help="PostgreSQL connections of each process (default 8)")
     serve.add_argument("--db-wait", type=float, default=2.0, metavar="S",
                        help="longest wait for a free PostgreSQL connection; past it: 503 "
                        "with Retry-After (default 2)")
-    serve.add_argument("--workers", type=int, default=1, metavar="N",
-                       help="worker processes on one socket (default 1)")
-    serve.add_argument("--require-approval", action="store_true", help="approved drafts only")
-    serve.add_argument("--verbose", "-v", action="store_true", help="log every request")
 
+
+def _other_commands(sub) -> None:
     keygen = sub.add_parser("keygen", help="write a new menu signing key")
     keygen.add_argument("--out", required=True, metavar="FILE", help="private key file to write")
     keygen.add_argument("--key-id", metavar="ID", help="key id to print (default: FILE's stem)")
@@ -81,7 +89,6 @@ def _parser() -> argparse.ArgumentParser:
     stats.add_argument("--db", required=True, metavar="URL", help=DB_HELP)
     stats.add_argument("--kiosks", metavar="FILE", help="also list kiosks never heard from")
     stats.add_argument("--json", action="store_true", help="print one JSON object")
-    return p
 
 
 def main(argv: list[str] | None = None) -> int:

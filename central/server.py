@@ -87,8 +87,7 @@ class CentralServer:
                  store_options: Mapping[str, Any] | None = None,
                  require_approval: bool = False) -> None:
         self.db = db_path  # a --db value: postgresql://..., sqlite:///..., or a path
-        self.host = host
-        self.port = port
+        self.host, self.port = host, port
         self.kiosks = kiosks if isinstance(kiosks, KioskRegistry) else KioskRegistry(kiosks or {})
         self.menu_file = None if menu_file is None else Path(menu_file)
         self._signing_key = signing_key
@@ -106,7 +105,6 @@ class CentralServer:
         #: True in a worker process of ``serve --workers``: its answers name the worker.
         self.is_worker = False
         self.forward_url, self.forward_secret = forward_url, forward_secret
-        self.purge_after_s = purge_after_s
         self.outbox_options, self.store_options = dict(outbox_options or {}), dict(
             store_options or {})
         #: The deliverer of accepted transactions, while running (``start_outbox``).

@@ -22,7 +22,7 @@ from kiosk.config_rules import (
     ConfigError,
     check_technicians,
     check_transport,
-    describe,
+    check_value,
     is_hours,
 )
 
@@ -354,7 +354,7 @@ def parse_config(data: dict, path: Path) -> Config:
             if spec is None:
                 known = ", ".join(SCHEMA[section])
                 raise ConfigError(f"{where}: unknown key; expected one of {known}")
-            _check_value(where, spec, value)
+            check_value(where, spec, value)
             values[section][key] = value
     for key_id, pub in values["central"]["menu_keys"].items():
         if not isinstance(pub, str) or not pub:
@@ -364,13 +364,6 @@ def parse_config(data: dict, path: Path) -> Config:
     check_transport(path, values["central"])
     check_technicians(path, values["diagnostics"]["technicians"])
     return _build(values, base=path.parent, source=path)
-
-
-def _check_value(where: str, spec: Key, value: Any) -> None:
-    # bool is a subclass of int in Python: an int key must not accept true/false.
-    wrong_type = not isinstance(value, spec.type) or (spec.type is int and isinstance(value, bool))
-    if wrong_type or (spec.check is not None and not spec.check(value)):
-        raise ConfigError(f"{where}: expected {spec.expected}, got {describe(value)}")
 
 
 def _defaults() -> dict[str, dict[str, Any]]:

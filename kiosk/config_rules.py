@@ -102,3 +102,11 @@ def is_hours(text: str) -> bool:
     except ConfigError:
         return False
     return True
+
+
+def check_value(where: str, spec: Any, value: Any) -> None:
+    """One value against its ``kiosk.config.Key`` (type, check, what is expected)."""
+    # bool is a subclass of int in Python: an int key must not accept true/false.
+    wrong_type = not isinstance(value, spec.type) or (spec.type is int and isinstance(value, bool))
+    if wrong_type or (spec.check is not None and not spec.check(value)):
+        raise ConfigError(f"{where}: expected {spec.expected}, got {describe(value)}")
