@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Turns a Debian 12 machine into a kiosk (docs/INSTALL.md walks through it).
 #
-#   appliance/install.sh [--root DIR] [--no-apt] [--no-venv] [--packages "P ..."]
+#   appliance/install.sh [--root DIR] [--no-apt] [--no-venv] [--updates] [--packages "P ..."]
 #
 # It creates the user `kiosk`, the folders (/etc/kiosk 0750 root:kiosk, /var/lib/kiosk 0700
 # kiosk:kiosk, /opt/kiosk/releases for application releases with /opt/kiosk/current the one
@@ -14,11 +14,14 @@
 #             then not installed, the venv only if DIR has a python3 to chroot into, and the
 #             queue key credential is not sealed (it belongs to the kiosk's own TPM or host key).
 # --no-apt    do not install Debian packages;  --no-venv  do not build the release's venv.
+# --updates   run the kiosk under the update guard (kiosk.service.d/update-guard.conf, issue
+#             #15, docs/UPDATES.md); then set [updates] enabled = true in /etc/kiosk/kiosk.toml.
 set -euo pipefail
 
 ROOT=/
 APT=1
 VENV=1
+UPDATES=0
 EXTRA_PACKAGES=""
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 HERE="$SRC/appliance"
@@ -35,8 +38,9 @@ while [ $# -gt 0 ]; do
     --root) ROOT=${2:?--root needs a folder}; shift 2 ;;
     --no-apt) APT=0; shift ;;
     --no-venv) VENV=0; shift ;;
+    --updates) UPDATES=1; shift ;;
     --packages) EXTRA_PACKAGES=${2:?--packages needs a list}; shift 2 ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) die "unknown argument $1 (see --help)" 2 ;;
   esac
 done
@@ -134,6 +138,12 @@ install_files() {
   install -m 0644 -o 0 -g 0 "$HERE/70-kiosk-devices.rules" "$R/etc/udev/rules.d/"
   install -m 0644 -o 0 -g 0 "$HERE/kiosk-autologin.pam" "$R/etc/pam.d/kiosk-autologin"
   install -m 0644 -o 0 -g 0 "$HERE/weston.ini" "$R/etc/kiosk/weston.ini"
+  if [ "$UPDATES" -eq 1 ]; then  # the guard (base install, never a slot) starts the kiosk
+    install -d -m 0755 -o 0 -g 0 "$R/etc/systemd/system/kiosk.service.d"
+    install -m 0644 -o 0 -g 0 "$HERE/kiosk-update-guard.conf" \
+      "$R/etc/systemd/system/kiosk.service.d/update-guard.conf"
+    say "updates: set [updates] enabled = true in /etc/kiosk/kiosk.toml"
+  fi
   if [ ! -e "$R/etc/kiosk/kiosk.toml" ]; then  # never overwrite a kiosk's own configuration
     install -m 0640 -o 0 -g "$(kiosk_gid)" "$SRC/config/kiosk.example.toml" "$R/etc/kiosk/kiosk.toml"
     say "edit /etc/kiosk/kiosk.toml (kiosk id, central, devices, service point)"

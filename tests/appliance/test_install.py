@@ -144,3 +144,23 @@ def test_vsmartcard_is_refused(tmp_path):
     status.write_text("Package: vsmartcard-vpcd\nStatus: install ok installed\n\n")
     done = _install(root)
     assert done.returncode == 3 and "purge" in done.stderr
+
+
+def test_updates_run_the_kiosk_under_the_guard(tmp_path):
+    root = _base_root(tmp_path / "root")
+    done = _install(root, "--updates")
+    assert done.returncode == 0, done.stderr + done.stdout
+    drop_in = root / "etc/systemd/system/kiosk.service.d/update-guard.conf"
+    assert (drop_in.stat().st_mode & 0o777) == 0o644
+    assert "-m updater.guard" in drop_in.read_text()
+    assert "[updates] enabled = true" in done.stdout
+    python = root / "opt/kiosk/current/.venv/bin/python"  # stand-in, as in ``installed``
+    python.parent.mkdir(parents=True)
+    python.write_text("#!/bin/sh\n")
+    python.chmod(0o755)
+    verify = subprocess.run(["systemd-analyze", "verify", f"--root={root}", "--man=no",
+                             *UNITS], capture_output=True, text=True, timeout=120)
+    assert verify.returncode == 0 and verify.stderr == "", verify.stderr
+    plain = _base_root(tmp_path / "plain")
+    assert _install(plain).returncode == 0
+    assert not (plain / "etc/systemd/system/kiosk.service.d").exists()
