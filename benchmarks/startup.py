@@ -251,7 +251,7 @@ def screen_changes(changes: int) -> dict:
             return False
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    with tempfile.TemporaryDirectory(prefix="kiosk-bench-") as data:
+    with tempfile.TemporaryDirectory(prefix="kiosk-bench-", ignore_cleanup_errors=True) as data:
         window = create_window(config=demo_config(Path(data)))
         try:
             ctl = window.ctl

@@ -255,14 +255,14 @@ class Controller(QObject):
         10 minutes that never printed (a crash between storing and the done screen)."""
         import time
 
-        from kiosk.shell.recovery import owed_receipts
-
         if not self.config.queue_path.exists():
             return
         args = (self.printed, self.session.menu, self.config.kiosk.locale, self.config.kiosk.id,
                 self.config.kiosk.service_point)
 
-        def owed():
+        def owed():  # on the queue's thread: receipts (qrcode, PIL) load there, not at start
+            from kiosk.shell.recovery import owed_receipts
+
             self.printed.prune()
             return owed_receipts(self.queue.get(), *args, now=time.time())
 
