@@ -25,6 +25,7 @@ import json
 import os
 import re
 import resource
+import select
 import sys
 import time
 import uuid
@@ -226,8 +227,18 @@ def main() -> None:
         result = uvloop.run(work)
     usage = resource.getrusage(resource.RUSAGE_SELF)
     result["cpu_s"] = round(usage.ru_utime + usage.ru_stime, 2)
-    os.set_blocking(sys.stdout.fileno(), True)  # the event loop may have left it not
-    sys.stdout.write(json.dumps(result))
+    _write_all(sys.stdout.fileno(), json.dumps(result).encode())
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    """All of ``data`` to ``fd``, even when the event loop left it non-blocking (a result
+    is larger than a pipe's 64 KiB and was cut there)."""
+    view = memoryview(data)
+    while view:
+        try:
+            view = view[os.write(fd, view):]
+        except BlockingIOError:
+            select.select([], [fd], [])
 
 
 if __name__ == "__main__":
