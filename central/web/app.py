@@ -15,7 +15,6 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -29,6 +28,7 @@ from ..replies import HttpError, Reply
 from . import kiosk_api
 from .body import ClientGone, check_length, declared_length, read_body
 from .responses import error_response, json_response, reply_response, reset_connection
+from .threads import blocking
 
 if TYPE_CHECKING:
     from ..server import CentralServer
@@ -138,7 +138,7 @@ async def _checked(central: CentralServer, endpoint: str, request: Request,
         if reply is not None:
             return reply_response(reply, method)
         param = request.path_params.get("seq", request.path_params.get("command_id"))
-        reply = await run_in_threadpool(admin_api.answer, central, admin, endpoint, method,
+        reply = await blocking(admin_api.answer, central, admin, endpoint, method,
                                         None if param is None else str(param), raw,
                                         dict(request.query_params))
         return reply_response(reply, method)
@@ -149,7 +149,7 @@ async def _checked(central: CentralServer, endpoint: str, request: Request,
     check_length(length, _limit(central, endpoint))
     raw = await _body(central, request, endpoint, started)
     if endpoint in release_api.KIOSK_ALLOWED:
-        reply = await run_in_threadpool(release_api.kiosk_answer, central, kiosk, endpoint,
+        reply = await blocking(release_api.kiosk_answer, central, kiosk, endpoint,
                                         dict(request.path_params), headers.get("range"))
         return reply_response(reply, method)
     fault = await _injected_fault(central, endpoint)
@@ -158,7 +158,7 @@ async def _checked(central: CentralServer, endpoint: str, request: Request,
     if isinstance(fault, ResetFault) and not fault.after_processing:
         return await reset_connection(request)
     if endpoint == command_api.UPLOAD_ENDPOINT:
-        reply = await run_in_threadpool(
+        reply = await blocking(
             command_api.receive_upload, central, kiosk, request.path_params["command_id"],
             headers.get("content-type"), raw)
     else:
@@ -176,7 +176,7 @@ async def _kiosk_reply(central: CentralServer, endpoint: str, kiosk: Any, raw: b
     if endpoint == "heartbeat":
         return await kiosk_api.heartbeat(central, kiosk, raw)
     # In a thread: the catalog may ask the store whether another process published.
-    return await run_in_threadpool(kiosk_api.menu, central, kiosk, if_none_match)
+    return await blocking(kiosk_api.menu, central, kiosk, if_none_match)
 
 
 def _limit(central: CentralServer, endpoint: str) -> int:
@@ -250,11 +250,11 @@ async def _admin_reply(central: CentralServer, admin, endpoint: str, method: str
                        request: Request, raw: bytes) -> Reply | None:
     """The answer of a release or draft endpoint; None for the other admin endpoints."""
     if endpoint in release_api.ADMIN_ALLOWED:
-        return await run_in_threadpool(release_api.admin_answer, central, admin.name,
+        return await blocking(release_api.admin_answer, central, admin.name,
                                        endpoint, method, dict(request.path_params),
                                        dict(request.query_params), raw)
     if endpoint in draft_api.ALLOWED:
-        return await run_in_threadpool(
+        return await blocking(
             draft_api.answer, central, admin, endpoint, method, request.path_params,
             raw, dict(request.query_params), request.headers.get("if-match"))
     return None

@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from starlette.concurrency import run_in_threadpool
 
 from ..command_api import results_of, wire_commands
 from ..kiosks import Kiosk
@@ -22,6 +21,7 @@ from ..wire import (
     parse_batch,
     parse_json,
 )
+from .threads import blocking
 
 if TYPE_CHECKING:
     from ..server import CentralServer
@@ -57,7 +57,7 @@ async def transactions(central: CentralServer, kiosk: Kiosk, raw: bytes) -> Repl
     if body_kiosk != kiosk.id:
         raise HttpError(403, "kiosk_id of the body is not the kiosk of this token")
     valid = [t for t in items if isinstance(t, IncomingTransaction)]
-    outcomes = iter(await run_in_threadpool(central.store.ingest, kiosk.id, valid))
+    outcomes = iter(await blocking(central.store.ingest, kiosk.id, valid))
     results, counts = [], {"accepted": 0, "duplicate": 0, "rejected": 0}
     for item in items:
         if isinstance(item, IncomingTransaction):  # a resend with other content: rejected
@@ -83,17 +83,17 @@ async def heartbeat(central: CentralServer, kiosk: Kiosk, raw: bytes) -> Reply:
         raise HttpError(400, str(exc)) from None
     if body["kiosk_id"] != kiosk.id:
         raise HttpError(403, "kiosk_id of the body is not the kiosk of this token")
-    now = central.clock()
-    await run_in_threadpool(central.store.add_heartbeat, kiosk.id, body, now=now)
-    central.fleet_view.note_heartbeat(kiosk.id, now, body)
+    commands = await blocking(_take_heartbeat, central, kiosk.id, body, central.clock())
     log.debug("kiosk %s: heartbeat", kiosk.id)
-    commands = await run_in_threadpool(_exchange_commands, central, kiosk.id, body, now)
     return Reply(200, {"commands": commands}) if commands else Reply(204)
 
 
-def _exchange_commands(central: CentralServer, kiosk_id: str, body: dict,
-                       now: float) -> list[dict]:
-    """Record the heartbeat's ``command_results``; the kiosk's open commands."""
+def _take_heartbeat(central: CentralServer, kiosk_id: str, body: dict,
+                    now: float) -> list[dict]:
+    """Store the heartbeat, note it in the fleet view, record its ``command_results``; the
+    kiosk's open commands. One hand-over to a thread for all of it."""
+    central.store.add_heartbeat(kiosk_id, body, now=now)
+    central.fleet_view.note_heartbeat(kiosk_id, now, body)
     results = results_of(body)
     if results:
         central.store.finish_commands(kiosk_id, results, now=now)
