@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import logging
 import signal
@@ -127,6 +128,7 @@ def _serve(args: argparse.Namespace, argv: list[str]) -> int:
     server = _central(args)
     stop = threading.Event()
     server.start()
+    gc.freeze()  # what start-up built (20,000 kiosks, the menus) is left out of collections
     previous = {signum: signal.signal(signum, lambda *_: stop.set())
                 for signum in (signal.SIGTERM, signal.SIGINT)}
     try:
