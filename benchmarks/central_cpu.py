@@ -22,6 +22,7 @@ import argparse
 import asyncio
 import json
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -83,13 +84,16 @@ def measure(target: dict, kind: str, opts: dict) -> dict:
             **{f"{name}_ms": round(1000 * cpu[name] / count, 3) for name in cpu}}
 
 
-def extract(ref: str, folder: Path) -> None:
-    """The central of git revision ``ref`` unpacked in ``folder``."""
+def extract(ref: str, folder: Path) -> str | None:
+    """The central of git revision ``ref`` unpacked in ``folder``; None, or why not."""
+    if shutil.which("git") is None:
+        return "git is not installed"
     archive = subprocess.run(["git", "-C", str(REPO), "archive", ref, *TREES],
                              capture_output=True)
     if archive.returncode != 0:
-        raise BenchError(f"git archive {ref}: {archive.stderr.decode(errors='replace')}")
+        return f"git archive {ref}: {archive.stderr.decode(errors='replace').strip()}"
     subprocess.run(["tar", "-x", "-C", str(folder)], input=archive.stdout, check=True)
+    return None
 
 
 def start_central(cluster: PostgresCluster, db: str, tree: Path, folder: Path,
@@ -114,24 +118,28 @@ def target_of(central: CentralProcess, cluster: PostgresCluster) -> dict:
 def run(opts: dict, folder: Path) -> dict:
     kiosks = write_kiosks(folder / "kiosks.toml", opts["kiosks"])
     key = keygen(folder)
-    base_tree = folder / "baseline"
-    base_tree.mkdir()
-    extract(opts["baseline"], base_tree)
+    trees = {"current": REPO, "baseline": folder / "baseline"}
+    trees["baseline"].mkdir()
+    why = extract(opts["baseline"], trees["baseline"])
+    if why is not None:
+        del trees["baseline"]
     cluster = PostgresCluster().start()
     centrals: list[CentralProcess] = []
     try:
         targets = {}
-        for name, db, tree in (("current", "cpu_current", REPO),
-                               ("baseline", "cpu_baseline", base_tree)):
-            centrals.append(start_central(cluster, db, tree, folder, kiosks, key, opts))
+        for name, tree in trees.items():
+            centrals.append(start_central(cluster, f"cpu_{name}", tree, folder, kiosks, key,
+                                          opts))
             targets[name] = target_of(centrals[-1], cluster)
         results: dict[str, dict] = {name: {} for name in targets}
         for kind in opts["kinds"]:
             for name, target in targets.items():  # in turns: the same load falls on both
                 print(f"{name}: {kind} x {opts['requests']} ...", file=sys.stderr)
                 results[name][kind] = measure(target, kind, opts)
-        results["current"]["mixed_ms"] = mixed_ms(results["current"])
-        results["baseline"]["mixed_ms"] = mixed_ms(results["baseline"])
+        for per_kind in results.values():
+            per_kind["mixed_ms"] = mixed_ms(per_kind)
+        if why is not None:
+            results["baseline"] = {"skipped": why}
         return results
     finally:
         for central in centrals:
@@ -150,17 +158,27 @@ def mixed_ms(per_kind: dict) -> dict | None:
 
 
 def table(report: dict) -> str:
-    rows = [f"central CPU ms/request ({report['options']['kiosks']} kiosks, "
-            f"{report['options']['requests']} requests a kind, new connection each)",
-            f"{'kind':10} {'current':>9} {'baseline':>9} {'pg now':>8} {'pg base':>8}"]
-    cur, base = report["results"]["current"], report["results"]["baseline"]
-    for kind in report["options"]["kinds"]:
-        rows.append(f"{kind:10} {cur[kind]['central_ms']:9.3f} {base[kind]['central_ms']:9.3f}"
-                    f" {cur[kind]['postgres_ms']:8.3f} {base[kind]['postgres_ms']:8.3f}")
-    if cur["mixed_ms"] and base["mixed_ms"]:
-        rows.append(f"{'mix':10} {cur['mixed_ms']['central']:9.3f} "
-                    f"{base['mixed_ms']['central']:9.3f} {cur['mixed_ms']['postgres']:8.3f} "
-                    f"{base['mixed_ms']['postgres']:8.3f}")
+    opts, results = report["options"], report["results"]
+    cur, base = results["current"], results["baseline"]
+    if "skipped" in base:
+        base = {}
+    rows = [f"CPU ms per request ({opts['kiosks']} kiosks, {opts['requests']} requests a kind, "
+            f"a new connection each, {opts['workers']} workers); baseline: {opts['baseline']}"
+            + (f" (skipped: {results['baseline']['skipped']})" if not base else ""),
+            f"{'kind':10} {'central':>8} {'baseline':>9} {'postgres':>9} {'pg base':>8}"]
+
+    def cell(per_kind: dict, kind: str, part: str, width: int) -> str:
+        value = per_kind.get(kind)
+        return f"{value[part]:{width}.3f}" if value else f"{'-':>{width}}"
+    for kind in [*opts["kinds"], "mix"]:
+        key = "mixed_ms" if kind == "mix" else kind
+        if kind == "mix" and not cur.get("mixed_ms"):
+            continue
+        fields = ("central", "postgres") if kind == "mix" else ("central_ms", "postgres_ms")
+        rows.append(f"{kind:10} {cell(cur, key, fields[0], 8)} {cell(base, key, fields[0], 9)}"
+                    f" {cell(cur, key, fields[1], 9)} {cell(base, key, fields[1], 8)}")
+    rows.append(f"load average before: {report['uptime_before']}; after: "
+                f"{report['uptime_after']}")
     return "\n".join(rows)
 
 

@@ -92,6 +92,7 @@ CREATE TABLE IF NOT EXISTS menus (
 _TX_COLUMNS = ("id, kiosk_id, service_id, menu_version, created_at, identity, fields, "
                "received_at, delivered_at, purged_at")
 _MENUS = ", ".join(MENU_COLUMNS)
+_ROWS = "SELECT k, r, b::jsonb FROM unnest(%s::text[], %s::float8[], %s::text[]) AS u(k, r, b)"
 _INSERT = """
 INSERT INTO transactions (id, kiosk_id, service_id, menu_version, created_at, identity,
                           fields, digest, received_at)
@@ -268,14 +269,14 @@ class PostgresStore(PostgresReleaseTables, PostgresCommands, PostgresDrafts):
         self._heartbeat_writer.submit((kiosk_id, received, json.dumps(body, ensure_ascii=False)))
 
     def _write_heartbeats(self, batch: list[tuple[str, float, str]]) -> None:
-        latest = {kiosk_id: (kiosk_id, at, body) for kiosk_id, at, body in batch}
-        kiosks = sorted(latest)  # one lock order for every process
-        with self._tx() as cur:
-            cur.executemany("INSERT INTO heartbeats (kiosk_id, received_at, body) "
-                            "VALUES (%s, %s, %s::jsonb)", batch)
-            cur.executemany("INSERT INTO kiosk_state VALUES (%s, %s, %s::jsonb) ON CONFLICT "
-                            "(kiosk_id) DO UPDATE SET received_at = excluded.received_at, "
-                            "body = excluded.body", [latest[k] for k in kiosks])
+        latest = sorted({row[0]: row for row in batch}.values())  # one lock order for all
+        kiosks = [row[0] for row in latest]
+        with self._tx() as cur:  # a statement for the whole batch, not one a heartbeat
+            cur.execute(f"INSERT INTO heartbeats (kiosk_id, received_at, body) {_ROWS}",
+                        [list(c) for c in zip(*batch, strict=True)])
+            cur.execute(f"INSERT INTO kiosk_state {_ROWS} ON CONFLICT (kiosk_id) DO UPDATE SET "
+                        "received_at = excluded.received_at, body = excluded.body",
+                        [list(c) for c in zip(*latest, strict=True)])
             cur.execute("DELETE FROM heartbeats AS h WHERE h.kiosk_id = ANY(%s) AND h.seq <= "
                         "(SELECT seq FROM heartbeats WHERE kiosk_id = h.kiosk_id "
                         "ORDER BY seq DESC LIMIT 1 OFFSET %s)", (kiosks, self.heartbeat_history))
