@@ -35,7 +35,6 @@ from central_fleet import etag_of
 from fleet_load import GOOD, build_request, exchange
 from fleet_servers import (
     REPO,
-    BenchError,
     CentralProcess,
     PostgresCluster,
     keygen,

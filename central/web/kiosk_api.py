@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-
 from ..command_api import results_of, wire_commands
 from ..kiosks import Kiosk
 from ..replies import HttpError, Reply
