@@ -131,6 +131,13 @@ class _CommandSql:
                             "AND status IN ('pending', 'sent')", (at, r[0])) for r in rows])
         return [command_record(r) for r in rows]
 
+    def may_have_commands(self, kiosk_id: str) -> bool:
+        """False only when ``take_commands`` would surely find none for ``kiosk_id`` without
+        asking the database (the cached set is fresh and lacks it); never blocks."""
+        cached = self._open_cache
+        return (cached is None or time.monotonic() - cached[0] > OPEN_CACHE_S
+                or kiosk_id in cached[1])
+
     def _open_kiosks(self) -> set[str]:
         cached = getattr(self, "_open_cache", None)
         now = time.monotonic()

@@ -33,7 +33,7 @@ from .base import (
     transaction_record,
     tx_rows,
 )
-from .batching import BatchWriter
+from .batching import AsyncHeartbeats, BatchWriter
 from .commands import PostgresCommands
 from .drafts import PostgresDrafts
 from .releases import POSTGRES_TABLES, PostgresReleaseTables
@@ -108,7 +108,7 @@ RETURNING id
 """
 
 
-class PostgresStore(PostgresReleaseTables, PostgresCommands, PostgresDrafts):
+class PostgresStore(PostgresReleaseTables, PostgresCommands, PostgresDrafts, AsyncHeartbeats):
     """``Store`` on a PostgreSQL database. Open with ``PostgresStore.open(url)``."""
 
     def __init__(self, pool: ConnectionPool, url: str, *,

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from ..command_api import results_of, wire_commands
 from ..kiosks import Kiosk
 from ..replies import HttpError, Reply
+from ..storage.batching import AsyncHeartbeats
 from ..wire import (
     BatchTooLarge,
     BodyError,
@@ -85,7 +86,14 @@ async def heartbeat(central: CentralServer, kiosk: Kiosk, raw: bytes) -> Reply:
         raise HttpError(400, str(exc)) from None
     if body["kiosk_id"] != kiosk.id:
         raise HttpError(403, "kiosk_id of the body is not the kiosk of this token")
-    commands = await blocking(_take_heartbeat, central, kiosk.id, body, central.clock())
+    now, store = central.clock(), central.store
+    if isinstance(store, AsyncHeartbeats):  # no thread: awaited on this loop
+        await store.add_heartbeat_async(kiosk.id, body, now)
+        central.fleet_view.note_heartbeat(kiosk.id, now, body)
+        commands = (await blocking(_exchange_commands, central, kiosk.id, body, now)
+                    if results_of(body) or store.may_have_commands(kiosk.id) else [])
+    else:
+        commands = await blocking(_take_heartbeat, central, kiosk.id, body, now)
     log.debug("kiosk %s: heartbeat", kiosk.id)
     return Reply(200, {"commands": commands}) if commands else Reply(204)
 
@@ -96,6 +104,12 @@ def _take_heartbeat(central: CentralServer, kiosk_id: str, body: dict,
     kiosk's open commands. One hand-over to a thread for all of it."""
     central.store.add_heartbeat(kiosk_id, body, now=now)
     central.fleet_view.note_heartbeat(kiosk_id, now, body)
+    return _exchange_commands(central, kiosk_id, body, now)
+
+
+def _exchange_commands(central: CentralServer, kiosk_id: str, body: dict,
+                       now: float) -> list[dict]:
+    """Record the heartbeat's ``command_results``; the kiosk's open commands."""
     results = results_of(body)
     if results:
         central.store.finish_commands(kiosk_id, results, now=now)
