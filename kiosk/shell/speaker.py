@@ -49,10 +49,15 @@ class Speaker(QObject):
     prepared = Signal(int)  # how many prompts were made (after a prepare finished)
     _tested = Signal(object, str)  # (callback, error or "") back to the GUI thread
 
-    def __init__(self, settings: VoiceSettings, voice: Voice, ctl,
+    def __init__(self, settings: VoiceSettings, voice: Voice | Callable[[], Voice], ctl,
                  parent: QObject | None = None):
+        """``voice`` may be a factory: it is then called at the voice's first use (after
+        the first frame, on the voice's threads), so that start-up does not wait for it."""
         super().__init__(parent)
-        self.settings, self.voice, self._ctl = settings, voice, ctl
+        self.settings, self._ctl = settings, ctl
+        self._voice: Voice | None = voice if isinstance(voice, Voice) else None
+        self._make_voice = None if isinstance(voice, Voice) else voice
+        self._voice_lock = threading.Lock()
         self.volume = settings.volume
         self.screen: Callable[[], object] = lambda: None  # the window sets it
         self.quiet: Callable[[], bool] = lambda: False  # e.g. the idle overlay is up
@@ -66,6 +71,15 @@ class Speaker(QObject):
         self._active = False
         self._closed = False
         self._tested.connect(lambda done, error: done(error))
+
+    @property
+    def voice(self) -> Voice:
+        """The voice, made by the factory at the first call."""
+        if self._voice is None:
+            with self._voice_lock:
+                if self._voice is None:
+                    self._voice = self._make_voice()
+        return self._voice
 
     # -- what the window wires ----------------------------------------------------------------
     def start(self, menu: Menu) -> None:
@@ -153,7 +167,8 @@ class Speaker(QObject):
         """Silence at once (any touch); phrases not yet begun are dropped."""
         with self._lock:
             self._generation += 1
-            self.voice.stop()
+            if self._voice is not None:  # not made yet: nothing is playing
+                self._voice.stop()
             return self._generation
 
     def _play(self, gen: int, phrases: list[Phrase], locale: str, rate: int,
@@ -253,7 +268,9 @@ class Speaker(QObject):
         self._closed = True
         self.stop()
         self._speaking.shutdown(wait=True, cancel_futures=True)
-        self.voice.close()
+        with self._voice_lock:
+            if self._voice is not None:
+                self._voice.close()
 
 
 class OverlayWatch(QObject):
