@@ -81,8 +81,7 @@ def _build_window(config: Config, menu) -> KioskWindow:
     jobs = Jobs()
     queue = LazyQueue(config.queue_path, jobs.queue_executor,
                       key_file=config.kiosk.queue_key_file, make_room=_make_room(config))
-    ctl = Controller(config, menu, queue, printer, jobs)
-    ctl.recover_unprinted()
+    ctl = Controller(config, menu, queue, printer, jobs)  # receipts owed: after the 1st frame
     uplink = UplinkRunner(config, jobs, queue, ctl.board, book=_command_book(config))
     uplink.switchWanted.connect(UpdateSwitch(ctl, uplink.request_switch, uplink).want)
     housekeeping = Housekeeping(ctl, jobs, queue, printer, config.kiosk.retention_h,
