@@ -16,15 +16,18 @@ import logging
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, Signal
 from PySide6.QtWidgets import QWidget
 
 from contract.menu import Menu
-from drivers.voice import Prompt, Voice, VoiceError
 from kiosk import i18n
 from kiosk.config import VoiceSettings
 from screens.spoken import Phrase, fixed_phrases, menu_phrases, service_key
+
+if TYPE_CHECKING:  # drivers.voice is imported with the voice, after the first frame
+    from drivers.voice import Prompt, Voice
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +58,9 @@ class Speaker(QObject):
         the first frame, on the voice's threads), so that start-up does not wait for it."""
         super().__init__(parent)
         self.settings, self._ctl = settings, ctl
-        self._voice: Voice | None = voice if isinstance(voice, Voice) else None
-        self._make_voice = None if isinstance(voice, Voice) else voice
+        made = hasattr(voice, "speak")  # a Voice, else its factory
+        self._voice: Voice | None = voice if made else None
+        self._make_voice = None if made else voice
         self._voice_lock = threading.Lock()
         self.volume = settings.volume
         self.screen: Callable[[], object] = lambda: None  # the window sets it
@@ -173,6 +177,8 @@ class Speaker(QObject):
 
     def _play(self, gen: int, phrases: list[Phrase], locale: str, rate: int,
               volume: int) -> None:
+        from drivers.voice import VoiceError
+
         for phrase in phrases:
             with self._lock:
                 if gen != self._generation:
@@ -221,6 +227,8 @@ class Speaker(QObject):
         threading.Thread(target=job, name="voice-prepare", daemon=True).start()
 
     def _prepare(self, prompts: list[Prompt]) -> None:
+        from drivers.voice import VoiceError
+
         try:
             made = self.voice.prepare(prompts)
         except VoiceError as exc:
@@ -244,6 +252,8 @@ class Speaker(QObject):
         gen = self.stop()
 
         def job() -> None:
+            from drivers.voice import VoiceError
+
             error = ""
             try:
                 with self._lock:
@@ -289,6 +299,8 @@ class OverlayWatch(QObject):
 
 
 def _prompts(menus: list[Menu]) -> Iterable[Prompt]:
+    from drivers.voice import Prompt
+
     seen = set()
     for locale in i18n.LOCALES:
         phrases = fixed_phrases(lambda key, _loc=locale: i18n.tr(_loc, key))

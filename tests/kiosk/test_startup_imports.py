@@ -22,7 +22,8 @@ DEFERRED = ("sqlite_utils", "requests", "urllib3", "kiosk.receipts.render", "qrc
 # (hashlib via secrets), the rotating log file handler, the clock, the technicians' PINs,
 # the fleet commands, the update loop, crash supervision and the out-of-service window.
 # (kiosk.central_link is loaded by create_window: it reads the running menu.)
-AFTER_FIRST_FRAME = (*(m for m in DEFERRED if m != "kiosk.central_link"), "drivers.voice.espeak", "drivers.voice.cache",
+AFTER_FIRST_FRAME = (*(m for m in DEFERRED if m != "kiosk.central_link"), "drivers.voice",
+                     "drivers.voice.espeak", "drivers.voice.cache",
                      "drivers.voice.sim", "drivers.voice.pinyin", "pypinyin", "zoneinfo",
                      "hashlib", "secrets", "logging.handlers", "contract.clock", "email.utils",
                      "kiosk.technician.pin", "uplink.commands", "kiosk.shell.fleet_commands",
