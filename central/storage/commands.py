@@ -16,6 +16,8 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from .base import Statements
+
 COMMAND_TYPES = ("sync_now", "upload_diagnostics", "screenshot", "restart", "check_update")
 UPLOAD_TYPES = ("screenshot", "upload_diagnostics")
 OPEN, FINAL = ("pending", "sent"), ("done", "refused", "failed")
@@ -95,15 +97,10 @@ def upload_record(row: Sequence[Any]) -> dict[str, Any]:
     return dict(zip(UPLOAD_COLUMNS, row, strict=True))
 
 
-class _CommandSql:
-    """The statements, with ``?`` placeholders; ``_cmd_run`` runs a list of them in one
-    database transaction and returns the rows of the first (``fetch``: none, one, all)."""
+class _CommandSql(Statements):
+    """The statements, with ``?`` placeholders, run by the store's ``_run``."""
 
     _open_cache: tuple[float, set[str]] | None = None
-
-    def _cmd_run(self, statements: list[tuple[str, tuple]], fetch: str = "none",
-                 write: bool = True) -> Any:
-        raise NotImplementedError
 
     def add_commands(self, kiosk_ids: Iterable[str], type_: str, args: dict[str, Any], *,
                      admin: str, now: float | None = None) -> list[dict[str, Any]]:
@@ -111,8 +108,8 @@ class _CommandSql:
         at = time.time() if now is None else now
         text = json.dumps(args, ensure_ascii=False, sort_keys=True)
         rows = [(str(uuid.uuid4()), k, type_, text, admin, at) for k in kiosk_ids]
-        self._cmd_run([(f"INSERT INTO commands ({_COLS}) VALUES (?, ?, ?, ?, ?, ?, "
-                        "'pending', NULL, NULL, NULL)", r) for r in rows])
+        self._run([(f"INSERT INTO commands ({_COLS}) VALUES (?, ?, ?, ?, ?, ?, "
+                    "'pending', NULL, NULL, NULL)", r) for r in rows])
         self._open_cache = None  # this process's next heartbeat sees them at once
         return [command_record((*r, "pending", None, None, None)) for r in rows]
 
@@ -122,21 +119,21 @@ class _CommandSql:
         whole fleet's answers (``OPEN_CACHE_S``); a write only when there is one to send."""
         if kiosk_id not in self._open_kiosks():
             return []
-        rows = self._cmd_run([(f"SELECT {_COLS} FROM commands WHERE kiosk_id = ? AND status "
-                               "IN ('pending', 'sent') ORDER BY created_at, id", (kiosk_id,))],
-                             fetch="all", write=False)
+        rows = self._run([(f"SELECT {_COLS} FROM commands WHERE kiosk_id = ? AND status "
+                           "IN ('pending', 'sent') ORDER BY created_at, id", (kiosk_id,))],
+                         fetch="all", write=False)
         if rows:
             at = time.time() if now is None else now
-            self._cmd_run([("UPDATE commands SET status = 'sent', sent_at = ? WHERE id = ? "
-                            "AND status IN ('pending', 'sent')", (at, r[0])) for r in rows])
+            self._run([("UPDATE commands SET status = 'sent', sent_at = ? WHERE id = ? "
+                        "AND status IN ('pending', 'sent')", (at, r[0])) for r in rows])
         return [command_record(r) for r in rows]
 
     def _open_kiosks(self) -> set[str]:
         cached = getattr(self, "_open_cache", None)
         now = time.monotonic()
         if cached is None or now - cached[0] > OPEN_CACHE_S:
-            rows = self._cmd_run([("SELECT DISTINCT kiosk_id FROM commands WHERE status IN "
-                                   "('pending', 'sent')", ())], fetch="all", write=False)
+            rows = self._run([("SELECT DISTINCT kiosk_id FROM commands WHERE status IN "
+                               "('pending', 'sent')", ())], fetch="all", write=False)
             cached = (now, {r[0] for r in rows})
             self._open_cache = cached
         return cached[1]
@@ -153,18 +150,18 @@ class _CommandSql:
                       for r in results]
         if not statements:
             return 0
-        return self._cmd_run(statements, fetch="count")
+        return self._run(statements, fetch="count")
 
     def commands(self, kiosk_id: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
         """Commands newest first, of one kiosk or all."""
         where, args = ("WHERE kiosk_id = ? ", (kiosk_id,)) if kiosk_id else ("", ())
-        rows = self._cmd_run([(f"SELECT {_COLS} FROM commands {where}ORDER BY created_at "
-                               "DESC, id LIMIT ?", (*args, limit))], fetch="all", write=False)
+        rows = self._run([(f"SELECT {_COLS} FROM commands {where}ORDER BY created_at "
+                           "DESC, id LIMIT ?", (*args, limit))], fetch="all", write=False)
         return [command_record(r) for r in rows]
 
     def command(self, command_id: str) -> dict[str, Any] | None:
-        row = self._cmd_run([(f"SELECT {_COLS} FROM commands WHERE id = ?", (command_id,))],
-                            fetch="one", write=False)
+        row = self._run([(f"SELECT {_COLS} FROM commands WHERE id = ?", (command_id,))],
+                        fetch="one", write=False)
         return None if row is None else command_record(row)
 
     def add_upload(self, command_id: str, kiosk_id: str, kind: str, content_type: str,
@@ -172,7 +169,7 @@ class _CommandSql:
         """Keep what the kiosk uploaded for a command (a second upload replaces the first);
         older uploads of this kiosk and kind beyond ``UPLOADS_KEPT`` are dropped."""
         at = time.time() if now is None else now
-        self._cmd_run([
+        self._run([
             ("DELETE FROM command_uploads WHERE command_id = ?", (command_id,)),
             (f"INSERT INTO command_uploads ({_UCOLS}, body) VALUES (?, ?, ?, ?, ?, ?, ?)",
              (command_id, kiosk_id, kind, content_type, len(body), at, body)),
@@ -185,26 +182,21 @@ class _CommandSql:
     def uploads(self, kiosk_id: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
         """What is kept (without the bytes), newest first."""
         where, args = ("WHERE kiosk_id = ? ", (kiosk_id,)) if kiosk_id else ("", ())
-        rows = self._cmd_run([(f"SELECT {_UCOLS} FROM command_uploads {where}ORDER BY "
-                               "received_at DESC, command_id LIMIT ?", (*args, limit))],
-                             fetch="all",
-                             write=False)
+        rows = self._run([(f"SELECT {_UCOLS} FROM command_uploads {where}ORDER BY "
+                           "received_at DESC, command_id LIMIT ?", (*args, limit))],
+                         fetch="all", write=False)
         return [upload_record(r) for r in rows]
 
     def upload_info(self, command_id: str) -> dict[str, Any] | None:
         """What was uploaded for a command (without the bytes), or None."""
-        row = self._cmd_run([(f"SELECT {_UCOLS} FROM command_uploads WHERE command_id = ?",
-                              (command_id,))], fetch="one", write=False)
+        row = self._run([(f"SELECT {_UCOLS} FROM command_uploads WHERE command_id = ?",
+                          (command_id,))], fetch="one", write=False)
         return None if row is None else upload_record(row)
 
     def upload(self, command_id: str) -> tuple[dict[str, Any], bytes] | None:
-        row = self._cmd_run([(f"SELECT {_UCOLS}, body FROM command_uploads WHERE "
-                              "command_id = ?", (command_id,))], fetch="one", write=False)
+        row = self._run([(f"SELECT {_UCOLS}, body FROM command_uploads WHERE "
+                          "command_id = ?", (command_id,))], fetch="one", write=False)
         return None if row is None else (upload_record(row[:-1]), bytes(row[-1]))
-
-
-def _first(cur: Any, fetch: str) -> Any:
-    return cur.fetchall() if fetch == "all" else cur.fetchone()
 
 
 class SqliteCommands(_CommandSql):
@@ -212,35 +204,8 @@ class SqliteCommands(_CommandSql):
 
     TABLES = SQLITE_TABLES
 
-    def _cmd_run(self, statements: list[tuple[str, tuple]], fetch: str = "none",
-                 write: bool = True) -> Any:
-        opened = self._write() if write else self._db()  # type: ignore[attr-defined]
-        with opened as db:
-            first: Any = None
-            count = 0
-            for i, (sql, args) in enumerate(statements):
-                cur = db.execute(sql, args)
-                if fetch == "count":
-                    count += len(cur.fetchall())
-                elif i == 0 and fetch != "none":  # read before the next statement runs
-                    first = _first(cur, fetch)
-            return count if fetch == "count" else first
-
 
 class PostgresCommands(_CommandSql):
     """Commands on ``PostgresStore`` (one database transaction per call)."""
 
     TABLES = POSTGRES_TABLES
-
-    def _cmd_run(self, statements: list[tuple[str, tuple]], fetch: str = "none",
-                 write: bool = True) -> Any:
-        with self._tx() as cur:  # type: ignore[attr-defined]
-            first: Any = None
-            count = 0
-            for i, (sql, args) in enumerate(statements):
-                cur.execute(sql.replace("?", "%s"), args)
-                if fetch == "count":
-                    count += len(cur.fetchall())
-                elif i == 0 and fetch != "none":
-                    first = _first(cur, fetch)
-            return count if fetch == "count" else first
