@@ -2,10 +2,13 @@
 
 A command is one row per kiosk: ``pending`` until a heartbeat answer carries it (then
 ``sent``, and sent again with every heartbeat until the kiosk reports), then ``done``,
-``refused`` or ``failed`` with the kiosk's detail (central-api.md section 3). A screenshot
-or a diagnostics bundle the kiosk uploads for a command is kept in ``command_uploads``;
-only the newest ``UPLOADS_KEPT`` of each kiosk and kind stay. The SQL is the same on both
-backends but for the placeholders, so one mixin per backend adds these methods.
+``refused`` or ``failed`` with the kiosk's detail (central-api.md section 3). One still
+``pending`` past the central's bound (``kiosk-central serve --command-expiry``) is
+``expired`` instead, and never sent: a restart asked for yesterday must not happen today.
+A screenshot or a diagnostics bundle the kiosk uploads for a command is kept in
+``command_uploads``; only the newest ``UPLOADS_KEPT`` of each kiosk and kind stay. The SQL
+is the same on both backends but for the placeholders, so one mixin per backend adds these
+methods.
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ from .base import Statements
 
 COMMAND_TYPES = ("sync_now", "upload_diagnostics", "screenshot", "restart", "check_update")
 UPLOAD_TYPES = ("screenshot", "upload_diagnostics")
-OPEN, FINAL = ("pending", "sent"), ("done", "refused", "failed")
+OPEN, FINAL = ("pending", "sent"), ("done", "refused", "failed")  # FINAL: a kiosk's answers
+EXPIRED = "expired"  # not delivered in time: the central's own end of a command
 UPLOADS_KEPT = 3  # per kiosk and kind: the newest screenshots / bundles
 OPEN_CACHE_S = 1.0  # how stale the set of kiosks with open commands may be (other processes)
 COMMAND_COLUMNS = ("id", "kiosk_id", "type", "args", "admin", "created_at", "status",
@@ -37,7 +41,7 @@ CREATE TABLE IF NOT EXISTS commands (
     args TEXT NOT NULL,             -- JSON object
     admin TEXT NOT NULL,
     created_at REAL NOT NULL,
-    status TEXT NOT NULL,           -- pending, sent, done, refused, failed
+    status TEXT NOT NULL,           -- pending, sent, done, refused, failed, expired
     sent_at REAL,
     finished_at REAL,
     detail TEXT
@@ -113,20 +117,38 @@ class _CommandSql(Statements):
         self._open_cache = None  # this process's next heartbeat sees them at once
         return [command_record((*r, "pending", None, None, None)) for r in rows]
 
-    def take_commands(self, kiosk_id: str, now: float | None = None) -> list[dict[str, Any]]:
+    def take_commands(self, kiosk_id: str, now: float | None = None,
+                      expire_before: float | None = None) -> list[dict[str, Any]]:
         """The kiosk's open commands, oldest first, marked ``sent`` (again) now. Asked on
         every heartbeat: most kiosks have none, which one cached read per second of the
-        whole fleet's answers (``OPEN_CACHE_S``); a write only when there is one to send."""
+        whole fleet's answers (``OPEN_CACHE_S``); a write only when there is one to send.
+        A ``pending`` one created before ``expire_before`` is marked expired, not sent."""
         if kiosk_id not in self._open_kiosks():
             return []
         rows = self._run([(f"SELECT {_COLS} FROM commands WHERE kiosk_id = ? AND status "
                            "IN ('pending', 'sent') ORDER BY created_at, id", (kiosk_id,))],
                          fetch="all", write=False)
+        at = time.time() if now is None else now
+        if expire_before is not None and any(r[6] == "pending" and r[5] < expire_before
+                                             for r in rows):
+            self.expire_commands(expire_before, kiosk_id=kiosk_id, now=at)
+            rows = [r for r in rows if not (r[6] == "pending" and r[5] < expire_before)]
         if rows:
-            at = time.time() if now is None else now
             self._run([("UPDATE commands SET status = 'sent', sent_at = ? WHERE id = ? "
                         "AND status IN ('pending', 'sent')", (at, r[0])) for r in rows])
         return [command_record(r) for r in rows]
+
+    def expire_commands(self, before: float, kiosk_id: str | None = None,
+                        now: float | None = None) -> int:
+        """Mark ``expired`` the ``pending`` commands (of one kiosk or all) created before
+        ``before``: they were not delivered in time and will not be. How many."""
+        at = time.time() if now is None else now
+        where, args = ("AND kiosk_id = ? ", (kiosk_id,)) if kiosk_id else ("", ())
+        detail = f"not delivered within {_span(at - before)}"
+        return self._run([(f"UPDATE commands SET status = '{EXPIRED}', detail = ?, "
+                           f"finished_at = ? WHERE status = 'pending' {where}AND "
+                           "created_at < ? RETURNING id", (detail, at, *args, before))],
+                         fetch="count")
 
     def _open_kiosks(self) -> set[str]:
         cached = getattr(self, "_open_cache", None)
@@ -197,6 +219,16 @@ class _CommandSql(Statements):
         row = self._run([(f"SELECT {_UCOLS}, body FROM command_uploads WHERE "
                           "command_id = ?", (command_id,))], fetch="one", write=False)
         return None if row is None else (upload_record(row[:-1]), bytes(row[-1]))
+
+
+def _span(seconds: float) -> str:
+    """``3600`` as ``1 h``, ``600`` as ``10 min``, ``45`` as ``45 s``."""
+    whole = round(seconds)
+    if whole and whole % 3600 == 0:
+        return f"{whole // 3600} h"
+    if whole and whole % 60 == 0:
+        return f"{whole // 60} min"
+    return f"{whole} s"
 
 
 class SqliteCommands(_CommandSql):
