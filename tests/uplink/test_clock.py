@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from pathlib import Path
 
 import pytest
-from sync_server import KIOSK_ID, TOKEN, running
+from sync_server import KIOSK_ID, running
 from tls_cert import self_signed, server_context
 
 from contract.clock import KioskClock
@@ -27,13 +26,6 @@ class FakeSystemClock:
 
     def __call__(self) -> float:
         return time.time() + self.shift
-
-
-@pytest.fixture
-def token_file(tmp_path: Path) -> Path:
-    path = tmp_path / "token"
-    path.write_text(TOKEN)
-    return path
 
 
 def test_the_date_header_corrects_a_clock_in_1970(tmp_path, token_file) -> None:

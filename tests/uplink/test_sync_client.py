@@ -25,13 +25,8 @@ WIRE_TX = {
 
 
 @pytest.fixture
-def server() -> Iterator[SyncServer]:
-    with running() as srv:
-        yield srv
-
-
-@pytest.fixture
 def token_file(tmp_path: Path) -> Path:
+    """The token with blanks around it: the client strips them."""
     path = tmp_path / "token"
     path.write_text(f"  {TOKEN}\n")
     return path
