@@ -26,6 +26,7 @@ from .base import (
     MENU_COLUMNS,
     SCHEMA_VERSION,
     Ingested,
+    PostgresStatements,
     classify,
     menu_record,
     merge_kiosk_stats,
@@ -36,7 +37,7 @@ from .base import (
 from .batching import BatchWriter
 from .commands import PostgresCommands
 from .drafts import PostgresDrafts
-from .releases import POSTGRES_TABLES, PostgresReleaseTables
+from .releases import POSTGRES_TABLES, ReleaseTables
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +108,7 @@ RETURNING id
 """
 
 
-class PostgresStore(PostgresReleaseTables, PostgresCommands, PostgresDrafts):
+class PostgresStore(PostgresStatements, ReleaseTables, PostgresCommands, PostgresDrafts):
     """``Store`` on a PostgreSQL database. Open with ``PostgresStore.open(url)``."""
 
     def __init__(self, pool: ConnectionPool, url: str, *,
