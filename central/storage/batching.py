@@ -20,6 +20,9 @@ from ..errors import StoreError
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+#: PostgreSQL rows of heartbeats given as three arrays (kiosk ids, times, bodies as JSON)
+HEARTBEAT_ROWS = ("SELECT k, r, b::jsonb FROM unnest(%s::text[], %s::float8[], %s::text[]) "
+                  "AS u(k, r, b)")
 
 
 class _Waiter:

@@ -26,6 +26,7 @@ from .base import (
     MENU_COLUMNS,
     SCHEMA_VERSION,
     Ingested,
+    PostgresStatements,
     classify,
     menu_record,
     merge_kiosk_stats,
@@ -33,10 +34,11 @@ from .base import (
     transaction_record,
     tx_rows,
 )
+from .batching import HEARTBEAT_ROWS as _ROWS
 from .batching import AsyncHeartbeats, BatchWriter
 from .commands import PostgresCommands
 from .drafts import PostgresDrafts
-from .releases import POSTGRES_TABLES, PostgresReleaseTables
+from .releases import POSTGRES_TABLES, ReleaseTables
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +94,6 @@ CREATE TABLE IF NOT EXISTS menus (
 _TX_COLUMNS = ("id, kiosk_id, service_id, menu_version, created_at, identity, fields, "
                "received_at, delivered_at, purged_at")
 _MENUS = ", ".join(MENU_COLUMNS)
-_ROWS = "SELECT k, r, b::jsonb FROM unnest(%s::text[], %s::float8[], %s::text[]) AS u(k, r, b)"
 _INSERT = """
 INSERT INTO transactions (id, kiosk_id, service_id, menu_version, created_at, identity,
                           fields, digest, received_at)
@@ -108,7 +109,8 @@ RETURNING id
 """
 
 
-class PostgresStore(PostgresReleaseTables, PostgresCommands, PostgresDrafts, AsyncHeartbeats):
+class PostgresStore(PostgresStatements, ReleaseTables, PostgresCommands, PostgresDrafts,
+                    AsyncHeartbeats):
     """``Store`` on a PostgreSQL database. Open with ``PostgresStore.open(url)``."""
 
     def __init__(self, pool: ConnectionPool, url: str, *,
@@ -270,7 +272,6 @@ class PostgresStore(PostgresReleaseTables, PostgresCommands, PostgresDrafts, Asy
 
     def _write_heartbeats(self, batch: list[tuple[str, float, str]]) -> None:
         latest = sorted({row[0]: row for row in batch}.values())  # one lock order for all
-        kiosks = [row[0] for row in latest]
         with self._tx() as cur:  # a statement for the whole batch, not one a heartbeat
             cur.execute(f"INSERT INTO heartbeats (kiosk_id, received_at, body) {_ROWS}",
                         [list(c) for c in zip(*batch, strict=True)])
@@ -278,8 +279,8 @@ class PostgresStore(PostgresReleaseTables, PostgresCommands, PostgresDrafts, Asy
                         "received_at = excluded.received_at, body = excluded.body",
                         [list(c) for c in zip(*latest, strict=True)])
             cur.execute("DELETE FROM heartbeats AS h WHERE h.kiosk_id = ANY(%s) AND h.seq <= "
-                        "(SELECT seq FROM heartbeats WHERE kiosk_id = h.kiosk_id "
-                        "ORDER BY seq DESC LIMIT 1 OFFSET %s)", (kiosks, self.heartbeat_history))
+                        "(SELECT seq FROM heartbeats WHERE kiosk_id = h.kiosk_id ORDER BY seq "
+                        "DESC LIMIT 1 OFFSET %s)", ([r[0] for r in latest], self.heartbeat_history))
 
     def latest_heartbeat(self, kiosk_id: str) -> dict[str, Any] | None:
         with self._tx() as cur:

@@ -113,7 +113,8 @@ def _exchange_commands(central: CentralServer, kiosk_id: str, body: dict,
     results = results_of(body)
     if results:
         central.store.finish_commands(kiosk_id, results, now=now)
-    return wire_commands(kiosk_id, central.store.take_commands(kiosk_id, now=now))
+    return wire_commands(kiosk_id, central.store.take_commands(
+        kiosk_id, now=now, expire_before=central.command_deadline(now)))
 
 
 def menu(central: CentralServer, kiosk: Kiosk, if_none_match: str | None) -> Reply:
