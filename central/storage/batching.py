@@ -21,8 +21,8 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 #: PostgreSQL rows of heartbeats given as three arrays (kiosk ids, times, bodies as JSON)
-HEARTBEAT_ROWS = ("SELECT k, r, b::jsonb FROM unnest(%s::text[], %s::float8[], %s::text[]) "
-                  "AS u(k, r, b)")
+HB_ROWS = ("SELECT k, r, b::jsonb FROM unnest(%s::text[], %s::float8[], %s::text[]) "
+           "AS u(k, r, b)")
 
 
 class _Waiter:

@@ -34,8 +34,7 @@ from .base import (
     transaction_record,
     tx_rows,
 )
-from .batching import HEARTBEAT_ROWS as _ROWS
-from .batching import AsyncHeartbeats, BatchWriter
+from .batching import HB_ROWS, AsyncHeartbeats, BatchWriter
 from .commands import PostgresCommands
 from .drafts import PostgresDrafts
 from .releases import POSTGRES_TABLES, ReleaseTables
@@ -273,9 +272,9 @@ class PostgresStore(PostgresStatements, ReleaseTables, PostgresCommands, Postgre
     def _write_heartbeats(self, batch: list[tuple[str, float, str]]) -> None:
         latest = sorted({row[0]: row for row in batch}.values())  # one lock order for all
         with self._tx() as cur:  # a statement for the whole batch, not one a heartbeat
-            cur.execute(f"INSERT INTO heartbeats (kiosk_id, received_at, body) {_ROWS}",
+            cur.execute(f"INSERT INTO heartbeats (kiosk_id, received_at, body) {HB_ROWS}",
                         [list(c) for c in zip(*batch, strict=True)])
-            cur.execute(f"INSERT INTO kiosk_state {_ROWS} ON CONFLICT (kiosk_id) DO UPDATE SET "
+            cur.execute(f"INSERT INTO kiosk_state {HB_ROWS} ON CONFLICT (kiosk_id) DO UPDATE SET "
                         "received_at = excluded.received_at, body = excluded.body",
                         [list(c) for c in zip(*latest, strict=True)])
             cur.execute("DELETE FROM heartbeats AS h WHERE h.kiosk_id = ANY(%s) AND h.seq <= "
