@@ -19,6 +19,7 @@ from contract import release as contract_release
 from contract.errors import ContractError
 
 from .errors import ReleaseRefused, UpdateError
+from .cache import previous_slot, prune_cache
 from .fetch import TIMEOUT, WheelFetcher, cached
 from .layout import Layout
 from .slots import build_slot
@@ -97,6 +98,7 @@ class UpdateAgent:
                 raise ReleaseRefused(f"version {version} is older than the running "
                                      f"{self.running}")
             self._note("idle", version, rollout, "running the offered version")
+            self._prune(state=None)
             return "current"
         if contract_release.parse_version(self.running) < contract_release.parse_version(
                 manifest["min_from"]):
@@ -112,9 +114,16 @@ class UpdateAgent:
             self._note("downloading", version, rollout, f"{len(missing)} wheels to fetch")
         for wheel in missing:
             self.fetcher.fetch(self.layout.cache, wheel)
-        build_slot(self.layout, manifest, inherit_site=self.inherit_site)
+        build_slot(self.layout, manifest, inherit_site=self.inherit_site, running=self.running)
         self._note("ready", version, rollout, "slot built; switches at the next good moment")
+        self._prune(state, {w["sha256"] for w in manifest["wheels"]})
         return "ready"
+
+    def _prune(self, state: UpdateState | None, preparing: set[str] = frozenset()) -> None:
+        """Keep only the wheels of the running slot, the previous one and ``preparing``."""
+        state = state or UpdateState.load(self.layout.state_file)
+        previous = previous_slot(self.layout, self.running, state.refused)
+        prune_cache(self.layout, (self.running, previous), preparing)
 
     def ready_version(self) -> tuple[str, Any] | None:
         """``(version, rollout)`` of a built slot waiting for the switch."""
