@@ -18,8 +18,8 @@ import requests
 from contract import release as contract_release
 from contract.errors import ContractError
 
-from .errors import ReleaseRefused, UpdateError
 from .cache import previous_slot, prune_cache
+from .errors import ReleaseRefused, UpdateError
 from .fetch import TIMEOUT, WheelFetcher, cached
 from .layout import Layout
 from .slots import build_slot

@@ -8,8 +8,8 @@ import base64
 import hashlib
 import json
 import logging
-import subprocess
 import shutil
+import subprocess
 import zipfile
 from pathlib import Path
 
@@ -20,7 +20,6 @@ from updater.cache import prune_cache
 from updater.layout import Layout
 from updater.slot_copy import SEED, installed
 from updater.slots import build_slot, read_record
-
 
 
 def _dists(venv: Path) -> set[tuple[str, str]]:
