@@ -48,6 +48,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="key for the HMAC-SHA256 signature of each delivery")
     serve.add_argument("--purge-after", type=float, default=7 * 86400.0, metavar="SECONDS",
                        help="remove personal data this long after delivery (default 7 days)")
+    serve.add_argument("--upload-max-age", type=float, default=86400.0, metavar="SECONDS",
+                       help="remove a wheel upload left incomplete this long (default 24 h)")
     serve.add_argument("--tls-cert", metavar="FILE", help="serve HTTPS with this certificate "
                        "(PEM, the chain after it)")
     serve.add_argument("--tls-key", metavar="FILE", help="the certificate's private key (PEM)")
@@ -187,8 +189,8 @@ def _central(args: argparse.Namespace) -> Any:
         raise ConfigError("--max-body-bytes: expected at least 1024")
     if args.forward_secret_file and not args.forward_url:
         raise ConfigError("--forward-secret-file needs --forward-url")
-    if args.purge_after < 0:
-        raise ConfigError("--purge-after: expected seconds >= 0")
+    if args.purge_after < 0 or args.upload_max_age < 0:
+        raise ConfigError("--purge-after and --upload-max-age: expected seconds >= 0")
     parse_db(args.db)  # an unknown scheme is named before anything starts
     if bool(args.tls_cert) != bool(args.tls_key):
         raise ConfigError("--tls-cert and --tls-key go together")
@@ -225,6 +227,7 @@ def _central(args: argparse.Namespace) -> Any:
                          forward_secret=_forward_secret(args),
                          require_approval=args.require_approval,
                          purge_after_s=args.purge_after,
+                         upload_max_age_s=args.upload_max_age,
                          store_options={"pool_size": args.db_pool,
                                         "pool_wait_s": args.db_wait})
 

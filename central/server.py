@@ -23,6 +23,7 @@ from .menus import MenuPublisher, PublishedMenu
 from .previews import PreviewRunner
 from .signing import load_private_key, public_key_b64, read_private_key
 from .store import Store, open_store
+from .upload_janitor import DEFAULT_UPLOAD_MAX_AGE_S, UploadJanitor
 from .web.app import SaturationGuard, build_app
 from .web.protocol import Limits
 from .web.serve import ThreadedServer, TlsFiles, bind, fit_open_files, uvicorn_config
@@ -85,7 +86,8 @@ class CentralServer:
                  purge_after_s: float | None = DEFAULT_PURGE_AFTER_S,
                  outbox_options: Mapping[str, Any] | None = None,
                  store_options: Mapping[str, Any] | None = None,
-                 require_approval: bool = False) -> None:
+                 require_approval: bool = False,
+                 upload_max_age_s: float | None = DEFAULT_UPLOAD_MAX_AGE_S) -> None:
         self.db = db_path  # a --db value: postgresql://..., sqlite:///..., or a path
         self.host, self.port = host, port
         self.kiosks = kiosks if isinstance(kiosks, KioskRegistry) else KioskRegistry(kiosks or {})
@@ -120,6 +122,8 @@ class CentralServer:
         self.catalog = MenuCatalog(self.kiosks, check_menu_keys(menu_keys or {}),
                                    self.menus.current)
         self.drafts, self.previews = DraftBook(self, require_approval), PreviewRunner()
+        #: Removes wheel uploads abandoned for ``upload_max_age_s`` (None: never).
+        self.uploads = UploadJanitor(lambda: self.store, self.clock, upload_max_age_s)
         self._key_loaded = False
         self._web: ThreadedServer | None = None
         self._app: SaturationGuard | None = None

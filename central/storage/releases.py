@@ -5,7 +5,9 @@ A wheel is kept once, however many releases list it, as rows of ``CHUNK`` bytes 
 its SHA-256, so a range request reads only the chunks it needs and every central process
 sharing the database serves the same bytes. An admin uploads a wheel chunk by chunk (an
 interrupted upload resumes); the wheel counts as held once its chunks add up to the
-manifest's size and hash (``complete_wheel``). The SQL is written with ``%s`` placeholders;
+manifest's size and hash (``complete_wheel``). ``wheel_uploads`` notes when an upload not
+yet complete last received a piece, so an abandoned one can be removed
+(``remove_abandoned_uploads``). The SQL is written with ``%s`` placeholders;
 the SQLite store turns them into ``?``.
 """
 
@@ -40,6 +42,9 @@ CREATE TABLE IF NOT EXISTS rollouts (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, version TEXT NOT NULL,
     target_kind TEXT NOT NULL, target TEXT NOT NULL, percent REAL NOT NULL,
     admin TEXT NOT NULL, published_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS wheel_uploads (
+    sha256 TEXT PRIMARY KEY, last_at REAL NOT NULL
 )
 """
 POSTGRES_TABLES = """
@@ -58,6 +63,9 @@ CREATE TABLE IF NOT EXISTS rollouts (
     seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, version text NOT NULL,
     target_kind text NOT NULL, target text NOT NULL, percent double precision NOT NULL,
     admin text NOT NULL, published_at double precision NOT NULL
+);
+CREATE TABLE IF NOT EXISTS wheel_uploads (
+    sha256 text PRIMARY KEY, last_at double precision NOT NULL
 )
 """
 
@@ -75,11 +83,41 @@ class ReleaseTables:
 
     # -- wheels ----------------------------------------------------------------------------
 
-    def put_wheel_chunk(self, sha256: str, idx: int, data: bytes) -> None:
+    def put_wheel_chunk(self, sha256: str, idx: int, data: bytes,
+                        now: float | None = None) -> None:
         """Keep chunk ``idx`` of an upload (a repeat replaces it)."""
+        self._touch_upload(sha256, time.time() if now is None else now)
         self._rw("INSERT INTO wheel_chunks (sha256, idx, data) VALUES (%s, %s, %s) "
                  "ON CONFLICT (sha256, idx) DO UPDATE SET data = excluded.data",
                  (sha256, idx, data))
+
+    def _touch_upload(self, sha256: str, now: float) -> None:
+        self._rw("INSERT INTO wheel_uploads (sha256, last_at) VALUES (%s, %s) "
+                 "ON CONFLICT (sha256) DO UPDATE SET last_at = excluded.last_at",
+                 (sha256, now))
+
+    def remove_abandoned_uploads(self, older_than: float, now: float | None = None) -> int:
+        """Remove the chunks of uploads not complete whose last piece came before
+        ``older_than``; the number of uploads removed. Chunks of no known upload (kept by
+        a central before these were noted) start their clock now."""
+        now = time.time() if now is None else now
+        for (sha256,) in self._rq(
+                "SELECT DISTINCT sha256 FROM wheel_chunks WHERE sha256 NOT IN "
+                "(SELECT sha256 FROM wheels) AND sha256 NOT IN (SELECT sha256 FROM "
+                "wheel_uploads)"):
+            self._rw("INSERT INTO wheel_uploads (sha256, last_at) VALUES (%s, %s) "
+                     "ON CONFLICT (sha256) DO NOTHING", (sha256, now))
+        old = self._rq("SELECT sha256 FROM wheel_uploads WHERE last_at < %s",
+                       (older_than,))
+        removed = 0
+        for (sha256,) in old:
+            if self.wheel_size(sha256) is None:
+                self._rw("DELETE FROM wheel_chunks WHERE sha256 = %s AND sha256 NOT IN "
+                         "(SELECT sha256 FROM wheels)", (sha256,))
+                removed += 1
+            self._rw("DELETE FROM wheel_uploads WHERE sha256 = %s AND last_at < %s",
+                     (sha256, older_than))
+        return removed
 
     def wheel_size(self, sha256: str) -> int | None:
         """The size of a held wheel, or None when it is not (completely) held."""
@@ -117,6 +155,7 @@ class ReleaseTables:
         self._rw("INSERT INTO wheels (sha256, size, added_at) VALUES (%s, %s, %s) "
                  "ON CONFLICT (sha256) DO NOTHING", (sha256, size,
                                                      time.time() if now is None else now))
+        self._rw("DELETE FROM wheel_uploads WHERE sha256 = %s", (sha256,))
         return True
 
     def wheel_range(self, sha256: str, start: int, end: int) -> bytes:
