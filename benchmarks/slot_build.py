@@ -27,8 +27,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT)]
 
-from admin.release import build  # noqa: E402
 from bench_common import cpu_model  # noqa: E402
+
+from admin.release import build  # noqa: E402
 from updater.layout import Layout  # noqa: E402
 from updater.slot_copy import installed  # noqa: E402
 from updater.slots import build_slot  # noqa: E402
