@@ -92,8 +92,7 @@ class CentralServer:
         self.host, self.port = host, port
         self.kiosks = kiosks if isinstance(kiosks, KioskRegistry) else KioskRegistry(kiosks or {})
         self.menu_file = None if menu_file is None else Path(menu_file)
-        self._signing_key = signing_key
-        self.key_id = key_id
+        self._signing_key, self.key_id = signing_key, key_id
         self.admins = admins if isinstance(admins, AdminRegistry) else AdminRegistry(admins or {})
         self.admins.check_disjoint(self.kiosks)
         self.max_body_bytes, self.max_publish_bytes = max_body_bytes, max_publish_bytes
@@ -122,8 +121,7 @@ class CentralServer:
         self.catalog = MenuCatalog(self.kiosks, check_menu_keys(menu_keys or {}),
                                    self.menus.current)
         self.drafts, self.previews = DraftBook(self, require_approval), PreviewRunner()
-        #: Removes wheel uploads abandoned for ``upload_max_age_s`` (None: never).
-        self.uploads = UploadJanitor(lambda: self.store, self.clock, upload_max_age_s)
+        self.uploads = UploadJanitor(lambda: self.store, clock, upload_max_age_s)  # None: keep
         self._key_loaded = False
         self._web: ThreadedServer | None = None
         self._app: SaturationGuard | None = None
