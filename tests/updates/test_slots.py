@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from updater import slots
-from updater.cache import prune_cache
+from updater.cache import previous_slot, prune_cache
 from updater.layout import Layout
 from updater.slot_copy import SEED, installed
 from updater.slots import build_slot, read_record
@@ -157,3 +157,15 @@ def test_the_cache_keeps_the_running_and_previous_slots_wheels_and_downloads(tmp
     assert sorted(p.name for p in layout.cache.iterdir()) == sorted(
         [shas["0.2.0"]["sha256"], shas["0.3.0"]["sha256"], preparing["sha256"],
          "f" * 64 + ".part"])
+
+
+def test_the_previous_slot_is_the_newest_older_one_not_refused(tmp_path):
+    layout = _layout(tmp_path)
+    for version in ("0.1.0", "0.2.0", "0.3.0", "0.4.0"):
+        python = layout.python(version)
+        python.parent.mkdir(parents=True)
+        python.touch()
+    (layout.slots / ".0.5.0.tmp").mkdir()  # being built: never a previous slot
+    assert previous_slot(layout, "0.4.0", refused=()) == "0.3.0"
+    assert previous_slot(layout, "0.4.0", refused={"0.3.0"}) == "0.2.0"  # rolled back
+    assert previous_slot(layout, "0.1.0", refused=()) is None
