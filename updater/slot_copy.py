@@ -50,7 +50,9 @@ def copy_running_slot(layout: Layout, running: str, tmp: Path, manifest: Mapping
     venv = tmp / "venv"
     try:
         shutil.copytree(source, venv, symlinks=True)
-        rewrite_paths(venv, str(source), str(venv))
+        for old_path in dict.fromkeys((str(source), str(source.resolve()))):
+            rewrite_paths(venv, old_path, str(venv))
+        _check_shebangs(venv, f"/slots/{running}/venv/")
         set_inherit_site(venv, inherit_site)
     except OSError as exc:
         raise SlotError(f"copying slot {running}: {exc}") from None
@@ -71,6 +73,16 @@ def copy_running_slot(layout: Layout, running: str, tmp: Path, manifest: Mapping
     log.info("slot %s copied from %s: %d wheels kept, %d removed, %d installed",
              manifest["version"], running, len(wanted) - len(changed), len(stale),
              len(changed))
+
+
+def _check_shebangs(venv: Path, old: str) -> None:
+    """No script of the copy may still start the old slot's python."""
+    for script in (venv / "bin").iterdir():
+        if script.is_file() and not script.is_symlink():
+            with script.open("rb") as f:
+                first = f.readline(512)
+            if first.startswith(b"#!") and old.encode() in first:
+                raise SlotError(f"{script.name} still names the old slot's python")
 
 
 def installed(venv: Path) -> list[tuple[str, str]]:

@@ -62,7 +62,7 @@ def build_slot(layout: Layout, manifest: Mapping[str, Any], *, python: str | Non
                 copy_running_slot(layout, running, tmp, manifest, Path(links), inherit_site)
             except SlotError as exc:
                 how = "clean"
-                log.info("slot %s built clean (%s)", version, exc)
+                log.info("slot %s is built clean: %s", version, exc)
                 shutil.rmtree(tmp, ignore_errors=True)
                 _clean_build(tmp, python or sys.executable, manifest, Path(links),
                              inherit_site)
