@@ -106,6 +106,7 @@ class UpdateAgent:
                                  f"(needs {manifest['min_from']} or newer)")
         state = UpdateState.load(self.layout.state_file)
         if version in state.refused and state.refused[version] == rollout:
+            self._prune(state)  # its wheels too: a new publication fetches them again
             self._note("refused", version, rollout, "rolled back before; waits for a new "
                        "publication")
             return "refused"
