@@ -103,13 +103,9 @@ def set_inherit_site(venv: Path, inherit_site: bool) -> None:
 
 
 def site_packages(venv: Path) -> str:
-    try:
-        out = subprocess.run([str(venv / "bin" / "python"), "-c",
-                              "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                             capture_output=True, text=True, check=True, timeout=60)
-    except (OSError, subprocess.SubprocessError) as exc:
-        raise SlotError(f"the slot's python does not run: {exc}") from None
-    return out.stdout.strip()
+    return run([str(venv / "bin" / "python"), "-c",
+                "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+               "the slot's python").strip()
 
 
 def read_record(slot: Path) -> list[dict[str, Any]] | None:
@@ -135,9 +131,22 @@ def rewrite_paths(venv: Path, old_path: str, new_path: str) -> None:
     cfg.write_bytes(cfg.read_bytes().replace(old, new))
 
 
+#: Variables that would let a slot's python or pip see packages from outside its venv (a
+#: ``PYTHONPATH`` holding a source tree with an ``.egg-info`` makes pip leave the venv's
+#: own copy installed).
+_OUTSIDE = ("PYTHONPATH", "PYTHONHOME", "PYTHONUSERBASE", "PYTHONSTARTUP", "PIP_TARGET",
+            "PIP_PREFIX", "PIP_USER")
+
+
 def run(cmd: list[str], what: str) -> str:
+    """Run a build step in a clean environment, in the folder of the slots (``python -m``
+    puts the working folder first on ``sys.path``)."""
+    env = {k: v for k, v in os.environ.items() if k not in _OUTSIDE}
+    cwd = next((Path(c).parents[3] for c in cmd[:1] if c.endswith("/venv/bin/python")),
+               Path(tempfile.gettempdir()))
     try:
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=PIP_TIMEOUT_S)
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=PIP_TIMEOUT_S,
+                              env=env, cwd=cwd)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise SlotError(f"{what}: {exc}") from None
     if done.returncode != 0:
