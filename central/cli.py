@@ -52,6 +52,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--command-expiry", type=float, default=3600.0, metavar="SECONDS",
                        help="a fleet command not delivered within this is expired, never "
                        "sent (default 1 hour; 0: kept until delivered)")
+    serve.add_argument("--upload-max-age", type=float, default=86400.0, metavar="SECONDS",
+                       help="remove a wheel upload left incomplete this long (default 24 h)")
     serve.add_argument("--tls-cert", metavar="FILE", help="serve HTTPS with this certificate "
                        "(PEM, the chain after it)")
     serve.add_argument("--tls-key", metavar="FILE", help="the certificate's private key (PEM)")
@@ -192,8 +194,9 @@ def _central(args: argparse.Namespace) -> Any:
         raise ConfigError("--max-body-bytes: expected at least 1024")
     if args.forward_secret_file and not args.forward_url:
         raise ConfigError("--forward-secret-file needs --forward-url")
-    if args.purge_after < 0 or args.command_expiry < 0:
-        raise ConfigError("--purge-after and --command-expiry: expected seconds >= 0")
+    if args.purge_after < 0 or args.command_expiry < 0 or args.upload_max_age < 0:
+        raise ConfigError("--purge-after, --command-expiry and --upload-max-age: "
+                          "expected seconds >= 0")
     parse_db(args.db)  # an unknown scheme is named before anything starts
     if bool(args.tls_cert) != bool(args.tls_key):
         raise ConfigError("--tls-cert and --tls-key go together")
@@ -231,6 +234,7 @@ def _central(args: argparse.Namespace) -> Any:
                          require_approval=args.require_approval,
                          purge_after_s=args.purge_after,
                          command_expiry_s=args.command_expiry or None,
+                         upload_max_age_s=args.upload_max_age,
                          store_options={"pool_size": args.db_pool,
                                         "pool_wait_s": args.db_wait})
 

@@ -39,6 +39,7 @@ _RANGE = re.compile(r"^bytes=([0-9]{1,15})-([0-9]{0,15})$")
 def kiosk_answer(central: CentralServer, kiosk: Kiosk, endpoint: str,
                  params: Mapping[str, str], range_header: str | None) -> Reply:
     if endpoint == "release":
+        central.uploads.maybe_run()
         body = offer(central.store, kiosk)
         if body is None:
             return Reply(204, headers={"Cache-Control": "no-cache"})
@@ -80,6 +81,7 @@ def _sha(value: str) -> str:
 def admin_answer(central: CentralServer, admin: str, endpoint: str, method: str,
                  params: Mapping[str, str], query: Mapping[str, str], raw: bytes) -> Reply:
     try:
+        central.uploads.maybe_run()
         if endpoint == "admin-wheel":
             return _wheel(central, _sha(params.get("sha256", "")), method, query, raw)
         if endpoint == "admin-releases" and method == "GET":
@@ -118,7 +120,7 @@ def _wheel(central: CentralServer, sha256: str, method: str, query: Mapping[str,
         raise HttpError(400, f"offset must be a multiple of {CHUNK}")
     if not raw or len(raw) > CHUNK:
         raise HttpError(400, f"a piece is 1 to {CHUNK} bytes")
-    store.put_wheel_chunk(sha256, int(offset) // CHUNK, raw)
+    store.put_wheel_chunk(sha256, int(offset) // CHUNK, raw, now=central.clock())
     return Reply(204)
 
 

@@ -23,6 +23,7 @@ from .menus import MenuPublisher, PublishedMenu
 from .previews import PreviewRunner
 from .signing import load_private_key, public_key_b64, read_private_key
 from .store import Store, open_store
+from .upload_janitor import DEFAULT_UPLOAD_MAX_AGE_S, UploadJanitor
 from .web.app import SaturationGuard, build_app
 from .web.protocol import Limits
 from .web.serve import ThreadedServer, TlsFiles, bind, fit_open_files, uvicorn_config
@@ -88,7 +89,8 @@ class CentralServer:
                  outbox_options: Mapping[str, Any] | None = None,
                  store_options: Mapping[str, Any] | None = None,
                  require_approval: bool = False,
-                 command_expiry_s: float | None = DEFAULT_COMMAND_EXPIRY_S) -> None:
+                 command_expiry_s: float | None = DEFAULT_COMMAND_EXPIRY_S,
+                 upload_max_age_s: float | None = DEFAULT_UPLOAD_MAX_AGE_S) -> None:
         self.db = db_path  # a --db value: postgresql://..., sqlite:///..., or a path
         self.host, self.port = host, port
         self.kiosks = kiosks if isinstance(kiosks, KioskRegistry) else KioskRegistry(kiosks or {})
@@ -123,6 +125,7 @@ class CentralServer:
         self.catalog = MenuCatalog(self.kiosks, check_menu_keys(menu_keys or {}),
                                    self.menus.current)
         self.drafts, self.previews = DraftBook(self, require_approval), PreviewRunner()
+        self.uploads = UploadJanitor(lambda: self.store, clock, upload_max_age_s)  # None: keep
         self._key_loaded = False
         self._web: ThreadedServer | None = None
         self._app: SaturationGuard | None = None

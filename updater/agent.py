@@ -18,6 +18,7 @@ import requests
 from contract import release as contract_release
 from contract.errors import ContractError
 
+from .cache import previous_slot, prune_cache
 from .errors import ReleaseRefused, UpdateError
 from .fetch import TIMEOUT, WheelFetcher, cached
 from .layout import Layout
@@ -97,6 +98,7 @@ class UpdateAgent:
                 raise ReleaseRefused(f"version {version} is older than the running "
                                      f"{self.running}")
             self._note("idle", version, rollout, "running the offered version")
+            self._prune(state=None)
             return "current"
         if contract_release.parse_version(self.running) < contract_release.parse_version(
                 manifest["min_from"]):
@@ -104,6 +106,7 @@ class UpdateAgent:
                                  f"(needs {manifest['min_from']} or newer)")
         state = UpdateState.load(self.layout.state_file)
         if version in state.refused and state.refused[version] == rollout:
+            self._prune(state)  # its wheels too: a new publication fetches them again
             self._note("refused", version, rollout, "rolled back before; waits for a new "
                        "publication")
             return "refused"
@@ -112,9 +115,16 @@ class UpdateAgent:
             self._note("downloading", version, rollout, f"{len(missing)} wheels to fetch")
         for wheel in missing:
             self.fetcher.fetch(self.layout.cache, wheel)
-        build_slot(self.layout, manifest, inherit_site=self.inherit_site)
+        build_slot(self.layout, manifest, inherit_site=self.inherit_site, running=self.running)
         self._note("ready", version, rollout, "slot built; switches at the next good moment")
+        self._prune(state, {w["sha256"] for w in manifest["wheels"]})
         return "ready"
+
+    def _prune(self, state: UpdateState | None, preparing: set[str] = frozenset()) -> None:
+        """Keep only the wheels of the running slot, the previous one and ``preparing``."""
+        state = state or UpdateState.load(self.layout.state_file)
+        previous = previous_slot(self.layout, self.running, state.refused)
+        prune_cache(self.layout, (self.running, previous), preparing)
 
     def ready_version(self) -> tuple[str, Any] | None:
         """``(version, rollout)`` of a built slot waiting for the switch."""

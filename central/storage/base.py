@@ -23,8 +23,8 @@ log = logging.getLogger(__name__)
 
 # 2 added menus; 3 the outbox columns and kiosk_state; 4 releases, commands or drafts (three
 # branches each called theirs 4); 5 all three: every table is created IF NOT EXISTS, so a
-# database at any 4 gains the others' tables
-SCHEMA_VERSION = 5
+# database at any 4 gains the others' tables; 6 wheel_uploads (abandoned uploads removed)
+SCHEMA_VERSION = 6
 HEARTBEAT_HISTORY = 1000  # heartbeats kept per kiosk: about 16 hours at one a minute
 MENU_COLUMNS = ("seq", "version", "target_kind", "target", "key_id", "etag", "admin",
                 "published_at")

@@ -5,8 +5,10 @@ A wheel is kept once, however many releases list it, as rows of ``CHUNK`` bytes 
 its SHA-256, so a range request reads only the chunks it needs and every central process
 sharing the database serves the same bytes. An admin uploads a wheel chunk by chunk (an
 interrupted upload resumes); the wheel counts as held once its chunks add up to the
-manifest's size and hash (``complete_wheel``). The SQL is written with ``?`` placeholders
-and run by the store's ``_run`` (``central.storage.base.Statements``).
+manifest's size and hash (``complete_wheel``). ``wheel_uploads`` notes when an upload not
+yet complete last received a piece, so an abandoned one can be removed
+(``remove_abandoned_uploads``). The SQL is written with ``?`` placeholders and run by the
+store's ``_run`` (``central.storage.base.Statements``).
 """
 
 from __future__ import annotations
@@ -39,6 +41,9 @@ CREATE TABLE IF NOT EXISTS rollouts (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, version TEXT NOT NULL,
     target_kind TEXT NOT NULL, target TEXT NOT NULL, percent REAL NOT NULL,
     admin TEXT NOT NULL, published_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS wheel_uploads (
+    sha256 TEXT PRIMARY KEY, last_at REAL NOT NULL
 )
 """
 POSTGRES_TABLES = """
@@ -57,6 +62,9 @@ CREATE TABLE IF NOT EXISTS rollouts (
     seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, version text NOT NULL,
     target_kind text NOT NULL, target text NOT NULL, percent double precision NOT NULL,
     admin text NOT NULL, published_at double precision NOT NULL
+);
+CREATE TABLE IF NOT EXISTS wheel_uploads (
+    sha256 text PRIMARY KEY, last_at double precision NOT NULL
 )
 """
 
@@ -66,11 +74,38 @@ class ReleaseTables(Statements):
 
     # -- wheels ----------------------------------------------------------------------------
 
-    def put_wheel_chunk(self, sha256: str, idx: int, data: bytes) -> None:
+    def put_wheel_chunk(self, sha256: str, idx: int, data: bytes,
+                        now: float | None = None) -> None:
         """Keep chunk ``idx`` of an upload (a repeat replaces it)."""
-        self._run([("INSERT INTO wheel_chunks (sha256, idx, data) VALUES (?, ?, ?) "
+        self._run([("INSERT INTO wheel_uploads (sha256, last_at) VALUES (?, ?) "
+                    "ON CONFLICT (sha256) DO UPDATE SET last_at = excluded.last_at",
+                    (sha256, time.time() if now is None else now)),
+                   ("INSERT INTO wheel_chunks (sha256, idx, data) VALUES (?, ?, ?) "
                     "ON CONFLICT (sha256, idx) DO UPDATE SET data = excluded.data",
                     (sha256, idx, data))])
+
+    def remove_abandoned_uploads(self, older_than: float, now: float | None = None) -> int:
+        """Remove the chunks of uploads not complete whose last piece came before
+        ``older_than``; the number of uploads removed. Chunks of no known upload (kept by
+        a central before these were noted) start their clock now."""
+        now = time.time() if now is None else now
+        unnoted = self._run([("SELECT DISTINCT sha256 FROM wheel_chunks WHERE sha256 NOT IN "
+                              "(SELECT sha256 FROM wheels) AND sha256 NOT IN (SELECT sha256 "
+                              "FROM wheel_uploads)", ())], fetch="all", write=False)
+        for (sha256,) in unnoted or []:
+            self._run([("INSERT INTO wheel_uploads (sha256, last_at) VALUES (?, ?) "
+                        "ON CONFLICT (sha256) DO NOTHING", (sha256, now))])
+        old = self._run([("SELECT sha256 FROM wheel_uploads WHERE last_at < ?",
+                          (older_than,))], fetch="all", write=False)
+        removed = 0
+        for (sha256,) in old or []:
+            if self.wheel_size(sha256) is None:
+                self._run([("DELETE FROM wheel_chunks WHERE sha256 = ? AND sha256 NOT IN "
+                            "(SELECT sha256 FROM wheels)", (sha256,))])
+                removed += 1
+            self._run([("DELETE FROM wheel_uploads WHERE sha256 = ? AND last_at < ?",
+                        (sha256, older_than))])
+        return removed
 
     def wheel_size(self, sha256: str) -> int | None:
         """The size of a held wheel, or None when it is not (completely) held."""
@@ -108,7 +143,8 @@ class ReleaseTables(Statements):
             return False
         self._run([("INSERT INTO wheels (sha256, size, added_at) VALUES (?, ?, ?) "
                     "ON CONFLICT (sha256) DO NOTHING",
-                    (sha256, size, time.time() if now is None else now))])
+                    (sha256, size, time.time() if now is None else now)),
+                   ("DELETE FROM wheel_uploads WHERE sha256 = ?", (sha256,))])
         return True
 
     def wheel_range(self, sha256: str, start: int, end: int) -> bytes:

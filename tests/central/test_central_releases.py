@@ -140,3 +140,39 @@ def test_fleet_page_shows_rollout_progress_and_rollback_reasons(release_central,
                         timeout=10).text
     assert 'id="rollout-' in page and "no READY=1 within 180 s" in page
     assert client.fleet()["rollouts"][0]["version"] == "0.2.0"
+
+
+def test_an_abandoned_upload_is_removed_after_its_age(db_url, tmp_path):
+    now = [1_800_000_000.0]
+    srv = CentralServer(db_url, kiosks=FLEET, admins=ADMINS, clock=lambda: now[0],
+                        release_keys={"rel-2026": RELEASE_KEY[1]}, upload_max_age_s=3600)
+    srv.start()
+    try:
+        client = AdminClient(srv.url, ADMINS["alice"]["token"])
+        left = _wheel(tmp_path, "left-1.0-py3-none-any.whl", UPLOAD_CHUNK + 10)
+        late = _wheel(tmp_path, "late-1.0-py3-none-any.whl", UPLOAD_CHUNK + 10)
+        done = _wheel(tmp_path, "village_kiosk-0.2.0-py3-none-any.whl", 5000)
+        client.put_wheel_piece(left["sha256"], 0,
+                               (tmp_path / left["name"]).read_bytes()[:UPLOAD_CHUNK])
+        upload_and_publish(client, sign_release(_manifest("0.2.0", [done]), RELEASE_KEY[0],
+                                                "rel-2026"), tmp_path)
+        now[0] += 3000  # another upload, 50 min later, also stops part way
+        client.put_wheel_piece(late["sha256"], 0,
+                               (tmp_path / late["name"]).read_bytes()[:UPLOAD_CHUNK])
+        assert srv.uploads.run() == 0  # nothing is an hour old yet
+        now[0] += 1000  # the first upload is 66 min old, the second 16 min
+        assert srv.uploads.run() == 1
+        assert client.wheel_state(left["sha256"])["uploaded"] == 0
+        assert client.wheel_state(late["sha256"])["uploaded"] == UPLOAD_CHUNK
+        assert client.wheel_state(done["sha256"])["held"]  # a complete wheel stays
+        now[0] += 7200  # on a request of the release endpoints, at most once an hour
+        assert _kiosk_get(srv.url, f"/api/v1/kiosks/{K1}/release").status_code == 204
+        assert client.wheel_state(late["sha256"])["uploaded"] == 0
+        whole = _kiosk_get(srv.url, f"/api/v1/wheels/{done['sha256']}")
+        assert whole.content == (tmp_path / done["name"]).read_bytes()
+        # An admin resuming later uploads it whole again, and publishes it.
+        upload_and_publish(client, sign_release(_manifest("0.3.0", [done, left]),
+                                                RELEASE_KEY[0], "rel-2026"), tmp_path)
+        assert client.wheel_state(left["sha256"])["held"]
+    finally:
+        srv.stop()

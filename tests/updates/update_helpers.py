@@ -38,6 +38,14 @@ def one_percent_kiosk() -> str:
     raise AssertionError("no kiosk in the first percent")
 
 
+def kiosks_around_one_percent(outside: int = 2) -> tuple[str, list[str]]:
+    """One kiosk id inside the first 1 % of the group and ``outside`` ids beyond it."""
+    inside = one_percent_kiosk()
+    others = [f"ZJ-HZ-{i:04d}" for i in range(100000)
+              if bucket(Kiosk(f"ZJ-HZ-{i:04d}", b"", GROUP)) >= 100][:outside]
+    return inside, others
+
+
 def build_release(out: Path, version: str, *, broken: bool = False) -> dict[str, Any]:
     """A release of this checkout at ``version``; ``broken``: its kiosk dies at start."""
     checkout = ROOT
