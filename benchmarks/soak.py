@@ -120,13 +120,46 @@ def p95(values: list[float]) -> float:
     return s[min(len(s) - 1, round(0.95 * (len(s) - 1)))]
 
 
-def checkpoint(app, visits: int, data: Path, resident, started: float) -> dict:
+def rss_split_mb() -> dict:
+    """RSS by kind of mapping (/proc/self/smaps): glibc's brk heap, anonymous maps (other malloc
+    arenas, mmapped blocks, Python's arenas, thread stacks) and files (libraries, fonts)."""
+    kinds = {"rss_brk_mb": 0, "rss_anon_mb": 0, "rss_file_mb": 0}
+    kind = "rss_anon_mb"
+    with open("/proc/self/smaps") as f:
+        for line in f:
+            head = line.split()
+            if "-" in head[0] and not head[0].endswith(":"):  # a mapping's first line
+                path = head[5] if len(head) > 5 else ""
+                kind = ("rss_brk_mb" if path == "[heap]" else
+                        "rss_file_mb" if path.startswith("/") else "rss_anon_mb")
+            elif head[0] == "Rss:":
+                kinds[kind] += int(head[1])
+    return {k: round(v / 1024, 1) for k, v in kinds.items()}
+
+
+def heap_mb() -> dict:
+    """glibc's own view (mallinfo2): in use, free but kept in the arenas, mmapped blocks."""
+    from kiosk.shell.native_heap import mallinfo
+
+    info = mallinfo() or {}
+    return {key: round(info[field] / 2**20, 1) for key, field in (
+        ("heap_used_mb", "uordblks"), ("heap_free_mb", "fordblks"), ("heap_mmap_mb", "hblkhd"))
+        if field in info}
+
+
+def checkpoint(app, visits: int, data: Path, resident, started: float, trim: bool) -> dict:
     import gc
+
+    from kiosk.shell.native_heap import trim as malloc_trim
 
     gc.collect()
     changes, queue_max = resident.changes, resident.queue_max
     resident.changes, resident.queue_max = [], 0
-    return {"visits": visits, "rss_mb": round(rss_mb(), 1),
+    rss, heap = round(rss_mb(), 1), {**rss_split_mb(), **heap_mb()}
+    if trim:  # the free memory glibc keeps, handed back: what remains is in use
+        malloc_trim()
+        heap["rss_trimmed_mb"] = round(rss_mb(), 1)
+    return {"visits": visits, "rss_mb": rss, **heap,
             "fds": len(os.listdir("/proc/self/fd")),
             "threads": threading.active_count(), "tasks": len(os.listdir("/proc/self/task")),
             "qobjects": live_qobjects(app), "queue_kb": round(queue_bytes(data) / 1024),
@@ -251,7 +284,8 @@ def open_window(app, cfg: Path):
     return window
 
 
-def soak(app, folder: Path, visits: int, every: int, trace: bool, log=print) -> dict:
+def soak(app, folder: Path, visits: int, every: int, trace: bool, log=print,
+         trim: bool = False) -> dict:
     from escpos_receiver import TcpReceiver
     from ga467_emulator import Ga467Emulator
 
@@ -277,7 +311,7 @@ def soak(app, folder: Path, visits: int, every: int, trace: bool, log=print) -> 
                 if n % PURGE_EVERY == 0:
                     purge(window)
                 if n % every == 0:
-                    rows.append(checkpoint(app, n, folder / "data", resident, started))
+                    rows.append(checkpoint(app, n, folder / "data", resident, started, trim))
                     log(json.dumps(rows[-1]))
                     if trace:
                         snapshot = trace_diff(snapshot, top)
@@ -337,6 +371,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--every", type=int, default=1000)
     parser.add_argument("--json", type=Path, help="also write the result here")
     parser.add_argument("--trace", action="store_true", help="tracemalloc diffs per checkpoint")
+    parser.add_argument("--trim", action="store_true",
+                        help="malloc_trim(0) at each checkpoint, RSS after it reported too")
     args = parser.parse_args(argv)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     # `kill` ends the run through the finally blocks: the central's process goes with it.
@@ -348,7 +384,7 @@ def main(argv: list[str] | None = None) -> int:
     app = QApplication.instance() or QApplication([])
     with tempfile.TemporaryDirectory(prefix="soak-") as tmp:
         result = soak(app, Path(tmp), args.visits, args.every, args.trace,
-                      log=lambda s: print(s, file=sys.stderr, flush=True))
+                      log=lambda s: print(s, file=sys.stderr, flush=True), trim=args.trim)
     result["aims"] = judge(result["rows"])
     result["machine"] = f"{os.cpu_count()} x {cpu_model()}, load {os.getloadavg()[0]:.1f}"
     if args.json:
