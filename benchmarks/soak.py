@@ -139,7 +139,7 @@ def rss_split_mb() -> dict:
 
 def heap_mb() -> dict:
     """glibc's own view (mallinfo2): in use, free but kept in the arenas, mmapped blocks."""
-    from kiosk.shell.native_heap import mallinfo
+    from native_heap import mallinfo
 
     info = mallinfo() or {}
     return {key: round(info[field] / 2**20, 1) for key, field in (
@@ -150,7 +150,7 @@ def heap_mb() -> dict:
 def checkpoint(app, visits: int, data: Path, resident, started: float, trim: bool) -> dict:
     import gc
 
-    from kiosk.shell.native_heap import trim as malloc_trim
+    from native_heap import trim as malloc_trim
 
     gc.collect()
     changes, queue_max = resident.changes, resident.queue_max
