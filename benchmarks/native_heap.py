@@ -50,3 +50,34 @@ def mallinfo() -> dict[str, int] | None:
     fn.restype = _Mallinfo2
     info = fn()
     return {name: int(getattr(info, name)) for name, _ in _Mallinfo2._fields_}
+
+
+def arenas() -> list[dict[str, int]] | None:
+    """Each malloc arena from glibc's ``malloc_info()``: ``nr``, ``system`` (bytes it holds
+    from the system now) and ``free`` (of those, free in its bins). None without glibc."""
+    import xml.etree.ElementTree as ET
+
+    libc = _libc()
+    if libc is None:
+        return None
+    buf, size = ctypes.c_char_p(), ctypes.c_size_t()
+    libc.open_memstream.restype = ctypes.c_void_p
+    libc.open_memstream.argtypes = [ctypes.POINTER(ctypes.c_char_p),
+                                    ctypes.POINTER(ctypes.c_size_t)]
+    libc.malloc_info.argtypes = [ctypes.c_int, ctypes.c_void_p]
+    libc.fclose.argtypes = [ctypes.c_void_p]
+    libc.free.argtypes = [ctypes.c_void_p]
+    stream = libc.open_memstream(ctypes.byref(buf), ctypes.byref(size))
+    libc.malloc_info(0, stream)
+    libc.fclose(stream)
+    try:
+        root = ET.fromstring(ctypes.string_at(buf, size.value))
+    finally:
+        libc.free(buf)
+    out = []
+    for heap in root.findall("heap"):
+        system = heap.find("system[@type='current']")
+        free = sum(int(t.get("size")) for t in heap.findall("total")
+                   if t.get("type") in ("fast", "rest"))
+        out.append({"nr": int(heap.get("nr")), "system": int(system.get("size")), "free": free})
+    return out

@@ -1,6 +1,6 @@
 """The soak: thousands of whole visits in one kiosk process (issue #17).
 
-    python benchmarks/soak.py [--visits 10000] [--every 1000] [--json FILE] [--trace]
+    python benchmarks/soak.py [--visits 10000] [--every 1000] [--json FILE] [--trace] [--trim]
 
 One ``kiosk.app.create_window`` window on real drivers and real peers: the card reader is the
 GA 467 serial driver against ``tests/drivers/ga467_emulator`` on a pty (paced at 115200 baud),
@@ -15,7 +15,10 @@ threads (``threading.active_count()`` and /proc/self/task), live QObjects (each 
 widget and the QApplication plus ``findChildren(QObject)`` under them: every QObject with a
 parent chain to one of them; parentless non-widget QObjects are not seen), the queue's files
 (queue.db + -wal) and the p95 of the screen changes of that stretch (click to the stack's new
-page). Every ``PURGE_EVERY`` visits the queue's retention purge runs with its clock two hours
+page); and where the memory is: RSS by kind of mapping (brk heap, anonymous, files) and glibc's
+own count (``mallinfo2``: bytes in use, free but kept, mmapped; each arena's share). ``--trim``
+calls ``malloc_trim(0)`` after each checkpoint's figures and reports RSS after it too: what it
+gives back was free memory glibc kept, not a leak. Every ``PURGE_EVERY`` visits the queue's retention purge runs with its clock two hours
 ahead (retention 0), so every row the central accepted is deleted, as the hourly purge would.
 
 Aims (judged after the first checkpoint): RSS within 10 MB of it, no more descriptors, threads
@@ -139,12 +142,16 @@ def rss_split_mb() -> dict:
 
 def heap_mb() -> dict:
     """glibc's own view (mallinfo2): in use, free but kept in the arenas, mmapped blocks."""
-    from native_heap import mallinfo
+    from native_heap import arenas, mallinfo
 
     info = mallinfo() or {}
-    return {key: round(info[field] / 2**20, 1) for key, field in (
+    heap = {key: round(info[field] / 2**20, 1) for key, field in (
         ("heap_used_mb", "uordblks"), ("heap_free_mb", "fordblks"), ("heap_mmap_mb", "hblkhd"))
         if field in info}
+    # each arena's [held, free] MB: the main one (brk) first, then the threads' (mmapped)
+    heap["arenas_mb"] = [[round(a["system"] / 2**20, 1), round(a["free"] / 2**20, 1)]
+                         for a in arenas() or []]
+    return heap
 
 
 def checkpoint(app, visits: int, data: Path, resident, started: float, trim: bool) -> dict:
@@ -353,9 +360,11 @@ def judge(rows: list[dict]) -> dict:
 
 
 def table(result: dict) -> str:
-    head = ("| visits | RSS MB | fds | threads (py/tasks) | QObjects | queue KB (max) | "
-            "screen p95 ms | median ms | elapsed s |\n|---|---|---|---|---|---|---|---|---|")
-    lines = [f"| {r['visits']:,} | {r['rss_mb']} | {r['fds']} | {r['threads']}/{r['tasks']} | "
+    head = ("| visits | RSS MB | malloc in use MB | fds | threads (py/tasks) | QObjects | "
+            "queue KB (max) | screen p95 ms | median ms | elapsed s |\n"
+            "|---|---|---|---|---|---|---|---|---|---|")
+    lines = [f"| {r['visits']:,} | {r['rss_mb']} | {r.get('heap_used_mb', '-')} | {r['fds']} | "
+             f"{r['threads']}/{r['tasks']} | "
              f"{r['qobjects']} | {r['queue_kb']:,} ({r['queue_max_kb']:,}) | {r['p95_ms']} | "
              f"{r['median_ms']} | "
              f"{r['elapsed_s']:,} |" for r in result["rows"]]
