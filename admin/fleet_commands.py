@@ -20,7 +20,7 @@ from .central_client import TIMEOUT, AdminClient
 from .errors import AdminError
 
 TYPES = ("sync_now", "upload_diagnostics", "screenshot", "restart", "check_update")
-FINAL = ("done", "refused", "failed")
+FINAL = ("done", "refused", "failed", "expired")
 POLL_S = 2.0
 
 

@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import multiprocessing as mp
 import os
 import platform
 import sqlite3
@@ -34,11 +33,10 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
 
-from bench_common import cpu_model
+from bench_common import central_process, cpu_model
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -193,28 +191,9 @@ def child_drain(folder: Path, url: str) -> dict:
 
 # --- the parent ---------------------------------------------------------------------------
 
-def _serve(db_path: str, ready: mp.Queue, stop: mp.Event) -> None:
-    from central.server import CentralServer
-
-    with CentralServer(db_path, kiosks={KIOSK: {"token": TOKEN}}) as srv:
-        ready.put(srv.url)
-        stop.wait()
-
-
-@contextlib.contextmanager
-def serving(db_path: Path) -> Iterator[str]:
+def serving(db_path: Path) -> contextlib.AbstractContextManager[str]:
     """A reference central in its own process on a fresh database; yields its URL."""
-    ctx = mp.get_context("spawn")
-    ready, stop = ctx.Queue(), ctx.Event()
-    proc = ctx.Process(target=_serve, args=(str(db_path), ready, stop), daemon=True)
-    proc.start()
-    try:
-        yield ready.get(timeout=30)
-    finally:
-        stop.set()
-        proc.join(timeout=30)
-        if proc.is_alive():
-            proc.kill()
+    return central_process(db_path, {KIOSK: {"token": TOKEN}})
 
 
 def stored(db_path: Path) -> int:

@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import multiprocessing as mp
 import os
 import signal
 import statistics
@@ -40,10 +39,9 @@ import textwrap
 import threading
 import time
 import tracemalloc
-from collections.abc import Iterator
 from pathlib import Path
 
-from bench_common import cpu_model
+from bench_common import central_process, cpu_model
 
 ROOT = Path(__file__).resolve().parent.parent
 for _p in (ROOT, ROOT / "tests" / "drivers"):
@@ -60,28 +58,8 @@ AIM_RSS_MB, AIM_P95 = 10.0, 0.20
 
 # --- the central, in its own process ----------------------------------------------------------
 
-def _serve(db_path: str, ready, stop) -> None:
-    from central.server import CentralServer
-
-    with CentralServer(db_path, kiosks={KIOSK: {"token": TOKEN}}) as srv:
-        ready.put(srv.url)
-        stop.wait()
-
-
-@contextlib.contextmanager
-def central(db_path: Path) -> Iterator[str]:
-    ctx = mp.get_context("spawn")
-    ready, stop = ctx.Queue(), ctx.Event()
-    proc = ctx.Process(target=_serve, args=(str(db_path), ready, stop), daemon=True)
-    proc.start()
-    try:
-        yield ready.get(timeout=60)
-    finally:
-        stop.set()
-        proc.join(timeout=30)
-        if proc.is_alive():
-            proc.kill()
-        ready.close()
+def central(db_path: Path) -> contextlib.AbstractContextManager[str]:
+    return central_process(db_path, {KIOSK: {"token": TOKEN}})
 
 
 def spin(app, predicate, timeout: float, what: str) -> None:

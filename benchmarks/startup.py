@@ -83,6 +83,7 @@ class _FirstPaint(QObject):
     def eventFilter(self, obj, event):
         if event.type() == QEvent.Type.Paint and "paint" not in M:
             M["paint"] = time.time()
+            M["paint_cpu"] = time.process_time()
             QTimer.singleShot(0, _finish)
         return False
 
@@ -108,11 +109,13 @@ from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication, QWidget
 from kiosk.app import create_window
 from kiosk.config import demo_config
-M = {"imports": time.time()}
+M = {"imports": time.time(), "imports_cpu": time.process_time()}
 app = QApplication(sys.argv[:1])
 M["app"] = time.time()
+M["app_cpu"] = time.process_time()
 WINDOW = create_window(config=demo_config(Path(sys.argv[1])))
 M["window"] = time.time()
+M["window_cpu"] = time.process_time()
 TARGET = WINDOW.findChild(QWidget, "screen:home")
 assert TARGET is not None, "no screen:home after create_window"
 """ + _CHILD_TAIL
@@ -134,7 +137,7 @@ TARGET = WINDOW
 PYCACHE = Path(tempfile.gettempdir()) / "kiosk-bench-pycache"
 
 
-def child_env(bytecode_cache: bool = True) -> dict[str, str]:
+def child_env(bytecode_cache: bool = True, root: Path = ROOT) -> dict[str, str]:
     """The children's environment: offscreen Qt unless set; compiled bytecode cached.
 
     An installed kiosk runs from compiled bytecode. With PYTHONDONTWRITEBYTECODE set (or a
@@ -145,6 +148,7 @@ def child_env(bytecode_cache: bool = True) -> dict[str, str]:
     """
     env = dict(os.environ)
     env.setdefault("QT_QPA_PLATFORM", "offscreen")
+    env["PYTHONPATH"] = str(root)
     if bytecode_cache:
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         env["PYTHONPYCACHEPREFIX"] = str(PYCACHE)
@@ -154,13 +158,14 @@ def child_env(bytecode_cache: bool = True) -> dict[str, str]:
     return env
 
 
-def run_child(code: str, bytecode_cache: bool = True) -> dict:
-    """One fresh process; times are seconds since just before the spawn."""
+def run_child(code: str, bytecode_cache: bool = True, root: Path = ROOT) -> dict:
+    """One fresh process on the kiosk in ``root``; times are seconds since just before the
+    spawn, CPU time (all threads) is the child's own from its start to the first paint."""
     data = tempfile.mkdtemp(prefix="kiosk-bench-")
     try:
         spawn = time.time()
-        proc = subprocess.run([sys.executable, "-c", code, data], cwd=ROOT,
-                              env=child_env(bytecode_cache),
+        proc = subprocess.run([sys.executable, "-c", code, data], cwd=root,
+                              env=child_env(bytecode_cache, root),
                               capture_output=True, text=True, timeout=120)
         lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
         if proc.returncode != 0 or not lines:
@@ -172,10 +177,16 @@ def run_child(code: str, bytecode_cache: bool = True) -> dict:
         shutil.rmtree(data, ignore_errors=True)
     return {
         "first_paint_s": r["paint"] - spawn,
+        "first_paint_cpu_s": r["paint_cpu"],
         "frame_done_s": r["frame"] - spawn,
         "rss_mib": r["rss_mib"],
         "vmhwm_mib": r["vmhwm_mib"],
         "settled_rss_mib": r["settled_rss_mib"],
+        "cpu_phases_s": {
+            "to_imports_done": r.get("imports_cpu", 0.0),
+            "create_window": r.get("window_cpu", 0.0) - r.get("app_cpu", 0.0),
+            "after_window_to_paint": r["paint_cpu"] - r.get("window_cpu", 0.0),
+        },
         "phases_s": {
             "interpreter": r["start"] - spawn,
             "imports": r["imports"] - r["start"],
@@ -194,26 +205,40 @@ def summarize(values: list[float]) -> dict:
     return {"median": statistics.median(values), "min": min(values), "max": max(values)}
 
 
-def startup_series(runs: int, bytecode_cache: bool = True) -> dict:
+def startup_series(runs: int, bytecode_cache: bool = True,
+                   baseline: Path | None = None) -> dict:
+    """Kiosk and bare runs alternate; with ``baseline`` (another checkout of the kiosk, e.g.
+    a git worktree of an older commit) its kiosk runs between them, so both trees see the
+    same machine load."""
     run_child(KIOSK_CHILD, bytecode_cache)  # warm-up, not counted
     run_child(BARE_CHILD, bytecode_cache)
-    kiosk, bare = [], []
+    if baseline is not None:
+        run_child(KIOSK_CHILD, bytecode_cache, baseline)
+    kiosk, bare, base = [], [], []
     for _ in range(runs):
+        if baseline is not None:
+            base.append(run_child(KIOSK_CHILD, bytecode_cache, baseline))
         kiosk.append(run_child(KIOSK_CHILD, bytecode_cache))
         bare.append(run_child(BARE_CHILD, bytecode_cache))
 
     def series(rs: list[dict]) -> dict:
         return {
             "first_paint_s": summarize([r["first_paint_s"] for r in rs]),
+            "first_paint_cpu_s": summarize([r["first_paint_cpu_s"] for r in rs]),
             "frame_done_s": summarize([r["frame_done_s"] for r in rs]),
             "rss_mib": summarize([r["rss_mib"] for r in rs]),
             "settled_rss_mib": summarize([r["settled_rss_mib"] for r in rs]),
             "phases_s": {k: statistics.median(r["phases_s"][k] for r in rs)
                          for k in rs[0]["phases_s"]},
+            "cpu_phases_s": {k: statistics.median(r["cpu_phases_s"][k] for r in rs)
+                             for k in rs[0]["cpu_phases_s"]},
             "runs": rs,
         }
 
-    return {"kiosk": series(kiosk), "bare": series(bare)}
+    out = {"kiosk": series(kiosk), "bare": series(bare)}
+    if baseline is not None:
+        out["baseline"] = dict(series(base), root=str(baseline))
+    return out
 
 
 # -- screen changes, in this process ------------------------------------------------------
@@ -364,6 +389,21 @@ def verdicts(s: dict, c: dict) -> dict:
     }
 
 
+def _baseline_rows(s: dict, ms3) -> list[tuple]:
+    """The baseline checkout's kiosk, and kiosk minus baseline (medians), if measured."""
+    if "baseline" not in s:
+        return []
+    k, base = s["kiosk"], s["baseline"]
+    wall = (k["first_paint_s"]["median"] - base["first_paint_s"]["median"]) * 1000
+    cpu = (k["first_paint_cpu_s"]["median"] - base["first_paint_cpu_s"]["median"]) * 1000
+    return [
+        ("baseline kiosk: start to first paint", *ms3(base["first_paint_s"]), "", ""),
+        ("baseline kiosk: CPU time to first paint", *ms3(base["first_paint_cpu_s"]), "", ""),
+        ("kiosk - baseline, median wall / CPU", f"{wall:+.0f} ms", "", f"{cpu:+.0f} ms",
+         "<= 0", "PASS" if cpu <= 0 else "MISS"),
+    ]
+
+
 def table(result: dict) -> str:
     s, c, v, m = result["startup"], result["screen_changes"], result["aims"], result["machine"]
     k, b = s["kiosk"], s["bare"]
@@ -383,7 +423,9 @@ def table(result: dict) -> str:
     rows = [
         ("kiosk: start to first paint of home", *ms3(k["first_paint_s"]),
          "< 500 ms", ok(v["start_under_0_5_s"])),
+        ("kiosk: CPU time to first paint", *ms3(k["first_paint_cpu_s"]), "", ""),
         ("kiosk: start to first frame done", *ms3(k["frame_done_s"]), "", ""),
+        *_baseline_rows(s, ms3),
         ("bare QWidget: start to first paint", *ms3(b["first_paint_s"]), "", ""),
         ("ratio kiosk / bare (first paint)", f"{ratio:.2f}x", "", "", "<= 2.00x",
          ok(v["start_at_most_2x_bare"])),
@@ -415,6 +457,19 @@ def table(result: dict) -> str:
         ("interpreter", "interpreter"), ("imports", "imports"),
         ("QApplication", "qapplication"), ("create_window", "window"), ("show", "show"),
         ("show->paint", "to_first_paint")))
+    cpu_phases = [("imports (incl. interpreter)", "to_imports_done"),
+                  ("create_window", "create_window"), ("show->paint", "after_window_to_paint")]
+    phase_line += "\nkiosk CPU, median ms: " + ", ".join(
+        f"{name} {k['cpu_phases_s'][key] * 1000:.0f}" for name, key in cpu_phases)
+    if "baseline" in s:
+        phase_line += "\nbaseline CPU, median ms: " + ", ".join(
+            f"{name} {s['baseline']['cpu_phases_s'][key] * 1000:.0f}" for name, key in cpu_phases)
+        bl = s["baseline"]["phases_s"]
+        phase_line += "\nbaseline start, median ms: " + ", ".join(
+            f"{name} {bl[key] * 1000:.0f}" for name, key in (
+                ("interpreter", "interpreter"), ("imports", "imports"),
+                ("QApplication", "qapplication"), ("create_window", "window"),
+                ("show", "show"), ("show->paint", "to_first_paint")))
     bp = b["phases_s"]
     bare_line = ", ".join(f"{name} {bp[key] * 1000:.0f}" for name, key in (
         ("interpreter", "interpreter"), ("imports", "imports"),
@@ -443,12 +498,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-bytecode-cache", action="store_true",
                    help="children compile the kiosk's modules at every start "
                         "(PYTHONDONTWRITEBYTECODE=1), as a checkout without __pycache__ does")
+    p.add_argument("--baseline", type=Path, metavar="DIR",
+                   help="another checkout of the kiosk (e.g. `git worktree add --detach DIR "
+                        "abfc9fc`): its start-up runs alternate with this one's")
     args = p.parse_args(argv)
     if args.runs < 1 or args.changes < 2:
         p.error("--runs must be at least 1 and --changes at least 2")
 
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    startup = startup_series(args.runs, bytecode_cache=not args.no_bytecode_cache)
+    startup = startup_series(args.runs, bytecode_cache=not args.no_bytecode_cache,
+                             baseline=args.baseline.resolve() if args.baseline else None)
     changes = screen_changes(args.changes)
     result = {
         "command": "python benchmarks/startup.py " + " ".join(sys.argv[1:] if argv is None

@@ -23,7 +23,7 @@ from .admins import Admin
 from .fleet_commands_view import SHOWN, commands_section
 from .kiosks import KIOSK_ID, Kiosk
 from .replies import HttpError, Reply
-from .storage.commands import COMMAND_TYPES, FINAL, UPLOAD_TYPES
+from .storage.commands import COMMAND_TYPES, FINAL, OPEN, UPLOAD_TYPES
 from .wire import BodyError, parse_json
 
 if TYPE_CHECKING:
@@ -91,7 +91,7 @@ def receive_upload(central: CentralServer, kiosk: Kiosk, command_id: str,
     kind = command["type"]
     if kind not in UPLOAD_TYPES:
         raise HttpError(409, f"a {kind} command takes no upload")
-    if command["status"] in FINAL:
+    if command["status"] not in OPEN:
         raise HttpError(409, f"command {command_id} is already {command['status']}")
     media_type = (content_type or "").split(";")[0].strip().lower()
     if media_type not in UPLOAD_TYPES_BY_KIND[kind]:
@@ -110,6 +110,7 @@ def answer(central: CentralServer, admin: Admin, endpoint: str, method: str,
            param: str | None, raw: bytes, query: Mapping[str, str]) -> Reply:
     if endpoint == "admin-commands" and method == "POST":
         return _send(central, admin, raw)
+    expire_late(central)
     if endpoint == "admin-commands":
         kiosk = query.get("kiosk") or None
         limit = _limit(query.get("limit"))
@@ -135,7 +136,16 @@ def answer(central: CentralServer, admin: Admin, endpoint: str, method: str,
 
 def fleet_section(central: CentralServer) -> str:
     """The fleet page's commands and latest screenshots (HTML)."""
+    expire_late(central)
     return commands_section(central.store.commands(limit=SHOWN), central.store.uploads())
+
+
+def expire_late(central: CentralServer) -> int:
+    """Mark expired every command not delivered in time (before admins see the list: a
+    kiosk that never comes back never takes its commands)."""
+    now = central.clock()
+    before = central.command_deadline(now)
+    return 0 if before is None else central.store.expire_commands(before, now=now)
 
 
 def command_view(c: dict[str, Any], upload: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -14,7 +14,7 @@ SHOWN = 30  # commands listed
 SCREENSHOTS = 6  # kiosks whose latest screenshot is shown
 _STATUS = {"pending": ("warn", "待发送 pending"), "sent": ("warn", "已下发 sent"),
            "done": ("ok", "完成 done"), "refused": ("bad", "拒绝 refused"),
-           "failed": ("bad", "失败 failed")}
+           "failed": ("bad", "失败 failed"), "expired": ("never", "已过期 expired")}
 
 CSS = """
 section.commands{margin-top:18px}

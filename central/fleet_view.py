@@ -62,7 +62,6 @@ class FleetView:
         self._central = central
         self._lock = threading.Lock()
         self._glances: dict[str, Glance] = {}
-        self._beats: dict[str, list[tuple[float, dict[str, Any]]]] = {}
         self._loaded_at: float | None = None
         self._reloading = False
 
@@ -76,9 +75,13 @@ class FleetView:
         if kiosk is None:
             return
         with self._lock:
-            beats = sorted([(received, body), *self._beats.get(kiosk_id, [])],
-                           key=lambda b: -b[0])[:2]
-            self._beats[kiosk_id] = beats  # the two bodies of kiosks heard here only
+            seen = self._glances.get(kiosk_id)
+            if seen is not None and seen.received > received:
+                return  # a newer one is known: this one changes nothing shown
+            # Only the newest body counts; of the one before, its time (the interval). No
+            # body is kept: 20,000 kept bodies made every full garbage collection long.
+            beats = [(received, body)] if seen is None else [(received, body),
+                                                             (seen.received, {})]
             self._glances[kiosk_id] = glance(kiosk, beats)
 
     def glances(self) -> dict[str, Glance]:
@@ -108,7 +111,6 @@ class FleetView:
                     if theirs is None or theirs.received < mine.received:
                         fresh[kiosk_id] = mine
                 self._glances = fresh
-                self._beats = {}
                 self._loaded_at = started
         except Exception:  # noqa: BLE001 - the page shows the view it has
             if not self._central.stopping.is_set():

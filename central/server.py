@@ -39,6 +39,7 @@ DEFAULT_MAX_CONNECTIONS = 10_000
 DEFAULT_MAX_INFLIGHT = 512
 DEFAULT_RETRY_AFTER_S = 5
 DEFAULT_PURGE_AFTER_S = 7 * 86400.0  # as central.outbox's
+DEFAULT_COMMAND_EXPIRY_S = 3600.0  # a fleet command not delivered within it is expired
 
 
 class CentralServer:
@@ -60,7 +61,8 @@ class CentralServer:
     ``outbox_options`` more keywords of ``Outbox``). ``store_options``: ``pool_size`` and
     ``pool_wait_s`` of a PostgreSQL store (past the wait: 503 with ``Retry-After``).
     ``require_approval``: menu drafts (``drafts``, previews in ``previews``) need a second
-    admin's approval to be published.
+    admin's approval to be published. ``command_expiry_s``: a fleet command not delivered
+    within it is ``expired`` and never sent (None: kept until delivered).
     Nothing is opened before ``start()``.
     """
 
@@ -85,13 +87,13 @@ class CentralServer:
                  purge_after_s: float | None = DEFAULT_PURGE_AFTER_S,
                  outbox_options: Mapping[str, Any] | None = None,
                  store_options: Mapping[str, Any] | None = None,
-                 require_approval: bool = False) -> None:
+                 require_approval: bool = False,
+                 command_expiry_s: float | None = DEFAULT_COMMAND_EXPIRY_S) -> None:
         self.db = db_path  # a --db value: postgresql://..., sqlite:///..., or a path
         self.host, self.port = host, port
         self.kiosks = kiosks if isinstance(kiosks, KioskRegistry) else KioskRegistry(kiosks or {})
         self.menu_file = None if menu_file is None else Path(menu_file)
-        self._signing_key = signing_key
-        self.key_id = key_id
+        self._signing_key, self.key_id = signing_key, key_id
         self.admins = admins if isinstance(admins, AdminRegistry) else AdminRegistry(admins or {})
         self.admins.check_disjoint(self.kiosks)
         self.max_body_bytes, self.max_publish_bytes = max_body_bytes, max_publish_bytes
@@ -102,6 +104,7 @@ class CentralServer:
         self.tls = None if tls_cert is None else TlsFiles(Path(tls_cert), Path(tls_key))
         self.max_connections, self.max_inflight = max_connections, max_inflight
         self.retry_after_s, self.purge_after_s = retry_after_s, purge_after_s
+        self.command_expiry_s = command_expiry_s
         #: True in a worker process of ``serve --workers``: its answers name the worker.
         self.is_worker = False
         self.forward_url, self.forward_secret = forward_url, forward_secret
@@ -164,6 +167,11 @@ class CentralServer:
         self.catalog.load(self.store)
         self.fleet_view.preload()
         return self
+
+    def command_deadline(self, now: float) -> float | None:
+        """Fleet commands created before this and not yet delivered are expired (None:
+        none expire)."""
+        return None if self.command_expiry_s is None else now - self.command_expiry_s
 
     def limits(self) -> Limits:
         """What the HTTP protocol enforces for this central (the connection bound lowered to

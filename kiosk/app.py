@@ -7,6 +7,7 @@ import logging
 import signal
 import sys
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer, QtMsgType, qInstallMessageHandler
 from PySide6.QtGui import QFont
@@ -16,22 +17,18 @@ from drivers import registry
 from kiosk.config import Config, ConfigError, load_config
 from kiosk.shell.controller import Controller
 from kiosk.shell.housekeeping import Housekeeping
-from kiosk.shell.out_of_service import OutOfServiceWindow
 from kiosk.shell.speaker import Speaker
-from kiosk.shell.supervision import (
-    CRASH_EXIT_CODE,
-    SystemdLink,
-    crashed,
-    install_crash_hooks,
-)
 from kiosk.shell.technician_mode import RESTART_EXIT_CODE
 from kiosk.shell.update_switch import UpdateSwitch
 from kiosk.shell.uplink_runner import UplinkRunner
 from kiosk.shell.window import KioskWindow
 from kiosk.shell.workers import CardReaderThread, Jobs, LazyQueue
-from kiosk.systemd import Notifier, StartLedger
 from screens import theme
-from screens.out_of_service import OutOfServiceScreen
+
+if TYPE_CHECKING:
+    from drivers.voice import Voice
+    from kiosk.shell.out_of_service import OutOfServiceWindow
+    from kiosk.shell.supervision import SystemdLink
 
 log = logging.getLogger(__name__)
 
@@ -84,8 +81,7 @@ def _build_window(config: Config, menu) -> KioskWindow:
     jobs = Jobs()
     queue = LazyQueue(config.queue_path, jobs.queue_executor,
                       key_file=config.kiosk.queue_key_file, make_room=_make_room(config))
-    ctl = Controller(config, menu, queue, printer, jobs)
-    ctl.recover_unprinted()
+    ctl = Controller(config, menu, queue, printer, jobs)  # receipts owed: after the 1st frame
     uplink = UplinkRunner(config, jobs, queue, ctl.board, book=_command_book(config))
     uplink.switchWanted.connect(UpdateSwitch(ctl, uplink.request_switch, uplink).want)
     housekeeping = Housekeeping(ctl, jobs, queue, printer, config.kiosk.retention_h,
@@ -103,25 +99,43 @@ def _command_book(config: Config):
     return command_book(config)
 
 
-def _voice(config: Config):
-    """The configured voice; nothing is synthesised or played until the first frame."""
-    from drivers.voice import VoiceSettings, create_voice
+def _voice(config: Config) -> Callable[[], Voice]:
+    """The factory of the configured voice: the Speaker makes it at its first use, after the
+    first frame (the engine's modules and its cache are not start-up's)."""
 
-    v = config.voice
-    return create_voice(v.engine, VoiceSettings(volume=v.volume, rate=v.rate, device=v.device),
-                        data_dir=config.kiosk.data_dir)
+    def make() -> Voice:
+        from drivers.voice import VoiceSettings, create_voice
+
+        v = config.voice
+        return create_voice(v.engine,
+                            VoiceSettings(volume=v.volume, rate=v.rate, device=v.device),
+                            data_dir=config.kiosk.data_dir)
+
+    return make
 
 
 def _make_room(config: Config) -> tuple[Callable[[], object], ...]:
     """What gives way before the queue when the data folder's disk is full: old logs, the
-    receipts kept for reprint, the status snapshot (remade every half minute)."""
-    from kiosk.logs import drop_old_logs
-    from kiosk.receipts.reprints import ReprintStore
-    from kiosk.technician.status import snapshot_path
-
+    receipts kept for reprint, the status snapshot (remade every half minute). Their modules
+    are imported when the disk is full, not at start-up."""
     data_dir = config.kiosk.data_dir
-    return (lambda: drop_old_logs(data_dir), ReprintStore(data_dir / "reprints").give_way,
-            lambda: snapshot_path(config).unlink(missing_ok=True))
+
+    def old_logs() -> object:
+        from kiosk.logs import drop_old_logs
+
+        return drop_old_logs(data_dir)
+
+    def reprints() -> object:
+        from kiosk.receipts.reprints import ReprintStore
+
+        return ReprintStore(data_dir / "reprints").give_way()
+
+    def snapshot() -> None:
+        from kiosk.technician.status import snapshot_path
+
+        snapshot_path(config).unlink(missing_ok=True)
+
+    return (old_logs, reprints, snapshot)
 
 
 def refuse_simulated(config: Config) -> None:
@@ -142,6 +156,8 @@ def run(config_path: str | None, windowed: bool) -> int:
     """``kiosk run``: fullscreen and locked down unless ``windowed``. After too many starts
     without a clean stop (``kiosk.systemd.StartLedger``) it shows only the out-of-service
     screen."""
+    from kiosk.systemd import StartLedger
+
     config = load_config(config_path)
     refuse_simulated(config)
     ledger = StartLedger(config.kiosk.data_dir)
@@ -158,6 +174,7 @@ def run_window(config: Config, windowed: bool,
     """Build the window for ``config``, let ``prepare`` add to it (the demo's simulator
     controls), show it and run the event loop until it ends."""
     from kiosk.logs import setup_logging
+    from kiosk.shell.supervision import CRASH_EXIT_CODE, crashed, install_crash_hooks
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     setup_logging(config.kiosk.data_dir)
@@ -191,6 +208,9 @@ def run_window(config: Config, windowed: bool,
 def _supervise(window, first_screen, ctl: Controller | None) -> SystemdLink:
     """sd_notify for ``window``: READY once ``first_screen`` is painted, then STATUS on
     each change of screen (``ctl``'s) or of the window's geometry."""
+    from kiosk.shell.supervision import SystemdLink
+    from kiosk.systemd import Notifier
+
     link = SystemdLink(Notifier(), window, "out of service" if ctl is None else "home")
     if ctl is not None:
         ctl.screenChanged.connect(link.set_state)
@@ -199,6 +219,9 @@ def _supervise(window, first_screen, ctl: Controller | None) -> SystemdLink:
 
 
 def _out_of_service_window(config: Config) -> OutOfServiceWindow:
+    from kiosk.shell.out_of_service import OutOfServiceWindow
+    from screens.out_of_service import OutOfServiceScreen
+
     setup_application(QApplication.instance())
     window = OutOfServiceWindow(
         OutOfServiceScreen(config.kiosk.service_point, config.kiosk.service_phone))

@@ -13,7 +13,6 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from contract.clock import shared_clock
 from kiosk import __version__
 from kiosk.config import Config
 from uplink import menu_store as menu_store_mod
@@ -34,6 +33,7 @@ if TYPE_CHECKING:
 def make_client(config: Config, **options) -> CentralClient:
     """A client for ``config``'s central platform; ``options`` (timeouts, body limits) go to
     ``CentralClient``. The uploader, the menu poller and the diagnostics probe each make one."""
+    from contract.clock import shared_clock
     from uplink.client import CentralClient
 
     c = config.central
@@ -82,6 +82,8 @@ def make_worker(config: Config, queue: OfflineQueue, board: StatusBoard,
         # Documented extra members: the disk ("full") and the kiosk's clock.
         full = bool(getattr(getattr(queue, "space", None), "disk_full", False))
         payload["disk"] = {"full": full, "state": "disk full" if full else "ok"}
+        from contract.clock import shared_clock
+
         payload["clock"] = shared_clock().status()
         if updates is not None:
             payload = updates.add_to(payload)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import errno
 import logging
-import logging.handlers
 import os
 import re
 import sys
@@ -179,25 +178,33 @@ class UtcFormatter(logging.Formatter):
         super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
-class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
-    """Log files are created 0600 (the data folder's rule), whatever the umask; an older
-    looser file is tightened when it is opened. On a full disk a record is dropped, never
-    raised: logs give way before the queue does."""
+def _private_file_handler(path: Path) -> logging.Handler:
+    """The rotating file handler; ``logging.handlers`` (sockets, pickle) is imported here, by
+    ``kiosk run``, not by every module that masks (start-up: docs/BENCHMARKS.md)."""
+    from logging.handlers import RotatingFileHandler
 
-    dropped = 0
+    class _PrivateRotatingFileHandler(RotatingFileHandler):
+        """Log files are created 0600 (the data folder's rule), whatever the umask; an older
+        looser file is tightened when it is opened. On a full disk a record is dropped, never
+        raised: logs give way before the queue does."""
 
-    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 (logging's name)
-        exc = sys.exc_info()[1]
-        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
-            self.dropped += 1
-            return
-        super().handleError(record)
+        dropped = 0
 
-    def _open(self):
-        stream = open(self.baseFilename, self.mode, encoding=self.encoding,  # noqa: SIM115
-                      errors=self.errors, opener=_private_opener)
-        os.chmod(self.baseFilename, 0o600)
-        return stream
+        def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 (logging's name)
+            exc = sys.exc_info()[1]
+            if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                self.dropped += 1
+                return
+            super().handleError(record)
+
+        def _open(self):
+            stream = open(self.baseFilename, self.mode, encoding=self.encoding,  # noqa: SIM115
+                          errors=self.errors, opener=_private_opener)
+            os.chmod(self.baseFilename, 0o600)
+            return stream
+
+    return _PrivateRotatingFileHandler(path, maxBytes=LOG_BYTES, backupCount=LOG_FILES,
+                                       encoding="utf-8")
 
 
 def _private_opener(path: str, flags: int) -> int:
@@ -209,8 +216,7 @@ def setup_logging(data_dir: Path, level: int = logging.INFO) -> Path:
     folder = data_dir / "logs"
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     path = folder / "kiosk.log"
-    file_handler = _PrivateRotatingFileHandler(
-        path, maxBytes=LOG_BYTES, backupCount=LOG_FILES, encoding="utf-8")
+    file_handler = _private_file_handler(path)
     formatter = UtcFormatter()
     root = logging.getLogger()
     root.setLevel(level)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout
+from PySide6.QtWidgets import QHBoxLayout
 
 from screens.base import Screen
+from screens.message import MessageColumn
 from screens.spoken import Phrase, fixed
-from screens.widgets.basic import button, label, svg_pixmap
+from screens.widgets.basic import button
 
 
 class ErrorScreen(Screen):
@@ -15,20 +15,9 @@ class ErrorScreen(Screen):
 
     def __init__(self, ctl):
         super().__init__(ctl)
-        col = QVBoxLayout(self)
-        col.setContentsMargins(80, 48, 80, 48)
-        col.setSpacing(28)
-        col.addStretch(1)
-        icon = QLabel()
-        icon.setPixmap(svg_pixmap("alert", 140, "#b3261e"))
-        icon.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        col.addWidget(icon)
-        self.heading = label(role="title")
-        self.heading.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        col.addWidget(self.heading)
-        self.body = label(role="subtitle", name="label:message")
-        self.body.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        col.addWidget(self.body)
+        col = MessageColumn(self, spacing=28)
+        self.heading = col.line(role="title")
+        self.body = col.line(role="subtitle", name="label:message")
         col.addStretch(1)
         row = QHBoxLayout()
         row.addStretch(1)

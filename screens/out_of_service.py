@@ -6,11 +6,10 @@ from the configuration (``kiosk.service_phone``) when there is one.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QWidget
 
 from kiosk.i18n import LOCALES, tr
-from screens.widgets.basic import label, svg_pixmap
+from screens.message import MessageColumn
 
 
 class OutOfServiceScreen(QWidget):
@@ -19,26 +18,13 @@ class OutOfServiceScreen(QWidget):
     def __init__(self, service_point: str, phone: str):
         super().__init__()
         self.setObjectName("out_of_service")
-        col = QVBoxLayout(self)
-        col.setContentsMargins(80, 48, 80, 48)
-        col.setSpacing(24)
-        col.addStretch(1)
-        icon = QLabel()
-        icon.setPixmap(svg_pixmap("alert", 140, "#b3261e"))
-        icon.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        col.addWidget(icon)
+        col = MessageColumn(self, spacing=24)
         for locale in LOCALES:
-            col.addWidget(self._centred(tr(locale, "out_of_service.title"), "title"))
-            col.addWidget(self._centred(tr(locale, "out_of_service.body"), "subtitle"))
+            col.line(tr(locale, "out_of_service.title"), "title")
+            col.line(tr(locale, "out_of_service.body"), "subtitle")
         if service_point:
-            col.addWidget(self._centred(service_point, "subtitle", "label:service_point"))
+            col.line(service_point, "subtitle", "label:service_point")
         if phone:
             text = "  /  ".join(tr(loc, "out_of_service.phone", phone=phone) for loc in LOCALES)
-            col.addWidget(self._centred(text, "title", "label:phone"))
+            col.line(text, "title", "label:phone")
         col.addStretch(1)
-
-    @staticmethod
-    def _centred(text: str, role: str, name: str = "") -> QLabel:
-        lbl = label(text, role=role, name=name)
-        lbl.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        return lbl

@@ -12,7 +12,6 @@ the heartbeat goes on reporting it until a fetched menu is applied.
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import logging
 from collections.abc import Mapping
@@ -53,6 +52,8 @@ class StoredBundle:
 @functools.cache
 def schema_digest() -> str:
     """A digest of the menu schema this kiosk validates with (it changes with the software)."""
+    import hashlib  # here, not at import: OpenSSL's load is not start-up's
+
     return hashlib.sha256(resources.menu_schema_path().read_bytes()).hexdigest()[:32]
 
 

@@ -11,10 +11,12 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Iterable, Sequence
+import sqlite3
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from ..errors import VersionTaken
 from ..wire import IncomingTransaction
 
 log = logging.getLogger(__name__)
@@ -131,6 +133,61 @@ def merge_kiosk_stats(tx: Iterable[Sequence[Any]], hb: Iterable[Sequence[Any]]
     return [stats[k] for k in sorted(stats)]
 
 
+
+class Statements:
+    """Runs a list of SQL statements (``?`` placeholders) in one database transaction: the
+    one helper the table mixins (releases, commands, drafts) write their SQL through.
+    ``fetch`` says what comes back: ``none``; ``one`` or ``all`` (the first statement's
+    rows; when ``one`` finds no row, the rest, which depend on it, are not run); ``count``
+    (how many rows all of them returned). ``write=False`` reads without taking the writer's
+    lock where the backend has one. A unique key already taken raises ``VersionTaken``."""
+
+    def _run(self, statements: Sequence[tuple[str, tuple]], fetch: str = "none", *,
+             write: bool = True) -> Any:
+        raise NotImplementedError
+
+
+class SqliteStatements(Statements):
+    """``_run`` on ``SqliteStore`` (``_write``: one writer, ``BEGIN IMMEDIATE``)."""
+
+    def _run(self, statements: Sequence[tuple[str, tuple]], fetch: str = "none", *,
+             write: bool = True) -> Any:
+        try:
+            with self._write() if write else self._db() as db:  # type: ignore[attr-defined]
+                return _run_each(db.execute, statements, fetch)
+        except sqlite3.IntegrityError as exc:
+            raise VersionTaken(f"already kept ({exc})") from None
+
+
+class PostgresStatements(Statements):
+    """``_run`` on ``PostgresStore`` (``_tx``: one database transaction per call)."""
+
+    def _run(self, statements: Sequence[tuple[str, tuple]], fetch: str = "none", *,
+             write: bool = True) -> Any:
+        import psycopg  # only a PostgreSQL central needs it
+
+        try:
+            with self._tx() as cur:  # type: ignore[attr-defined]
+                return _run_each(lambda sql, args: cur.execute(sql.replace("?", "%s"), args),
+                                 statements, fetch)
+        except psycopg.errors.UniqueViolation as exc:
+            raise VersionTaken(f"already kept ({str(exc).splitlines()[0]})") from None
+
+
+def _run_each(execute: Callable[[str, tuple], Any], statements: Sequence[tuple[str, tuple]],
+              fetch: str) -> Any:
+    first: Any = None
+    count = 0
+    for i, (sql, args) in enumerate(statements):
+        cur = execute(sql, args)
+        if fetch == "count":
+            count += len(cur.fetchall())
+        elif i == 0 and fetch != "none":  # read before the next statement runs
+            first = cur.fetchall() if fetch == "all" else cur.fetchone()
+            if first is None:
+                break
+    return count if fetch == "count" else first
+
 class Store(Protocol):
     """The central's storage; every method is safe to call from several threads."""
 
@@ -190,8 +247,11 @@ class Store(Protocol):
     def add_commands(self, kiosk_ids: Iterable[str], type_: str, args: dict[str, Any], *,
                      admin: str, now: float | None = None) -> list[dict[str, Any]]: ...
 
-    def take_commands(self, kiosk_id: str, now: float | None = None
-                      ) -> list[dict[str, Any]]: ...
+    def take_commands(self, kiosk_id: str, now: float | None = None,
+                      expire_before: float | None = None) -> list[dict[str, Any]]: ...
+
+    def expire_commands(self, before: float, kiosk_id: str | None = None,
+                        now: float | None = None) -> int: ...
 
     def finish_commands(self, kiosk_id: str, results: Iterable[dict[str, str]],
                         now: float | None = None) -> int: ...

@@ -8,24 +8,51 @@ second become a few commits a second; alone, an item is written at once.
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
 import threading
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from ..errors import StoreError
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+#: PostgreSQL rows of heartbeats given as three arrays (kiosk ids, times, bodies as JSON)
+HB_ROWS = ("SELECT k, r, b::jsonb FROM unnest(%s::text[], %s::float8[], %s::text[]) "
+           "AS u(k, r, b)")
 
 
 class _Waiter:
-    __slots__ = ("done", "error")
+    """A caller waiting for its batch: a thread (an event) or a coroutine (a future of
+    ``loop``, settled on that loop)."""
 
-    def __init__(self) -> None:
+    __slots__ = ("done", "error", "future", "loop")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
         self.done = threading.Event()
         self.error: BaseException | None = None
+        self.loop = loop
+        self.future = None if loop is None else loop.create_future()
+
+    def finish(self, error: BaseException | None) -> None:
+        self.error = error
+        self.done.set()
+        if self.loop is not None:
+            try:
+                self.loop.call_soon_threadsafe(_settle, self.future, error)
+            except RuntimeError:  # the loop is closed: no one waits any more
+                pass
+
+
+def _settle(future: asyncio.Future, error: BaseException | None) -> None:
+    if not future.done():
+        if error is None:
+            future.set_result(None)
+        else:
+            future.set_exception(error)
 
 
 class BatchWriter(Generic[T]):
@@ -43,15 +70,24 @@ class BatchWriter(Generic[T]):
         self._thread.start()
 
     def submit(self, item: T) -> None:
-        waiter = _Waiter()
+        waiter = self._enqueue(item, _Waiter())
+        waiter.done.wait()
+        if waiter.error is not None:
+            raise waiter.error
+
+    async def submit_async(self, item: T) -> None:
+        """``submit`` for a coroutine: it waits on its event loop, not on a thread (a
+        hand-over to a thread and back per item cost more CPU than the item's write)."""
+        waiter = self._enqueue(item, _Waiter(asyncio.get_running_loop()))
+        await waiter.future  # type: ignore[misc]
+
+    def _enqueue(self, item: T, waiter: _Waiter) -> _Waiter:
         with self._cond:
             if self._closed:
                 raise StoreError("the store is closed")
             self._queue.append((item, waiter))
             self._cond.notify()
-        waiter.done.wait()
-        if waiter.error is not None:
-            raise waiter.error
+        return waiter
 
     def close(self) -> None:
         with self._cond:
@@ -74,5 +110,18 @@ class BatchWriter(Generic[T]):
                 log.debug("batched write failed", exc_info=True)
                 error = exc
             for _, waiter in batch:
-                waiter.error = error
-                waiter.done.set()
+                waiter.finish(error)
+
+
+class AsyncHeartbeats:
+    """A store whose heartbeats go through a ``BatchWriter`` (``_heartbeat_writer`` of
+    ``(kiosk id, received at, body as JSON)``): the web layer awaits the write on its event
+    loop instead of handing ``add_heartbeat`` to a thread."""
+
+    _heartbeat_writer: BatchWriter[tuple[str, float, str]]
+
+    async def add_heartbeat_async(self, kiosk_id: str, body: dict[str, Any], now: float
+                                  ) -> None:
+        """``add_heartbeat``, awaited: returns once the batch holding it has committed."""
+        await self._heartbeat_writer.submit_async(
+            (kiosk_id, now, json.dumps(body, ensure_ascii=False)))

@@ -2,10 +2,13 @@
 
 A command is one row per kiosk: ``pending`` until a heartbeat answer carries it (then
 ``sent``, and sent again with every heartbeat until the kiosk reports), then ``done``,
-``refused`` or ``failed`` with the kiosk's detail (central-api.md section 3). A screenshot
-or a diagnostics bundle the kiosk uploads for a command is kept in ``command_uploads``;
-only the newest ``UPLOADS_KEPT`` of each kiosk and kind stay. The SQL is the same on both
-backends but for the placeholders, so one mixin per backend adds these methods.
+``refused`` or ``failed`` with the kiosk's detail (central-api.md section 3). One still
+``pending`` past the central's bound (``kiosk-central serve --command-expiry``) is
+``expired`` instead, and never sent: a restart asked for yesterday must not happen today.
+A screenshot or a diagnostics bundle the kiosk uploads for a command is kept in
+``command_uploads``; only the newest ``UPLOADS_KEPT`` of each kiosk and kind stay. The SQL
+is the same on both backends but for the placeholders, so one mixin per backend adds these
+methods.
 """
 
 from __future__ import annotations
@@ -16,9 +19,12 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from .base import Statements
+
 COMMAND_TYPES = ("sync_now", "upload_diagnostics", "screenshot", "restart", "check_update")
 UPLOAD_TYPES = ("screenshot", "upload_diagnostics")
-OPEN, FINAL = ("pending", "sent"), ("done", "refused", "failed")
+OPEN, FINAL = ("pending", "sent"), ("done", "refused", "failed")  # FINAL: a kiosk's answers
+EXPIRED = "expired"  # not delivered in time: the central's own end of a command
 UPLOADS_KEPT = 3  # per kiosk and kind: the newest screenshots / bundles
 OPEN_CACHE_S = 1.0  # how stale the set of kiosks with open commands may be (other processes)
 COMMAND_COLUMNS = ("id", "kiosk_id", "type", "args", "admin", "created_at", "status",
@@ -35,7 +41,7 @@ CREATE TABLE IF NOT EXISTS commands (
     args TEXT NOT NULL,             -- JSON object
     admin TEXT NOT NULL,
     created_at REAL NOT NULL,
-    status TEXT NOT NULL,           -- pending, sent, done, refused, failed
+    status TEXT NOT NULL,           -- pending, sent, done, refused, failed, expired
     sent_at REAL,
     finished_at REAL,
     detail TEXT
@@ -95,15 +101,10 @@ def upload_record(row: Sequence[Any]) -> dict[str, Any]:
     return dict(zip(UPLOAD_COLUMNS, row, strict=True))
 
 
-class _CommandSql:
-    """The statements, with ``?`` placeholders; ``_cmd_run`` runs a list of them in one
-    database transaction and returns the rows of the first (``fetch``: none, one, all)."""
+class _CommandSql(Statements):
+    """The statements, with ``?`` placeholders, run by the store's ``_run``."""
 
     _open_cache: tuple[float, set[str]] | None = None
-
-    def _cmd_run(self, statements: list[tuple[str, tuple]], fetch: str = "none",
-                 write: bool = True) -> Any:
-        raise NotImplementedError
 
     def add_commands(self, kiosk_ids: Iterable[str], type_: str, args: dict[str, Any], *,
                      admin: str, now: float | None = None) -> list[dict[str, Any]]:
@@ -111,32 +112,57 @@ class _CommandSql:
         at = time.time() if now is None else now
         text = json.dumps(args, ensure_ascii=False, sort_keys=True)
         rows = [(str(uuid.uuid4()), k, type_, text, admin, at) for k in kiosk_ids]
-        self._cmd_run([(f"INSERT INTO commands ({_COLS}) VALUES (?, ?, ?, ?, ?, ?, "
-                        "'pending', NULL, NULL, NULL)", r) for r in rows])
+        self._run([(f"INSERT INTO commands ({_COLS}) VALUES (?, ?, ?, ?, ?, ?, "
+                    "'pending', NULL, NULL, NULL)", r) for r in rows])
         self._open_cache = None  # this process's next heartbeat sees them at once
         return [command_record((*r, "pending", None, None, None)) for r in rows]
 
-    def take_commands(self, kiosk_id: str, now: float | None = None) -> list[dict[str, Any]]:
+    def take_commands(self, kiosk_id: str, now: float | None = None,
+                      expire_before: float | None = None) -> list[dict[str, Any]]:
         """The kiosk's open commands, oldest first, marked ``sent`` (again) now. Asked on
         every heartbeat: most kiosks have none, which one cached read per second of the
-        whole fleet's answers (``OPEN_CACHE_S``); a write only when there is one to send."""
+        whole fleet's answers (``OPEN_CACHE_S``); a write only when there is one to send.
+        A ``pending`` one created before ``expire_before`` is marked expired, not sent."""
         if kiosk_id not in self._open_kiosks():
             return []
-        rows = self._cmd_run([(f"SELECT {_COLS} FROM commands WHERE kiosk_id = ? AND status "
-                               "IN ('pending', 'sent') ORDER BY created_at, id", (kiosk_id,))],
-                             fetch="all", write=False)
+        rows = self._run([(f"SELECT {_COLS} FROM commands WHERE kiosk_id = ? AND status "
+                           "IN ('pending', 'sent') ORDER BY created_at, id", (kiosk_id,))],
+                         fetch="all", write=False)
+        at = time.time() if now is None else now
+        if expire_before is not None and any(r[6] == "pending" and r[5] < expire_before
+                                             for r in rows):
+            self.expire_commands(expire_before, kiosk_id=kiosk_id, now=at)
+            rows = [r for r in rows if not (r[6] == "pending" and r[5] < expire_before)]
         if rows:
-            at = time.time() if now is None else now
-            self._cmd_run([("UPDATE commands SET status = 'sent', sent_at = ? WHERE id = ? "
-                            "AND status IN ('pending', 'sent')", (at, r[0])) for r in rows])
+            self._run([("UPDATE commands SET status = 'sent', sent_at = ? WHERE id = ? "
+                        "AND status IN ('pending', 'sent')", (at, r[0])) for r in rows])
         return [command_record(r) for r in rows]
+
+    def may_have_commands(self, kiosk_id: str) -> bool:
+        """False only when ``take_commands`` would surely find none for ``kiosk_id`` without
+        asking the database (the cached set is fresh and lacks it); never blocks."""
+        cached = self._open_cache
+        return (cached is None or time.monotonic() - cached[0] > OPEN_CACHE_S
+                or kiosk_id in cached[1])
+
+    def expire_commands(self, before: float, kiosk_id: str | None = None,
+                        now: float | None = None) -> int:
+        """Mark ``expired`` the ``pending`` commands (of one kiosk or all) created before
+        ``before``: they were not delivered in time and will not be. How many."""
+        at = time.time() if now is None else now
+        where, args = ("AND kiosk_id = ? ", (kiosk_id,)) if kiosk_id else ("", ())
+        detail = f"not delivered within {_span(at - before)}"
+        return self._run([(f"UPDATE commands SET status = '{EXPIRED}', detail = ?, "
+                           f"finished_at = ? WHERE status = 'pending' {where}AND "
+                           "created_at < ? RETURNING id", (detail, at, *args, before))],
+                         fetch="count")
 
     def _open_kiosks(self) -> set[str]:
         cached = getattr(self, "_open_cache", None)
         now = time.monotonic()
         if cached is None or now - cached[0] > OPEN_CACHE_S:
-            rows = self._cmd_run([("SELECT DISTINCT kiosk_id FROM commands WHERE status IN "
-                                   "('pending', 'sent')", ())], fetch="all", write=False)
+            rows = self._run([("SELECT DISTINCT kiosk_id FROM commands WHERE status IN "
+                               "('pending', 'sent')", ())], fetch="all", write=False)
             cached = (now, {r[0] for r in rows})
             self._open_cache = cached
         return cached[1]
@@ -153,18 +179,18 @@ class _CommandSql:
                       for r in results]
         if not statements:
             return 0
-        return self._cmd_run(statements, fetch="count")
+        return self._run(statements, fetch="count")
 
     def commands(self, kiosk_id: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
         """Commands newest first, of one kiosk or all."""
         where, args = ("WHERE kiosk_id = ? ", (kiosk_id,)) if kiosk_id else ("", ())
-        rows = self._cmd_run([(f"SELECT {_COLS} FROM commands {where}ORDER BY created_at "
-                               "DESC, id LIMIT ?", (*args, limit))], fetch="all", write=False)
+        rows = self._run([(f"SELECT {_COLS} FROM commands {where}ORDER BY created_at "
+                           "DESC, id LIMIT ?", (*args, limit))], fetch="all", write=False)
         return [command_record(r) for r in rows]
 
     def command(self, command_id: str) -> dict[str, Any] | None:
-        row = self._cmd_run([(f"SELECT {_COLS} FROM commands WHERE id = ?", (command_id,))],
-                            fetch="one", write=False)
+        row = self._run([(f"SELECT {_COLS} FROM commands WHERE id = ?", (command_id,))],
+                        fetch="one", write=False)
         return None if row is None else command_record(row)
 
     def add_upload(self, command_id: str, kiosk_id: str, kind: str, content_type: str,
@@ -172,7 +198,7 @@ class _CommandSql:
         """Keep what the kiosk uploaded for a command (a second upload replaces the first);
         older uploads of this kiosk and kind beyond ``UPLOADS_KEPT`` are dropped."""
         at = time.time() if now is None else now
-        self._cmd_run([
+        self._run([
             ("DELETE FROM command_uploads WHERE command_id = ?", (command_id,)),
             (f"INSERT INTO command_uploads ({_UCOLS}, body) VALUES (?, ?, ?, ?, ?, ?, ?)",
              (command_id, kiosk_id, kind, content_type, len(body), at, body)),
@@ -185,26 +211,31 @@ class _CommandSql:
     def uploads(self, kiosk_id: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
         """What is kept (without the bytes), newest first."""
         where, args = ("WHERE kiosk_id = ? ", (kiosk_id,)) if kiosk_id else ("", ())
-        rows = self._cmd_run([(f"SELECT {_UCOLS} FROM command_uploads {where}ORDER BY "
-                               "received_at DESC, command_id LIMIT ?", (*args, limit))],
-                             fetch="all",
-                             write=False)
+        rows = self._run([(f"SELECT {_UCOLS} FROM command_uploads {where}ORDER BY "
+                           "received_at DESC, command_id LIMIT ?", (*args, limit))],
+                         fetch="all", write=False)
         return [upload_record(r) for r in rows]
 
     def upload_info(self, command_id: str) -> dict[str, Any] | None:
         """What was uploaded for a command (without the bytes), or None."""
-        row = self._cmd_run([(f"SELECT {_UCOLS} FROM command_uploads WHERE command_id = ?",
-                              (command_id,))], fetch="one", write=False)
+        row = self._run([(f"SELECT {_UCOLS} FROM command_uploads WHERE command_id = ?",
+                          (command_id,))], fetch="one", write=False)
         return None if row is None else upload_record(row)
 
     def upload(self, command_id: str) -> tuple[dict[str, Any], bytes] | None:
-        row = self._cmd_run([(f"SELECT {_UCOLS}, body FROM command_uploads WHERE "
-                              "command_id = ?", (command_id,))], fetch="one", write=False)
+        row = self._run([(f"SELECT {_UCOLS}, body FROM command_uploads WHERE "
+                          "command_id = ?", (command_id,))], fetch="one", write=False)
         return None if row is None else (upload_record(row[:-1]), bytes(row[-1]))
 
 
-def _first(cur: Any, fetch: str) -> Any:
-    return cur.fetchall() if fetch == "all" else cur.fetchone()
+def _span(seconds: float) -> str:
+    """``3600`` as ``1 h``, ``600`` as ``10 min``, ``45`` as ``45 s``."""
+    whole = round(seconds)
+    if whole and whole % 3600 == 0:
+        return f"{whole // 3600} h"
+    if whole and whole % 60 == 0:
+        return f"{whole // 60} min"
+    return f"{whole} s"
 
 
 class SqliteCommands(_CommandSql):
@@ -212,35 +243,8 @@ class SqliteCommands(_CommandSql):
 
     TABLES = SQLITE_TABLES
 
-    def _cmd_run(self, statements: list[tuple[str, tuple]], fetch: str = "none",
-                 write: bool = True) -> Any:
-        opened = self._write() if write else self._db()  # type: ignore[attr-defined]
-        with opened as db:
-            first: Any = None
-            count = 0
-            for i, (sql, args) in enumerate(statements):
-                cur = db.execute(sql, args)
-                if fetch == "count":
-                    count += len(cur.fetchall())
-                elif i == 0 and fetch != "none":  # read before the next statement runs
-                    first = _first(cur, fetch)
-            return count if fetch == "count" else first
-
 
 class PostgresCommands(_CommandSql):
     """Commands on ``PostgresStore`` (one database transaction per call)."""
 
     TABLES = POSTGRES_TABLES
-
-    def _cmd_run(self, statements: list[tuple[str, tuple]], fetch: str = "none",
-                 write: bool = True) -> Any:
-        with self._tx() as cur:  # type: ignore[attr-defined]
-            first: Any = None
-            count = 0
-            for i, (sql, args) in enumerate(statements):
-                cur.execute(sql.replace("?", "%s"), args)
-                if fetch == "count":
-                    count += len(cur.fetchall())
-                elif i == 0 and fetch != "none":
-                    first = _first(cur, fetch)
-            return count if fetch == "count" else first

@@ -14,6 +14,8 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from .base import Statements
+
 DRAFT_COLUMNS = ("id", "base_version", "state", "revision", "digest", "created_by",
                  "created_at", "updated_by", "updated_at", "approved_by", "approved_at",
                  "published_seq")
@@ -80,12 +82,9 @@ def draft_record(row: Sequence[Any]) -> dict[str, Any]:
     return out
 
 
-class _DraftSql:
-    """The statements, with ``?`` placeholders; ``_run`` runs them in one transaction,
-    adapted to the backend, and stops after the first when it matched no row."""
-
-    def _run(self, statements: list[tuple[str, tuple]], fetch: str = "none") -> Any:
-        raise NotImplementedError
+class _DraftSql(Statements):
+    """The statements, with ``?`` placeholders, run by the store's ``_run`` (which stops
+    after the first when it matched no row)."""
 
     def create_draft(self, *, menu_json: str, digest: str, base_version: int, admin: str,
                      summary: str, now: float | None = None) -> dict[str, Any]:
@@ -133,7 +132,7 @@ class _DraftSql:
               revision)),
             ("INSERT INTO draft_changes SELECT id, revision, ?, ?, ? FROM drafts "
              "WHERE id = ? AND revision = ?", (admin, at, summary, draft_id, revision + 1)),
-        ], fetch="first")
+        ], fetch="one")
         return None if row is None else draft_record(row)
 
     def draft_changes(self, draft_id: int, limit: int = 100) -> list[dict[str, Any]]:
@@ -149,31 +148,8 @@ class SqliteDrafts(_DraftSql):
 
     TABLES = SQLITE_TABLES
 
-    def _run(self, statements: list[tuple[str, tuple]], fetch: str = "none") -> Any:
-        with self._write() as db:  # type: ignore[attr-defined]
-            first: Any = None
-            for i, (sql, args) in enumerate(statements):
-                cur = db.execute(sql, args)
-                if i == 0 and fetch != "none":  # read before the next statement runs
-                    first = cur.fetchall() if fetch == "all" else cur.fetchone()
-                    if first is None:  # nothing matched: the rest depends on it
-                        break
-            return first
-
 
 class PostgresDrafts(_DraftSql):
     """Drafts on ``PostgresStore`` (one database transaction per call)."""
 
     TABLES = POSTGRES_TABLES
-
-    def _run(self, statements: list[tuple[str, tuple]], fetch: str = "none") -> Any:
-        with self._tx() as cur:  # type: ignore[attr-defined]
-            first: Any = None
-            for i, (sql, args) in enumerate(statements):
-                cur.execute(sql.replace("?", "%s"), args)
-                if i == 0 and fetch != "none":
-                    first = cur.fetchall() if fetch == "all" else cur.fetchone()
-                    if first is None:
-                        break
-            return first
-

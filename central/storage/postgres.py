@@ -26,6 +26,7 @@ from .base import (
     MENU_COLUMNS,
     SCHEMA_VERSION,
     Ingested,
+    PostgresStatements,
     classify,
     menu_record,
     merge_kiosk_stats,
@@ -33,10 +34,10 @@ from .base import (
     transaction_record,
     tx_rows,
 )
-from .batching import BatchWriter
+from .batching import HB_ROWS, AsyncHeartbeats, BatchWriter
 from .commands import PostgresCommands
 from .drafts import PostgresDrafts
-from .releases import POSTGRES_TABLES, PostgresReleaseTables
+from .releases import POSTGRES_TABLES, ReleaseTables
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +108,8 @@ RETURNING id
 """
 
 
-class PostgresStore(PostgresReleaseTables, PostgresCommands, PostgresDrafts):
+class PostgresStore(PostgresStatements, ReleaseTables, PostgresCommands, PostgresDrafts,
+                    AsyncHeartbeats):
     """``Store`` on a PostgreSQL database. Open with ``PostgresStore.open(url)``."""
 
     def __init__(self, pool: ConnectionPool, url: str, *,
@@ -268,17 +270,16 @@ class PostgresStore(PostgresReleaseTables, PostgresCommands, PostgresDrafts):
         self._heartbeat_writer.submit((kiosk_id, received, json.dumps(body, ensure_ascii=False)))
 
     def _write_heartbeats(self, batch: list[tuple[str, float, str]]) -> None:
-        latest = {kiosk_id: (kiosk_id, at, body) for kiosk_id, at, body in batch}
-        kiosks = sorted(latest)  # one lock order for every process
-        with self._tx() as cur:
-            cur.executemany("INSERT INTO heartbeats (kiosk_id, received_at, body) "
-                            "VALUES (%s, %s, %s::jsonb)", batch)
-            cur.executemany("INSERT INTO kiosk_state VALUES (%s, %s, %s::jsonb) ON CONFLICT "
-                            "(kiosk_id) DO UPDATE SET received_at = excluded.received_at, "
-                            "body = excluded.body", [latest[k] for k in kiosks])
+        latest = sorted({row[0]: row for row in batch}.values())  # one lock order for all
+        with self._tx() as cur:  # a statement for the whole batch, not one a heartbeat
+            cur.execute(f"INSERT INTO heartbeats (kiosk_id, received_at, body) {HB_ROWS}",
+                        [list(c) for c in zip(*batch, strict=True)])
+            cur.execute(f"INSERT INTO kiosk_state {HB_ROWS} ON CONFLICT (kiosk_id) DO UPDATE SET "
+                        "received_at = excluded.received_at, body = excluded.body",
+                        [list(c) for c in zip(*latest, strict=True)])
             cur.execute("DELETE FROM heartbeats AS h WHERE h.kiosk_id = ANY(%s) AND h.seq <= "
-                        "(SELECT seq FROM heartbeats WHERE kiosk_id = h.kiosk_id "
-                        "ORDER BY seq DESC LIMIT 1 OFFSET %s)", (kiosks, self.heartbeat_history))
+                        "(SELECT seq FROM heartbeats WHERE kiosk_id = h.kiosk_id ORDER BY seq "
+                        "DESC LIMIT 1 OFFSET %s)", ([r[0] for r in latest], self.heartbeat_history))
 
     def latest_heartbeat(self, kiosk_id: str) -> dict[str, Any] | None:
         with self._tx() as cur:

@@ -5,20 +5,19 @@ A wheel is kept once, however many releases list it, as rows of ``CHUNK`` bytes 
 its SHA-256, so a range request reads only the chunks it needs and every central process
 sharing the database serves the same bytes. An admin uploads a wheel chunk by chunk (an
 interrupted upload resumes); the wheel counts as held once its chunks add up to the
-manifest's size and hash (``complete_wheel``). The SQL is written with ``%s`` placeholders;
-the SQLite store turns them into ``?``.
+manifest's size and hash (``complete_wheel``). The SQL is written with ``?`` placeholders
+and run by the store's ``_run`` (``central.storage.base.Statements``).
 """
 
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 import time
 from typing import Any
 
 from contract.release import UPLOAD_CHUNK
 
-from ..errors import VersionTaken
+from .base import Statements
 
 CHUNK = UPLOAD_CHUNK
 ROLLOUT_COLUMNS = ("seq", "version", "target_kind", "target", "percent", "admin",
@@ -62,34 +61,27 @@ CREATE TABLE IF NOT EXISTS rollouts (
 """
 
 
-class ReleaseTables:
-    """The release methods of ``Store``. A store provides ``_rq(sql, params)`` (rows of a
-    read) and ``_rw(sql, params)`` (one write in its own transaction, returning rows;
-    ``VersionTaken`` on a unique key already taken)."""
-
-    def _rq(self, sql: str, params: tuple = ()) -> list[tuple]:
-        raise NotImplementedError
-
-    def _rw(self, sql: str, params: tuple = ()) -> list[tuple]:
-        raise NotImplementedError
+class ReleaseTables(Statements):
+    """The release methods of ``Store``, run through the store's ``_run``."""
 
     # -- wheels ----------------------------------------------------------------------------
 
     def put_wheel_chunk(self, sha256: str, idx: int, data: bytes) -> None:
         """Keep chunk ``idx`` of an upload (a repeat replaces it)."""
-        self._rw("INSERT INTO wheel_chunks (sha256, idx, data) VALUES (%s, %s, %s) "
-                 "ON CONFLICT (sha256, idx) DO UPDATE SET data = excluded.data",
-                 (sha256, idx, data))
+        self._run([("INSERT INTO wheel_chunks (sha256, idx, data) VALUES (?, ?, ?) "
+                    "ON CONFLICT (sha256, idx) DO UPDATE SET data = excluded.data",
+                    (sha256, idx, data))])
 
     def wheel_size(self, sha256: str) -> int | None:
         """The size of a held wheel, or None when it is not (completely) held."""
-        rows = self._rq("SELECT size FROM wheels WHERE sha256 = %s", (sha256,))
+        rows = self._run([("SELECT size FROM wheels WHERE sha256 = ?", (sha256,))],
+                         fetch="all", write=False)
         return None if not rows else int(rows[0][0])
 
     def uploaded_bytes(self, sha256: str) -> int:
         """Bytes of an upload received so far, counting whole leading chunks only."""
-        rows = self._rq("SELECT idx, length(data) FROM wheel_chunks WHERE sha256 = %s "
-                        "ORDER BY idx", (sha256,))
+        rows = self._run([("SELECT idx, length(data) FROM wheel_chunks WHERE sha256 = ? "
+                           "ORDER BY idx", (sha256,))], fetch="all", write=False)
         total = 0
         for expected, (idx, length) in enumerate(rows):
             if idx != expected:
@@ -105,8 +97,8 @@ class ReleaseTables:
             return True
         digest, total = hashlib.sha256(), 0
         for idx in range((size + CHUNK - 1) // CHUNK):
-            rows = self._rq("SELECT data FROM wheel_chunks WHERE sha256 = %s AND idx = %s",
-                            (sha256, idx))
+            rows = self._run([("SELECT data FROM wheel_chunks WHERE sha256 = ? AND idx = ?",
+                               (sha256, idx))], fetch="all", write=False)
             if not rows:
                 return False
             data = bytes(rows[0][0])
@@ -114,15 +106,16 @@ class ReleaseTables:
             total += len(data)
         if total != size or digest.hexdigest() != sha256:
             return False
-        self._rw("INSERT INTO wheels (sha256, size, added_at) VALUES (%s, %s, %s) "
-                 "ON CONFLICT (sha256) DO NOTHING", (sha256, size,
-                                                     time.time() if now is None else now))
+        self._run([("INSERT INTO wheels (sha256, size, added_at) VALUES (?, ?, ?) "
+                    "ON CONFLICT (sha256) DO NOTHING",
+                    (sha256, size, time.time() if now is None else now))])
         return True
 
     def wheel_range(self, sha256: str, start: int, end: int) -> bytes:
         """Bytes ``start`` to ``end`` inclusive of a held wheel."""
-        rows = self._rq("SELECT idx, data FROM wheel_chunks WHERE sha256 = %s AND idx >= %s "
-                        "AND idx <= %s ORDER BY idx", (sha256, start // CHUNK, end // CHUNK))
+        rows = self._run([("SELECT idx, data FROM wheel_chunks WHERE sha256 = ? AND idx >= ? "
+                           "AND idx <= ? ORDER BY idx", (sha256, start // CHUNK, end // CHUNK))],
+                         fetch="all", write=False)
         data = b"".join(bytes(r[1]) for r in rows)
         offset = start - (start // CHUNK) * CHUNK
         return data[offset:offset + end - start + 1]
@@ -132,17 +125,18 @@ class ReleaseTables:
     def add_release(self, *, version: str, key_id: str, body: bytes, admin: str,
                     now: float | None = None) -> None:
         """Keep a signed release; a version is kept once (``VersionTaken``)."""
-        self._rw("INSERT INTO releases (version, key_id, body, admin, published_at) "
-                 "VALUES (%s, %s, %s, %s, %s)",
-                 (version, key_id, body, admin, time.time() if now is None else now))
+        self._run([("INSERT INTO releases (version, key_id, body, admin, published_at) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (version, key_id, body, admin, time.time() if now is None else now))])
 
     def release_body(self, version: str) -> bytes | None:
-        rows = self._rq("SELECT body FROM releases WHERE version = %s", (version,))
+        rows = self._run([("SELECT body FROM releases WHERE version = ?", (version,))],
+                         fetch="all", write=False)
         return None if not rows else bytes(rows[0][0])
 
     def release_records(self) -> list[dict[str, Any]]:
-        rows = self._rq("SELECT version, key_id, admin, published_at FROM releases "
-                        "ORDER BY published_at DESC")
+        rows = self._run([("SELECT version, key_id, admin, published_at FROM releases "
+                           "ORDER BY published_at DESC", ())], fetch="all", write=False)
         return [dict(zip(("version", "key_id", "admin", "published_at"), r, strict=True))
                 for r in rows]
 
@@ -150,47 +144,15 @@ class ReleaseTables:
                     admin: str, now: float | None = None) -> dict[str, Any]:
         """Offer ``version`` to a share of a target from now on; returns the record."""
         published_at = time.time() if now is None else now
-        rows = self._rw("INSERT INTO rollouts (version, target_kind, target, percent, admin, "
-                        "published_at) VALUES (%s, %s, %s, %s, %s, %s) RETURNING seq",
-                        (version, target_kind, target, percent, admin, published_at))
-        return dict(zip(ROLLOUT_COLUMNS, (rows[0][0], version, target_kind, target, percent,
+        row = self._run([("INSERT INTO rollouts (version, target_kind, target, percent, admin, "
+                          "published_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING seq",
+                          (version, target_kind, target, percent, admin, published_at))],
+                        fetch="one")
+        return dict(zip(ROLLOUT_COLUMNS, (row[0], version, target_kind, target, percent,
                                           admin, published_at), strict=True))
 
     def rollouts(self) -> list[dict[str, Any]]:
         """Every rollout, newest first."""
-        rows = self._rq(f"SELECT {', '.join(ROLLOUT_COLUMNS)} FROM rollouts ORDER BY seq DESC")
+        rows = self._run([(f"SELECT {', '.join(ROLLOUT_COLUMNS)} FROM rollouts ORDER BY seq "
+                           "DESC", ())], fetch="all", write=False)
         return [dict(zip(ROLLOUT_COLUMNS, r, strict=True)) for r in rows]
-
-
-class SqliteReleaseTables(ReleaseTables):
-    """``_rq``/``_rw`` over the SQLite store's ``_db``/``_write``."""
-
-    def _rq(self, sql: str, params: tuple = ()) -> list[tuple]:
-        with self._db() as db:  # type: ignore[attr-defined]
-            return db.execute(sql.replace("%s", "?"), params).fetchall()
-
-    def _rw(self, sql: str, params: tuple = ()) -> list[tuple]:
-        try:
-            with self._write() as db:  # type: ignore[attr-defined]
-                return db.execute(sql.replace("%s", "?"), params).fetchall()
-        except sqlite3.IntegrityError as exc:
-            raise VersionTaken(f"already kept ({exc})") from None
-
-
-class PostgresReleaseTables(ReleaseTables):
-    """``_rq``/``_rw`` over the PostgreSQL store's ``_tx``."""
-
-    def _rq(self, sql: str, params: tuple = ()) -> list[tuple]:
-        with self._tx() as cur:  # type: ignore[attr-defined]
-            cur.execute(sql, params)
-            return cur.fetchall()
-
-    def _rw(self, sql: str, params: tuple = ()) -> list[tuple]:
-        import psycopg
-
-        try:
-            with self._tx() as cur:  # type: ignore[attr-defined]
-                cur.execute(sql, params)
-                return cur.fetchall() if cur.description else []
-        except psycopg.errors.UniqueViolation as exc:
-            raise VersionTaken(f"already kept ({str(exc).splitlines()[0]})") from None

@@ -25,6 +25,7 @@ from .base import (
     MENU_COLUMNS,
     SCHEMA_VERSION,
     Ingested,
+    SqliteStatements,
     classify,
     menu_record,
     merge_kiosk_stats,
@@ -33,7 +34,7 @@ from .base import (
 )
 from .commands import SqliteCommands
 from .drafts import SqliteDrafts
-from .releases import SQLITE_TABLES, SqliteReleaseTables
+from .releases import SQLITE_TABLES, ReleaseTables
 
 _TABLES = """
 CREATE TABLE IF NOT EXISTS transactions (
@@ -90,7 +91,7 @@ _TX_COLUMNS = ("id, kiosk_id, service_id, menu_version, created_at, identity, fi
 _MENUS = ", ".join(MENU_COLUMNS)
 
 
-class SqliteStore(SqliteReleaseTables, SqliteCommands, SqliteDrafts):
+class SqliteStore(SqliteStatements, ReleaseTables, SqliteCommands, SqliteDrafts):
     """``Store`` on one SQLite file. Open with ``SqliteStore.open(path)``; ``close()`` or a
     ``with`` block releases it."""
 

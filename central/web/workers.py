@@ -9,6 +9,7 @@ when the store's menus generation moved). The outbox runs in the supervising pro
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
@@ -56,7 +57,9 @@ def make_app() -> ASGIApp:
     central = build_central(argv)
     central.port = int(os.environ[PORT_ENV])
     central.is_worker = True
-    return build_app(central.open())
+    app = build_app(central.open())
+    gc.freeze()  # what start-up built (the kiosks, the menus) is left out of every collection
+    return app
 
 
 def serve_workers(central: CentralServer, argv: list[str], workers: int,

@@ -213,6 +213,8 @@ def _walk(app, window, out: Path) -> list[Path]:
         _shoot_other_field_types(ctl, service, lambda name: shot(name), home, locale)
         _shoot_diagnostics(app, window, shot)
         home(locale)
+    home("zh_CN")
+    _shoot_diagnostics_faults(app, window, shot)
     return saved
 
 
@@ -278,6 +280,34 @@ def _shoot_diagnostics(app, window, shot) -> None:
     for size in ("landscape", "small"):
         shot("13-diagnostics", size)
     tech.leave()
+
+
+def _shoot_diagnostics_faults(app, window, shot) -> None:
+    """The overview with the printer out of paper (in red), then the PIN pad locked by five
+    wrong PINs: the last pictures, as the lock-out stays."""
+    from drivers.base import DeviceState, DeviceStatus, Paper
+
+    tech, printer = window.tech, window.printer
+    printer.fault = DeviceStatus(DeviceState.USERERROR, "simulated paper out", Paper.OUT)
+    window.resize(*SIZES["landscape"])  # laid out at this size before the picture
+    tech.enter()
+    screen = window.router.current
+    _pump(app, window, lambda: screen.status is not None, timeout_s=10)
+    screen.buttons["btn:diag-test-print"].click()
+    _pump(app, window, lambda: screen.feedback.property("level") == "fault")
+    screen.collect()  # the overview learns what the test print found
+    _pump(app, window, lambda: screen.status["devices"]["printer"]["state"] == "usererror")
+    shot("14-diagnostics-fault")
+    printer.fault = None
+    tech.leave()
+    tech.open_pin_pad()
+    _pump(app, window, lambda: tech.pad_open)
+    for _ in range(5):
+        said = tech.pad.message.text()
+        tech.pad.submitted.emit("000000")  # not the demo PIN
+        _pump(app, window, lambda said=said: tech.pad.message.text() != said)
+    shot("15-diagnostics-pin-locked")
+    tech.pad.close_pad()
 
 
 def _shoot_other_field_types(ctl, shown_service, shot, home, locale: str) -> None:

@@ -16,6 +16,7 @@ compositor): black pixels are what an application can do; an LCD's backlight sti
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import time
 from collections.abc import Callable
 
@@ -40,8 +41,12 @@ class SleepPlan:
                  now: Callable[[], float] = time.time):
         self.after_s = after_s
         self._span = parse_hours(hours)
-        self._zone = zone(zone_name)
+        self._zone_name = zone_name  # loaded at the first look: zoneinfo is not start-up's
         self._now = now
+
+    @functools.cached_property
+    def _zone(self) -> dt.tzinfo:
+        return zone(self._zone_name)
 
     def now_allowed(self) -> bool:
         local = dt.datetime.fromtimestamp(self._now(), self._zone)

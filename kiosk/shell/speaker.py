@@ -16,15 +16,18 @@ import logging
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, Signal
 from PySide6.QtWidgets import QWidget
 
 from contract.menu import Menu
-from drivers.voice import Prompt, Voice, VoiceError
 from kiosk import i18n
 from kiosk.config import VoiceSettings
 from screens.spoken import Phrase, fixed_phrases, menu_phrases, service_key
+
+if TYPE_CHECKING:  # drivers.voice is imported with the voice, after the first frame
+    from drivers.voice import Prompt, Voice
 
 log = logging.getLogger(__name__)
 
@@ -49,10 +52,16 @@ class Speaker(QObject):
     prepared = Signal(int)  # how many prompts were made (after a prepare finished)
     _tested = Signal(object, str)  # (callback, error or "") back to the GUI thread
 
-    def __init__(self, settings: VoiceSettings, voice: Voice, ctl,
+    def __init__(self, settings: VoiceSettings, voice: Voice | Callable[[], Voice], ctl,
                  parent: QObject | None = None):
+        """``voice`` may be a factory: it is then called at the voice's first use (after
+        the first frame, on the voice's threads), so that start-up does not wait for it."""
         super().__init__(parent)
-        self.settings, self.voice, self._ctl = settings, voice, ctl
+        self.settings, self._ctl = settings, ctl
+        made = hasattr(voice, "speak")  # a Voice, else its factory
+        self._voice: Voice | None = voice if made else None
+        self._make_voice = None if made else voice
+        self._voice_lock = threading.Lock()
         self.volume = settings.volume
         self.screen: Callable[[], object] = lambda: None  # the window sets it
         self.quiet: Callable[[], bool] = lambda: False  # e.g. the idle overlay is up
@@ -66,6 +75,15 @@ class Speaker(QObject):
         self._active = False
         self._closed = False
         self._tested.connect(lambda done, error: done(error))
+
+    @property
+    def voice(self) -> Voice:
+        """The voice, made by the factory at the first call."""
+        if self._voice is None:
+            with self._voice_lock:
+                if self._voice is None:
+                    self._voice = self._make_voice()
+        return self._voice
 
     # -- what the window wires ----------------------------------------------------------------
     def start(self, menu: Menu) -> None:
@@ -153,11 +171,14 @@ class Speaker(QObject):
         """Silence at once (any touch); phrases not yet begun are dropped."""
         with self._lock:
             self._generation += 1
-            self.voice.stop()
+            if self._voice is not None:  # not made yet: nothing is playing
+                self._voice.stop()
             return self._generation
 
     def _play(self, gen: int, phrases: list[Phrase], locale: str, rate: int,
               volume: int) -> None:
+        from drivers.voice import VoiceError
+
         for phrase in phrases:
             with self._lock:
                 if gen != self._generation:
@@ -206,6 +227,8 @@ class Speaker(QObject):
         threading.Thread(target=job, name="voice-prepare", daemon=True).start()
 
     def _prepare(self, prompts: list[Prompt]) -> None:
+        from drivers.voice import VoiceError
+
         try:
             made = self.voice.prepare(prompts)
         except VoiceError as exc:
@@ -229,6 +252,8 @@ class Speaker(QObject):
         gen = self.stop()
 
         def job() -> None:
+            from drivers.voice import VoiceError
+
             error = ""
             try:
                 with self._lock:
@@ -253,7 +278,9 @@ class Speaker(QObject):
         self._closed = True
         self.stop()
         self._speaking.shutdown(wait=True, cancel_futures=True)
-        self.voice.close()
+        with self._voice_lock:
+            if self._voice is not None:
+                self._voice.close()
 
 
 class OverlayWatch(QObject):
@@ -272,6 +299,8 @@ class OverlayWatch(QObject):
 
 
 def _prompts(menus: list[Menu]) -> Iterable[Prompt]:
+    from drivers.voice import Prompt
+
     seen = set()
     for locale in i18n.LOCALES:
         phrases = fixed_phrases(lambda key, _loc=locale: i18n.tr(_loc, key))

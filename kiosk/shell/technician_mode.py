@@ -132,9 +132,17 @@ class TechMode(QObject):
         self._installed = False
         self._closed = False
         self.technician: str | None = None  # who is in diagnostics, named by their PIN
-        self.hashes = _technician_hashes(config)
+        _warn_shared_pin(config)
 
     # Built on first use, so that start-up (home's first paint) does not wait for them.
+    @functools.cached_property
+    def hashes(self) -> dict[str, str]:
+        """Name -> PIN hash (``kiosk.technician.pin.technician_hashes``)."""
+        from kiosk.technician.pin import technician_hashes
+
+        diag = self.config.diagnostics
+        return technician_hashes(diag.technicians, diag.pin_hash)
+
     @functools.cached_property
     def gate(self):
         """The PIN gate (``kiosk.technician.pin_gate.PinGate``) of this data folder."""
@@ -335,12 +343,8 @@ class TechMode(QObject):
             self._auto.start(int(self.auto_leave_s * 1000))
 
 
-def _technician_hashes(config) -> dict[str, str]:
-    """Name -> PIN hash; the shared ``pin_hash`` is an unnamed technician, with a warning."""
-    from kiosk.technician.pin import technician_hashes
-
-    diag = config.diagnostics
-    if diag.pin_hash:
+def _warn_shared_pin(config) -> None:
+    """The shared ``pin_hash`` is an unnamed technician: said once, at start."""
+    if config.diagnostics.pin_hash:
         log.warning("[diagnostics] pin_hash is one shared PIN: the audit log cannot say who "
                     "did what; list each technician under [diagnostics.technicians]")
-    return technician_hashes(diag.technicians, diag.pin_hash)

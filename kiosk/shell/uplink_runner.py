@@ -7,13 +7,16 @@ Offline-only kiosks (no ``central.url``) start neither.
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
 from kiosk.config import Config
 from kiosk.shell.workers import Jobs, LazyQueue
-from uplink.commands import CommandBook, CommandExchange
 from uplink.status_board import StatusBoard
+
+if TYPE_CHECKING:
+    from uplink.commands import CommandBook
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +55,7 @@ class UplinkRunner(QObject):
             return
         from kiosk.central_link import make_poller, make_worker
         from kiosk.technician.pin_gate import read_status
+        from uplink.commands import CommandExchange
 
         config, board = self._config, self._board
         gate = config.kiosk.data_dir / "diagnostics"  # the PIN gate's lock-out, for the heartbeat

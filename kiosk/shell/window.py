@@ -135,6 +135,7 @@ class KioskWindow(QMainWindow):
         self.idle.start()
         self.tech.install()
         self._queue.open_soon()
+        self.ctl.recover_unprinted()  # receipts owed after a crash (opens the queue, qrcode, PIL)
         self.uplink.start(self.ctl.session.menu.version)
         self._housekeeping.start()
         self.tech.collector.start_snapshots()  # <data_dir>/status.json for `kiosk diag status`

@@ -113,6 +113,8 @@ def test_stats_table_lists_kiosks_never_heard_from(tmp_path, capsys):
     (["serve", "--db", "{tmp}/c.db", "--kiosks", "{tmp}/kiosks.toml", "--menu", "m.json"],
      "--menu needs --signing-key and --key-id"),
     (["pubkey", "--signing-key", "{tmp}/bad.toml"], "not valid base64"),
+    (["serve", "--db", "{tmp}/c.db", "--kiosks", "{tmp}/kiosks.toml", "--command-expiry",
+      "-1"], "--command-expiry: expected seconds >= 0"),
 ])
 def test_errors_are_one_line_without_traceback(tmp_path, capsys, args, message):
     (tmp_path / "bad.toml").write_text("[kiosks\n", "utf-8")
@@ -121,6 +123,18 @@ def test_errors_are_one_line_without_traceback(tmp_path, capsys, args, message):
     err = capsys.readouterr().err
     assert code == 2
     assert message in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_command_expiry_defaults_to_an_hour_and_0_keeps_commands(tmp_path):
+    from central.cli import _central, _parser
+
+    base = ["serve", "--db", str(tmp_path / "c.db"), "--kiosks",
+            str(_kiosks_toml(tmp_path / "kiosks.toml"))]
+    assert _central(_parser().parse_args(base)).command_expiry_s == 3600
+    assert _central(_parser().parse_args([*base, "--command-expiry", "600"])
+                    ).command_expiry_s == 600
+    assert _central(_parser().parse_args([*base, "--command-expiry", "0"])
+                    ).command_expiry_s is None
 
 
 def test_a_port_in_use_is_one_line(tmp_path, capsys):

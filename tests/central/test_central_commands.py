@@ -117,3 +117,21 @@ def test_the_fleet_page_shows_commands_and_the_latest_screenshot(admin_central):
     anonymous = requests.get(f"{url}/admin/fleet/uploads/{shot}", timeout=10)
     assert anonymous.status_code == 401
     assert anonymous.headers["www-authenticate"].startswith("Basic")
+
+
+def test_a_command_not_delivered_within_the_hour_expires(admin_central, clock):
+    admin_central.clock = clock  # the central's time, moved by the test
+    url = admin_central.url
+    (made,) = send(url, type="restart", kiosk=K1).json()["commands"]
+    clock.advance(3601)  # the kiosk was away for more than the default hour
+    assert beat(url, K1).status_code == 204  # the restart is not sent any more
+    seen = requests.get(f"{url}/api/v1/admin/commands/{made['id']}", headers=admin_headers(),
+                        timeout=10).json()
+    assert (seen["status"], seen["detail"]) == ("expired", "not delivered within 1 h")
+    assert seen["sent_at"] is None and seen["finished_at"] is not None
+    (other,) = send(url, type="screenshot", kiosk=K2).json()["commands"]
+    clock.advance(3601)  # K2 never comes back: the fleet page shows it expired all the same
+    page = requests.get(f"{url}/admin/fleet", auth=("alice", ADMIN_TOKEN), timeout=10)
+    assert page.status_code == 200
+    assert f'data-command="{other["id"]}" data-status="expired"' in page.text
+    assert "已过期 expired" in page.text

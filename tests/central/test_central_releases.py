@@ -88,8 +88,8 @@ def test_a_wheel_is_kept_once_across_releases(release_central, tmp_path):
         app = _wheel(tmp_path, f"village_kiosk-{version}-py3-none-any.whl", 100)
         upload_and_publish(client, sign_release(_manifest(version, [app, dep]), RELEASE_KEY[0],
                                                 "rel-2026"), tmp_path)
-    rows = release_central.store._rq("SELECT count(*) FROM wheel_chunks WHERE sha256 = %s",
-                                     (dep["sha256"],))
+    rows = release_central.store._run([("SELECT count(*) FROM wheel_chunks WHERE sha256 = ?",
+                                        (dep["sha256"],))], fetch="all", write=False)
     assert rows[0][0] == 2  # two chunks, once
     assert [r["version"] for r in client.releases()["releases"]] == ["0.3.0", "0.2.0"]
 

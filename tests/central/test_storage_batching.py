@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 
 import pytest
@@ -70,3 +71,54 @@ def test_items_queued_meanwhile_share_one_write_and_share_its_failure():
     assert written == [[0], [5]] and sorted(errors) == [1, 2, 13]
     with pytest.raises(Exception, match="closed"):
         writer.submit(6)
+
+
+def test_coroutines_await_their_batch_on_the_loop_and_get_its_failure():
+    written: list[list[int]] = []
+
+    def write(batch: list[int]) -> None:
+        if 13 in batch:
+            raise ValueError("bad item")
+        written.append(sorted(batch))
+
+    writer: BatchWriter[int] = BatchWriter(write, name="test-async-writer")
+
+    async def submit(item: int) -> str:
+        try:
+            await writer.submit_async(item)
+        except ValueError:
+            return "failed"
+        return "written" if any(item in b for b in written) else "returned before written"
+
+    async def main() -> list[str]:
+        return list(await asyncio.gather(*(submit(i) for i in range(8)), submit(13)))
+
+    try:
+        outcomes = asyncio.run(main())
+    finally:
+        writer.close()
+    assert outcomes[-1] == "failed"
+    assert all(o in ("written", "failed") for o in outcomes[:-1])
+    assert sorted(i for b in written for i in b) == [i for i, o in enumerate(outcomes[:-1])
+                                                     if o == "written"]
+
+
+def test_async_heartbeats_of_the_postgres_store_are_readable_on_return(db_url):
+    store = open_store(db_url, heartbeat_history=1000)
+    try:
+        if not hasattr(store, "add_heartbeat_async"):
+            pytest.skip("this store hands heartbeats to a thread")
+
+        async def beat(kiosk: str) -> list[bool]:
+            seen = []
+            for n in range(5):
+                await store.add_heartbeat_async(kiosk, {"n": n}, 100.0 + n)
+                seen.append(store.latest_heartbeat(kiosk) == {"n": n})
+            return seen
+
+        async def main() -> list[list[bool]]:
+            return list(await asyncio.gather(*(beat(f"ZJ-A-{i}") for i in range(6))))
+
+        assert all(all(seen) for seen in asyncio.run(main()))
+    finally:
+        store.close()

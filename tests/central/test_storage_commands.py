@@ -53,3 +53,32 @@ def test_uploads_keep_the_newest_of_each_kiosk_and_kind(store):
     assert store.upload(ids[0]) is None
     store.add_upload(ids[-1], K1, "screenshot", "image/png", b"again", now=200.0)
     assert store.upload(ids[-1])[1] == b"again"
+
+
+def test_a_command_not_delivered_in_time_expires_and_is_never_sent(store):
+    late, fresh = store.add_commands([K1, K1], "restart", {}, admin="ops", now=100.0)
+    (sent,) = store.add_commands([K2], "screenshot", {}, admin="ops", now=100.0)
+    assert [c["id"] for c in store.take_commands(K2, now=101.0)] == [sent["id"]]
+    store._run([("UPDATE commands SET created_at = ? WHERE id = ?", (200.0, fresh["id"]))])
+    # an hour after the first: it was never delivered, so it is expired, not sent
+    taken = store.take_commands(K1, now=3800.0, expire_before=3800.0 - 3600)
+    assert [c["id"] for c in taken] == [fresh["id"]]
+    expired = store.command(late["id"])
+    assert (expired["status"], expired["finished_at"]) == ("expired", 3800.0)
+    assert expired["detail"] == "not delivered within 1 h"
+    again = store.take_commands(K1, now=3801.0, expire_before=201.0)
+    assert [c["id"] for c in again] == [fresh["id"]]  # sent before its bound: sent again
+    # a command the kiosk was sent is not expired: it was delivered, its answer is awaited
+    assert store.expire_commands(10_000.0, now=10_000.0) == 0
+    assert store.command(sent["id"])["status"] == "sent"
+    # a kiosk's late report of an expired command changes nothing
+    assert store.finish_commands(K1, [{"id": late["id"], "status": "done"}]) == 0
+    assert store.command(late["id"])["status"] == "expired"
+
+
+def test_expiring_every_kiosk_at_once_and_counting(store):
+    made = store.add_commands([K1, K2], "sync_now", {}, admin="ops", now=100.0)
+    assert store.expire_commands(100.0, now=700.0) == 0  # not before the bound
+    assert store.expire_commands(100.5, now=700.0) == 2
+    assert {store.command(c["id"])["detail"] for c in made} == {"not delivered within 10 min"}
+    assert store.take_commands(K1, now=701.0) == [] and store.take_commands(K2) == []

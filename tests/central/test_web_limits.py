@@ -30,16 +30,28 @@ from central.server import CentralServer
 
 
 def _exchange(srv: CentralServer, head: bytes) -> bytes:
-    """Send a request head (no body), read the answer until the server closes or 10 s."""
+    """Send a request head (no body), read the answer (its head, then as many body bytes as
+    its Content-Length says: they may come in a later segment) until the server closes or
+    10 s."""
     with socket.create_connection((srv.host, srv.port), timeout=10) as s:
         s.sendall(head)
         data = b""
-        while b"\r\n\r\n" not in data:
+        while b"\r\n\r\n" not in data or len(data) < _answer_length(data):
             chunk = s.recv(65536)
             if not chunk:
                 break
             data += chunk
         return data
+
+
+def _answer_length(data: bytes) -> int:
+    """The whole answer's length, as far as its head says (the head alone without one)."""
+    head, _, _ = data.partition(b"\r\n\r\n")
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length" and value.strip().isdigit():
+            return len(head) + 4 + int(value)
+    return len(head) + 4
 
 
 def _status(answer: bytes) -> int:

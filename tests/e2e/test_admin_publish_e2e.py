@@ -6,12 +6,9 @@ report shows the new version once the kiosk's heartbeat says it runs it."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import requests
-from kiosk_helpers import open_window
-from PySide6.QtWidgets import QAbstractButton
+from e2e_setup import admin, admin_key, visible
 from test_menu_e2e import menu_doc
 
 KIOSK, TOKEN = "ZJ-HZ-0101", "kiosk-token-hz"
@@ -19,70 +16,43 @@ OTHER, OTHER_TOKEN = "ZJ-NB-0101", "kiosk-token-nb"
 ADMIN_TOKEN = "admin-token-county"
 
 
-def admin(*args: str) -> str:
-    run = subprocess.run([sys.executable, "-m", "admin", *args], capture_output=True,
-                         text=True, timeout=60)
-    assert run.returncode == 0, run.stderr
-    return run.stdout
-
-
-def visible(window, name: str) -> bool:
-    return any(w.isVisible() for w in window.findChildren(QAbstractButton, name))
-
-
-def test_admin_publishes_for_a_group_and_watches_it_arrive(qtbot, tmp_path, start_central):
-    key_line = admin("keygen", "--out", str(tmp_path / "county.key"), "--key-id", "county")
-    key_id, _, public = key_line.strip().partition(" = ")
-    public = json.loads(public)
+def test_admin_publishes_for_a_group_and_watches_it_arrive(qtbot, tmp_path, start_central,
+                                                           kiosk):
+    key_line, key_id, public = admin_key(tmp_path)
     central = start_central({KIOSK: {"token": TOKEN, "group": "hangzhou"},
                              OTHER: {"token": OTHER_TOKEN, "group": "ningbo"}},
                             admins={"county": {"token": ADMIN_TOKEN}},
                             menu_keys={key_id: public})
-    (tmp_path / "token").write_text(TOKEN)
-    window = open_window(qtbot, tmp_path, f"""\
-        [kiosk]
-        id = "{KIOSK}"
-        data_dir = "data"
-        [central]
-        url = "{central.url}"
-        token_file = "token"
-        heartbeat_s = 1
-        menu_poll_s = 1
-        [central.menu_keys]
-        {key_line}
-        """)
-    try:
-        qtbot.waitUntil(lambda: window.menu_poller is not None, timeout=20000)  # deferred start
-        assert not visible(window, "category:subsidies")
-        (tmp_path / "menu.json").write_text(json.dumps(menu_doc(2), ensure_ascii=False),
-                                            encoding="utf-8")
-        admin("menu", "validate", str(tmp_path / "menu.json"))
-        admin("menu", "sign", str(tmp_path / "menu.json"), "--key",
-              str(tmp_path / "county.key"), "--key-id", key_id,
-              "--out", str(tmp_path / "bundle.json"))
-        admin("menu", "publish", str(tmp_path / "bundle.json"), "--central", central.url,
-              "--token", ADMIN_TOKEN, "--group", "hangzhou")
+    window = kiosk(KIOSK, TOKEN, central, heartbeat_s=1, menu_poll_s=1, menu_keys=key_line)
+    qtbot.waitUntil(lambda: window.menu_poller is not None, timeout=20000)  # deferred start
+    assert not visible(window, "category:subsidies")
+    (tmp_path / "menu.json").write_text(json.dumps(menu_doc(2), ensure_ascii=False),
+                                        encoding="utf-8")
+    admin("menu", "validate", str(tmp_path / "menu.json"))
+    admin("menu", "sign", str(tmp_path / "menu.json"), "--key",
+          str(tmp_path / "county.key"), "--key-id", key_id,
+          "--out", str(tmp_path / "bundle.json"))
+    admin("menu", "publish", str(tmp_path / "bundle.json"), "--central", central.url,
+          "--token", ADMIN_TOKEN, "--group", "hangzhou")
 
-        qtbot.waitUntil(lambda: visible(window, "category:subsidies"), timeout=5000)
-        assert window.ctl.session.menu.version == 2
+    qtbot.waitUntil(lambda: visible(window, "category:subsidies"), timeout=5000)
+    assert window.ctl.session.menu.version == 2
 
-        other = requests.get(f"{central.url}/api/v1/kiosks/{OTHER}/menu", timeout=5,
-                             headers={"Authorization": f"Bearer {OTHER_TOKEN}",
-                                      "X-Kiosk-Id": OTHER})
-        assert other.status_code == 404  # nothing was published for Ningbo
+    other = requests.get(f"{central.url}/api/v1/kiosks/{OTHER}/menu", timeout=5,
+                         headers={"Authorization": f"Bearer {OTHER_TOKEN}",
+                                  "X-Kiosk-Id": OTHER})
+    assert other.status_code == 404  # nothing was published for Ningbo
 
-        def fleet_row() -> dict:
-            report = requests.get(f"{central.url}/api/v1/admin/fleet", timeout=5,
-                                  headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
-            report.raise_for_status()
-            return next(r for r in report.json()["kiosks"] if r["kiosk_id"] == KIOSK)
+    def fleet_row() -> dict:
+        report = requests.get(f"{central.url}/api/v1/admin/fleet", timeout=5,
+                              headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
+        report.raise_for_status()
+        return next(r for r in report.json()["kiosks"] if r["kiosk_id"] == KIOSK)
 
-        qtbot.waitUntil(lambda: fleet_row()["menu_version"] == 2, timeout=5000)
-        row = fleet_row()
-        assert row["menu_serving"] == 2 and not row["menu_lagging"]
-        assert row["menu_rejected"] is None and not row["stale"]
-        page = requests.get(f"{central.url}/admin/fleet", timeout=5,
-                            auth=("county", ADMIN_TOKEN))
-        assert page.status_code == 200 and KIOSK in page.text and OTHER in page.text
-    finally:
-        window.close()
+    qtbot.waitUntil(lambda: fleet_row()["menu_version"] == 2, timeout=5000)
+    row = fleet_row()
+    assert row["menu_serving"] == 2 and not row["menu_lagging"]
+    assert row["menu_rejected"] is None and not row["stale"]
+    page = requests.get(f"{central.url}/admin/fleet", timeout=5,
+                        auth=("county", ADMIN_TOKEN))
+    assert page.status_code == 200 and KIOSK in page.text and OTHER in page.text

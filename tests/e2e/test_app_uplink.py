@@ -4,7 +4,8 @@ HTTP to the reference central, with the network dropping and coming back."""
 from __future__ import annotations
 
 import pytest
-from kiosk_helpers import open_window, touch
+from e2e_setup import FAST, write_kiosk_config
+from kiosk_helpers import SIM_VOICE, touch
 from PySide6.QtWidgets import QLabel
 
 from kiosk.app import create_window
@@ -18,21 +19,8 @@ def central(start_central):
 
 
 @pytest.fixture
-def window(qtbot, tmp_path, central):
-    (tmp_path / "token").write_text(TOKEN)
-    win = open_window(qtbot, tmp_path, f"""\
-        [kiosk]
-        id = "{KIOSK}"
-        data_dir = "data"
-        [central]
-        url = "{central.url}"
-        token_file = "token"
-        sync_interval_s = 1
-        heartbeat_s = 1
-        max_backoff_s = 1
-        """)
-    yield win
-    win.close()
+def window(kiosk, central):
+    return kiosk(KIOSK, TOKEN, central, **FAST)
 
 
 def visit(qtbot, window) -> str:
@@ -77,12 +65,8 @@ def test_a_corrupt_queue_is_moved_aside_and_reported(qtbot, tmp_path, central):
     data = tmp_path / "data"
     data.mkdir()
     (data / "queue.db").write_bytes(b"this is not a database" * 100)
-    (tmp_path / "token").write_text(TOKEN)
-    cfg = tmp_path / "kiosk.toml"
-    cfg.write_text(f'[kiosk]\nid = "{KIOSK}"\ndata_dir = "data"\n[central]\n'
-                   f'url = "{central.url}"\ntoken_file = "token"\nheartbeat_s = 1\n'
-                   '[voice]\nengine = "sim"\n',
-                   encoding="utf-8")
+    cfg = write_kiosk_config(tmp_path, KIOSK, TOKEN, central.url, heartbeat_s=1,
+                             tables=SIM_VOICE)
     win = create_window(str(cfg))
     qtbot.addWidget(win)
     win.show()

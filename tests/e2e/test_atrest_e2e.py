@@ -8,7 +8,8 @@ import stat
 import time
 
 import pytest
-from kiosk_helpers import open_window, touch, type_keys, wait_screen
+from e2e_setup import FAST
+from kiosk_helpers import touch, type_keys, wait_screen
 
 from kiosk.logs import setup_logging
 
@@ -23,24 +24,13 @@ def central(start_central):
 
 
 @pytest.fixture
-def window(qtbot, tmp_path, central):
-    (tmp_path / "token").write_text(TOKEN)
+def window(kiosk, tmp_path, central):
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
     setup_logging(tmp_path / "data")  # as `kiosk run` does: the log is in the data folder too
-    win = open_window(qtbot, tmp_path, f"""\
-        [kiosk]
-        id = "{KIOSK}"
-        data_dir = "data"
-        [central]
-        url = "{central.url}"
-        token_file = "token"
-        sync_interval_s = 1
-        heartbeat_s = 1
-        max_backoff_s = 1
-        """)
+    win = kiosk(KIOSK, TOKEN, central, **FAST)
     yield win
-    win.close()
+    win.close()  # before the log handlers go
     for handler in root.handlers:
         if handler not in handlers:
             root.removeHandler(handler)

@@ -7,7 +7,8 @@ import sqlite3
 
 import pytest
 import requests
-from kiosk_helpers import open_window, touch, wait_screen
+from e2e_setup import FAST
+from kiosk_helpers import touch, wait_screen
 
 from kiosk.shell.technician_mode import RESTART_EXIT_CODE
 
@@ -21,28 +22,15 @@ def central(start_central):
                          admins={"ops": {"token": ADMIN}})
 
 
-def kiosk_window(qtbot, tmp_path, central, heartbeat_s: int = 3):
-    (tmp_path / "token").write_text(TOKEN)
-    win = open_window(qtbot, tmp_path, f"""\
-        [kiosk]
-        id = "{KIOSK}"
-        data_dir = "data"
-        [central]
-        url = "{central.url}"
-        token_file = "token"
-        sync_interval_s = 1
-        heartbeat_s = {heartbeat_s}
-        max_backoff_s = 1
-        """)
+def kiosk_window(qtbot, kiosk, central):
+    win = kiosk(KIOSK, TOKEN, central, **{**FAST, "heartbeat_s": 3})
     qtbot.waitUntil(lambda: win.ctl.online is True and win.fleet is not None, timeout=10000)
     return win
 
 
 @pytest.fixture
-def window(qtbot, tmp_path, central):
-    win = kiosk_window(qtbot, tmp_path, central)
-    yield win
-    win.close()
+def window(qtbot, kiosk, central):
+    return kiosk_window(qtbot, kiosk, central)
 
 
 def send(central, kind: str) -> str:
@@ -95,8 +83,8 @@ def test_a_restart_waits_for_the_visit_to_end(qtbot, window, central):
     qtbot.waitUntil(lambda: status(central, command_id) == "done", timeout=10000)
 
 
-def test_a_command_is_not_run_twice_after_a_restart(qtbot, tmp_path, central):
-    first = kiosk_window(qtbot, tmp_path, central)
+def test_a_command_is_not_run_twice_after_a_restart(qtbot, tmp_path, kiosk, central):
+    first = kiosk_window(qtbot, kiosk, central)
     command_id = send(central, "screenshot")
     qtbot.waitUntil(lambda: status(central, command_id) == "done", timeout=15000)
     uploaded = central.store.upload_info(command_id)["received_at"]
@@ -105,13 +93,10 @@ def test_a_command_is_not_run_twice_after_a_restart(qtbot, tmp_path, central):
     with sqlite3.connect(tmp_path / "central.db") as db:
         db.execute("UPDATE commands SET status = 'sent', detail = NULL WHERE id = ?",
                    (command_id,))
-    again = kiosk_window(qtbot, tmp_path, central)  # the kiosk after its restart
+    again = kiosk_window(qtbot, kiosk, central)  # the kiosk after its restart
     runs: list[str] = []
     again.fleet.finished.connect(lambda cid, *_: runs.append(cid))
-    try:
-        qtbot.waitUntil(lambda: status(central, command_id) == "done", timeout=15000)
-    finally:
-        again.close()
+    qtbot.waitUntil(lambda: status(central, command_id) == "done", timeout=15000)
     assert runs == []  # ...and it reports the result it has, without running it again
     assert central.store.upload_info(command_id)["received_at"] == uploaded
 

@@ -11,8 +11,8 @@ import re
 import time
 
 import pytest
-from kiosk_helpers import open_window, touch, wait_screen
-from PySide6.QtWidgets import QAbstractButton
+from e2e_setup import FAST, visible
+from kiosk_helpers import touch, wait_screen
 
 from central.signing import generate_keypair, sign_menu
 from contract import resources
@@ -54,41 +54,11 @@ def central(start_central):
     return start_central({KIOSK: {"token": TOKEN}}, signing_key=PRIVATE, key_id=KEY_ID)
 
 
-def kiosk_toml(central) -> str:
-    return f"""\
-        [kiosk]
-        id = "{KIOSK}"
-        data_dir = "data"
-        [central]
-        url = "{central.url}"
-        token_file = "token"
-        sync_interval_s = 1
-        heartbeat_s = 1
-        max_backoff_s = 1
-        menu_poll_s = 1
-        [central.menu_keys]
-        {KEY_ID} = "{PUBLIC}"
-        """
-
-
 @pytest.fixture
-def start(qtbot, tmp_path, central):
+def start(kiosk, central):
     """Opens kiosk windows on the same data folder (a restart is a second call)."""
-    (tmp_path / "token").write_text(TOKEN)
-    windows = []
-
-    def open_kiosk():
-        win = open_window(qtbot, tmp_path, kiosk_toml(central))
-        windows.append(win)
-        return win
-
-    yield open_kiosk
-    for win in windows:
-        win.close()
-
-
-def visible(window, name: str) -> bool:
-    return any(w.isVisible() for w in window.findChildren(QAbstractButton, name))
+    return lambda: kiosk(KIOSK, TOKEN, central, **FAST, menu_poll_s=1,
+                         menu_keys=f'{KEY_ID} = "{PUBLIC}"')
 
 
 def beat(central) -> dict:

@@ -10,31 +10,17 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 
 import pytest
 import requests
+from e2e_setup import admin, admin_key, visible
 from editor_browser import Editor, browser_or_skip
-from kiosk_helpers import open_window
-from PySide6.QtWidgets import QAbstractButton
 
 KIOSK, TOKEN = "ZJ-HZ-0201", "kiosk-token-hz-0201"
 OTHER, OTHER_TOKEN = "ZJ-NB-0201", "kiosk-token-nb-0201"
 ALICE, BOB = "alice-admin-token-0123", "bob-admin-token-0123456"
 SHOTS = os.environ.get("EDITOR_SCREENSHOTS")
 SVC = "dibao-apply"
-
-
-def admin(*args: str) -> str:
-    run = subprocess.run([sys.executable, "-m", "admin", *args], capture_output=True,
-                         text=True, timeout=60)
-    assert run.returncode == 0, run.stderr
-    return run.stdout
-
-
-def visible(window, name: str) -> bool:
-    return any(w.isVisible() for w in window.findChildren(QAbstractButton, name))
 
 
 @pytest.fixture
@@ -46,12 +32,11 @@ def browser():
 
 @pytest.fixture
 def county(tmp_path, start_central):
-    key_line = admin("keygen", "--out", str(tmp_path / "county.key"), "--key-id", "county")
-    key_id, _, public = key_line.strip().partition(" = ")
+    key_line, key_id, public = admin_key(tmp_path)
     central = start_central({KIOSK: {"token": TOKEN, "group": "hangzhou"},
                              OTHER: {"token": OTHER_TOKEN, "group": "ningbo"}},
                             admins={"alice": {"token": ALICE}, "bob": {"token": BOB}},
-                            menu_keys={key_id: json.loads(public)}, require_approval=True)
+                            menu_keys={key_id: public}, require_approval=True)
     return central, key_line
 
 
@@ -85,21 +70,9 @@ def add_service_with_three_fields(page: Editor) -> None:
 
 
 def test_an_admin_adds_a_service_and_a_kiosk_of_the_group_shows_it(
-        qtbot, tmp_path, county, browser):
+        qtbot, tmp_path, county, browser, kiosk):
     central, key_line = county
-    (tmp_path / "token").write_text(TOKEN)
-    window = open_window(qtbot, tmp_path, f"""\
-        [kiosk]
-        id = "{KIOSK}"
-        data_dir = "data"
-        [central]
-        url = "{central.url}"
-        token_file = "token"
-        heartbeat_s = 1
-        menu_poll_s = 1
-        [central.menu_keys]
-        {key_line}
-        """)
+    window = kiosk(KIOSK, TOKEN, central, heartbeat_s=1, menu_poll_s=1, menu_keys=key_line)
     page = Editor(browser, central.url)
     page.open("alice", ALICE)
     add_service_with_three_fields(page)

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
+from e2e_setup import write_kiosk_config
 
 from offline_queue import OfflineQueue
 
@@ -30,12 +31,7 @@ def central(start_central):
 
 
 def kiosk_config(tmp_path: Path, url: str) -> Path:
-    (tmp_path / "token").write_text(TOKEN + "\n")
-    cfg = tmp_path / "kiosk.toml"
-    cfg.write_text(f'[kiosk]\nid = "{KIOSK}"\ndata_dir = "data"\n'
-                   f'[central]\nurl = "{url}"\ntoken_file = "token"\nmax_backoff_s = 2\n',
-                   encoding="utf-8")
-    return cfg
+    return write_kiosk_config(tmp_path, KIOSK, TOKEN, url, max_backoff_s=2)
 
 
 def kiosk_cmd(*args: str) -> list[str]:

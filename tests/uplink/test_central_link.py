@@ -4,11 +4,10 @@ of the kiosk comes from the kiosk (its id, its version), the rest from the board
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sync_server import KIOSK_ID, TOKEN, SyncServer, running
+from sync_server import KIOSK_ID, TOKEN, SyncServer
 
 from drivers.base import DeviceState, DeviceStatus
 from kiosk import __version__
@@ -16,12 +15,6 @@ from kiosk.central_link import make_worker, menu_store
 from kiosk.config import Config, load_config_file
 from offline_queue import OfflineQueue
 from uplink.status_board import StatusBoard
-
-
-@pytest.fixture
-def server() -> Iterator[SyncServer]:
-    with running() as srv:
-        yield srv
 
 
 @pytest.fixture

@@ -4,13 +4,11 @@ was unknown, and a certificate "not yet valid" by it reported as a clock problem
 from __future__ import annotations
 
 import datetime as dt
-import ipaddress
-import ssl
 import time
-from pathlib import Path
 
 import pytest
-from sync_server import KIOSK_ID, TOKEN, running
+from sync_server import KIOSK_ID, running
+from tls_cert import self_signed, server_context
 
 from contract.clock import KioskClock
 from offline_queue import OfflineQueue
@@ -28,13 +26,6 @@ class FakeSystemClock:
 
     def __call__(self) -> float:
         return time.time() + self.shift
-
-
-@pytest.fixture
-def token_file(tmp_path: Path) -> Path:
-    path = tmp_path / "token"
-    path.write_text(TOKEN)
-    return path
 
 
 def test_the_date_header_corrects_a_clock_in_1970(tmp_path, token_file) -> None:
@@ -68,38 +59,11 @@ def test_ntp_makes_the_system_clock_trusted() -> None:
     assert clock.status()["source"] == "ntp"
 
 
-def _cert_valid_from_tomorrow(tmp_path: Path) -> tuple[Path, Path]:
-    """A self-signed certificate for 127.0.0.1 whose notBefore is a day after the kiosk's
-    clock (the real one here): by the kiosk's clock it is not valid yet."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "test central")])
-    start = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
-    cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name)
-        .public_key(key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(start).not_valid_after(start + dt.timedelta(days=30))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(
-            ipaddress.ip_address("127.0.0.1"))]), critical=False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                           serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    return cert_file, key_file
-
-
 def test_a_certificate_not_yet_valid_is_a_clock_problem(tmp_path, token_file) -> None:
-    cert_file, key_file = _cert_valid_from_tomorrow(tmp_path)
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert_file, key_file)
+    # notBefore a day after the kiosk's clock (the real one here): not valid yet by it
+    start = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+    cert_file, key_file = self_signed(tmp_path, start, start + dt.timedelta(days=30))
+    context = server_context(cert_file, key_file)
     clock = KioskClock(ntp=lambda: False)
     with running(tls=context) as server, \
             CentralClient(server.url, KIOSK_ID, token_file, ca_file=cert_file, clock=clock,

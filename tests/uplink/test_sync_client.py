@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import email.utils
-import ssl
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sync_server import KIOSK_ID, TOKEN, Scripted, SyncServer, running
+from tls_cert import self_signed, server_context
 
 from uplink.client import CentralClient, ClientResponse, TokenError, TransportError
 
@@ -24,13 +25,8 @@ WIRE_TX = {
 
 
 @pytest.fixture
-def server() -> Iterator[SyncServer]:
-    with running() as srv:
-        yield srv
-
-
-@pytest.fixture
 def token_file(tmp_path: Path) -> Path:
+    """The token with blanks around it: the client strips them."""
     path = tmp_path / "token"
     path.write_text(f"  {TOKEN}\n")
     return path
@@ -153,41 +149,12 @@ def test_retry_after_in_seconds_or_as_an_http_date(value, expected) -> None:
     assert response.retry_after(now=1000.0) == expected
 
 
-def _self_signed(tmp_path: Path) -> tuple[Path, Path]:
-    """A certificate for 127.0.0.1 and its key, as PEM files."""
-    import datetime as dt
-    import ipaddress
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "test central")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name)
-        .public_key(key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(hours=1)).not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(
-            "127.0.0.1"))]), critical=False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                           serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    return cert_file, key_file
-
-
 def test_tls_is_verified_against_the_configured_ca_file(tmp_path, token_file) -> None:
     pytest.importorskip("cryptography")
-    cert_file, key_file = _self_signed(tmp_path)
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert_file, key_file)
+    now = dt.datetime.now(dt.UTC)
+    cert_file, key_file = self_signed(tmp_path, now - dt.timedelta(hours=1),
+                                      now + dt.timedelta(days=1))
+    context = server_context(cert_file, key_file)
     with running(tls=context) as server:
         with CentralClient(server.url, KIOSK_ID, token_file, ca_file=cert_file) as trusting:
             assert trusting.post_heartbeat({}).status == 204

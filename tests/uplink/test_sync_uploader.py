@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sync_server import KIOSK_ID, TOKEN, Scripted, SyncServer, running
+from sync_server import KIOSK_ID, TOKEN, Scripted, SyncServer
 
 from offline_queue import OfflineQueue
 from uplink.client import CentralClient
@@ -17,19 +17,6 @@ from uplink.uploader import Uploader, wire_transaction
 
 IDENTITY = {"method": "ga467", "id_number": "330106199001011234", "name": "张三"}
 FIELDS = {"phone": "13800000000"}
-
-
-@pytest.fixture
-def server() -> Iterator[SyncServer]:
-    with running() as srv:
-        yield srv
-
-
-@pytest.fixture
-def token_file(tmp_path: Path) -> Path:
-    path = tmp_path / "token"
-    path.write_text(TOKEN + "\n")
-    return path
 
 
 @pytest.fixture

@@ -9,25 +9,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from sync_server import KIOSK_ID, TOKEN, Scripted, SyncServer, running
+from sync_server import KIOSK_ID, TOKEN, Scripted
 
 from offline_queue import OfflineQueue
 from uplink.client import CentralClient
 from uplink.sync_worker import SyncWorker
 from uplink.uploader import SyncStatus, Uploader
-
-
-@pytest.fixture
-def server() -> Iterator[SyncServer]:
-    with running() as srv:
-        yield srv
-
-
-@pytest.fixture
-def token_file(tmp_path: Path) -> Path:
-    path = tmp_path / "token"
-    path.write_text(TOKEN)
-    return path
 
 
 @pytest.fixture
