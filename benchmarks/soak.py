@@ -1,6 +1,6 @@
 """The soak: thousands of whole visits in one kiosk process (issue #17).
 
-    python benchmarks/soak.py [--visits 10000] [--every 1000] [--json FILE] [--trace]
+    python benchmarks/soak.py [--visits 10000] [--every 1000] [--json FILE] [--trace] [--trim]
 
 One ``kiosk.app.create_window`` window on real drivers and real peers: the card reader is the
 GA 467 serial driver against ``tests/drivers/ga467_emulator`` on a pty (paced at 115200 baud),
@@ -15,7 +15,10 @@ threads (``threading.active_count()`` and /proc/self/task), live QObjects (each 
 widget and the QApplication plus ``findChildren(QObject)`` under them: every QObject with a
 parent chain to one of them; parentless non-widget QObjects are not seen), the queue's files
 (queue.db + -wal) and the p95 of the screen changes of that stretch (click to the stack's new
-page). Every ``PURGE_EVERY`` visits the queue's retention purge runs with its clock two hours
+page); and where the memory is: RSS by kind of mapping (brk heap, anonymous, files) and glibc's
+own count (``mallinfo2``: bytes in use, free but kept, mmapped; each arena's share). ``--trim``
+calls ``malloc_trim(0)`` after each checkpoint's figures and reports RSS after it too: what it
+gives back was free memory glibc kept, not a leak. Every ``PURGE_EVERY`` visits the queue's retention purge runs with its clock two hours
 ahead (retention 0), so every row the central accepted is deleted, as the hourly purge would.
 
 Aims (judged after the first checkpoint): RSS within 10 MB of it, no more descriptors, threads
@@ -98,13 +101,50 @@ def p95(values: list[float]) -> float:
     return s[min(len(s) - 1, round(0.95 * (len(s) - 1)))]
 
 
-def checkpoint(app, visits: int, data: Path, resident, started: float) -> dict:
+def rss_split_mb() -> dict:
+    """RSS by kind of mapping (/proc/self/smaps): glibc's brk heap, anonymous maps (other malloc
+    arenas, mmapped blocks, Python's arenas, thread stacks) and files (libraries, fonts)."""
+    kinds = {"rss_brk_mb": 0, "rss_anon_mb": 0, "rss_file_mb": 0}
+    kind = "rss_anon_mb"
+    with open("/proc/self/smaps") as f:
+        for line in f:
+            head = line.split()
+            if "-" in head[0] and not head[0].endswith(":"):  # a mapping's first line
+                path = head[5] if len(head) > 5 else ""
+                kind = ("rss_brk_mb" if path == "[heap]" else
+                        "rss_file_mb" if path.startswith("/") else "rss_anon_mb")
+            elif head[0] == "Rss:":
+                kinds[kind] += int(head[1])
+    return {k: round(v / 1024, 1) for k, v in kinds.items()}
+
+
+def heap_mb() -> dict:
+    """glibc's own view (mallinfo2): in use, free but kept in the arenas, mmapped blocks."""
+    from native_heap import arenas, mallinfo
+
+    info = mallinfo() or {}
+    heap = {key: round(info[field] / 2**20, 1) for key, field in (
+        ("heap_used_mb", "uordblks"), ("heap_free_mb", "fordblks"), ("heap_mmap_mb", "hblkhd"))
+        if field in info}
+    # each arena's [held, free] MB: the main one (brk) first, then the threads' (mmapped)
+    heap["arenas_mb"] = [[round(a["system"] / 2**20, 1), round(a["free"] / 2**20, 1)]
+                         for a in arenas() or []]
+    return heap
+
+
+def checkpoint(app, visits: int, data: Path, resident, started: float, trim: bool) -> dict:
     import gc
+
+    from native_heap import trim as malloc_trim
 
     gc.collect()
     changes, queue_max = resident.changes, resident.queue_max
     resident.changes, resident.queue_max = [], 0
-    return {"visits": visits, "rss_mb": round(rss_mb(), 1),
+    rss, heap = round(rss_mb(), 1), {**rss_split_mb(), **heap_mb()}
+    if trim:  # the free memory glibc keeps, handed back: what remains is in use
+        malloc_trim()
+        heap["rss_trimmed_mb"] = round(rss_mb(), 1)
+    return {"visits": visits, "rss_mb": rss, **heap,
             "fds": len(os.listdir("/proc/self/fd")),
             "threads": threading.active_count(), "tasks": len(os.listdir("/proc/self/task")),
             "qobjects": live_qobjects(app), "queue_kb": round(queue_bytes(data) / 1024),
@@ -229,7 +269,8 @@ def open_window(app, cfg: Path):
     return window
 
 
-def soak(app, folder: Path, visits: int, every: int, trace: bool, log=print) -> dict:
+def soak(app, folder: Path, visits: int, every: int, trace: bool, log=print,
+         trim: bool = False) -> dict:
     from escpos_receiver import TcpReceiver
     from ga467_emulator import Ga467Emulator
 
@@ -255,7 +296,7 @@ def soak(app, folder: Path, visits: int, every: int, trace: bool, log=print) -> 
                 if n % PURGE_EVERY == 0:
                     purge(window)
                 if n % every == 0:
-                    rows.append(checkpoint(app, n, folder / "data", resident, started))
+                    rows.append(checkpoint(app, n, folder / "data", resident, started, trim))
                     log(json.dumps(rows[-1]))
                     if trace:
                         snapshot = trace_diff(snapshot, top)
@@ -297,9 +338,11 @@ def judge(rows: list[dict]) -> dict:
 
 
 def table(result: dict) -> str:
-    head = ("| visits | RSS MB | fds | threads (py/tasks) | QObjects | queue KB (max) | "
-            "screen p95 ms | median ms | elapsed s |\n|---|---|---|---|---|---|---|---|---|")
-    lines = [f"| {r['visits']:,} | {r['rss_mb']} | {r['fds']} | {r['threads']}/{r['tasks']} | "
+    head = ("| visits | RSS MB | malloc in use MB | fds | threads (py/tasks) | QObjects | "
+            "queue KB (max) | screen p95 ms | median ms | elapsed s |\n"
+            "|---|---|---|---|---|---|---|---|---|---|")
+    lines = [f"| {r['visits']:,} | {r['rss_mb']} | {r.get('heap_used_mb', '-')} | {r['fds']} | "
+             f"{r['threads']}/{r['tasks']} | "
              f"{r['qobjects']} | {r['queue_kb']:,} ({r['queue_max_kb']:,}) | {r['p95_ms']} | "
              f"{r['median_ms']} | "
              f"{r['elapsed_s']:,} |" for r in result["rows"]]
@@ -315,6 +358,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--every", type=int, default=1000)
     parser.add_argument("--json", type=Path, help="also write the result here")
     parser.add_argument("--trace", action="store_true", help="tracemalloc diffs per checkpoint")
+    parser.add_argument("--trim", action="store_true",
+                        help="malloc_trim(0) at each checkpoint, RSS after it reported too")
     args = parser.parse_args(argv)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     # `kill` ends the run through the finally blocks: the central's process goes with it.
@@ -326,7 +371,7 @@ def main(argv: list[str] | None = None) -> int:
     app = QApplication.instance() or QApplication([])
     with tempfile.TemporaryDirectory(prefix="soak-") as tmp:
         result = soak(app, Path(tmp), args.visits, args.every, args.trace,
-                      log=lambda s: print(s, file=sys.stderr, flush=True))
+                      log=lambda s: print(s, file=sys.stderr, flush=True), trim=args.trim)
     result["aims"] = judge(result["rows"])
     result["machine"] = f"{os.cpu_count()} x {cpu_model()}, load {os.getloadavg()[0]:.1f}"
     if args.json:

@@ -284,9 +284,13 @@ def clear_layout(layout) -> None:
     """Remove every widget from ``layout`` at once, wiping any text first: a widget waiting
     for deletion must not keep a resident's data on it."""
     while layout.count():
-        widget = layout.takeAt(0).widget()
+        widget = layout.itemAt(0).widget()
         if widget is None:
+            layout.takeAt(0)  # a spacer or nested layout: its Python wrapper owns and frees it
             continue
+        # removeWidget, not takeAt: Qt deletes the widget's layout item; with takeAt PySide6
+        # leaves that QWidgetItem to nobody (about 100 bytes a widget, every visit; issue #17).
+        layout.removeWidget(widget)
         for text_widget in [widget, *widget.findChildren(QWidget)]:
             if isinstance(text_widget, QLabel | QLineEdit):
                 text_widget.clear()
