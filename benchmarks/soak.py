@@ -18,8 +18,9 @@ parent chain to one of them; parentless non-widget QObjects are not seen), the q
 page); and where the memory is: RSS by kind of mapping (brk heap, anonymous, files) and glibc's
 own count (``mallinfo2``: bytes in use, free but kept, mmapped; each arena's share). ``--trim``
 calls ``malloc_trim(0)`` after each checkpoint's figures and reports RSS after it too: what it
-gives back was free memory glibc kept, not a leak. Every ``PURGE_EVERY`` visits the queue's retention purge runs with its clock two hours
-ahead (retention 0), so every row the central accepted is deleted, as the hourly purge would.
+gives back was free memory glibc kept, not a leak. Every ``PURGE_EVERY`` visits the queue's
+retention purge runs with its clock two hours ahead (retention 0), so every row the central
+accepted is deleted, as the hourly purge would.
 
 Aims (judged after the first checkpoint): RSS within 10 MB of it, no more descriptors, threads
 or QObjects, screen-change p95 within 20 % of the first stretch's, queue files not growing.
