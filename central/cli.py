@@ -194,9 +194,9 @@ def _central(args: argparse.Namespace) -> Any:
         raise ConfigError("--max-body-bytes: expected at least 1024")
     if args.forward_secret_file and not args.forward_url:
         raise ConfigError("--forward-secret-file needs --forward-url")
-    if args.purge_after < 0 or args.command_expiry < 0 or args.upload_max_age < 0:
-        raise ConfigError("--purge-after, --command-expiry and --upload-max-age: "
-                          "expected seconds >= 0")
+    for option in ("purge_after", "command_expiry", "upload_max_age"):
+        if getattr(args, option) < 0:
+            raise ConfigError(f"--{option.replace('_', '-')}: expected seconds >= 0")
     parse_db(args.db)  # an unknown scheme is named before anything starts
     if bool(args.tls_cert) != bool(args.tls_key):
         raise ConfigError("--tls-cert and --tls-key go together")

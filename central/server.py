@@ -110,14 +110,12 @@ class CentralServer:
         #: True in a worker process of ``serve --workers``: its answers name the worker.
         self.is_worker = False
         self.forward_url, self.forward_secret = forward_url, forward_secret
-        self.outbox_options, self.store_options = dict(outbox_options or {}), dict(
-            store_options or {})
-        #: The deliverer of accepted transactions, while running (``start_outbox``).
-        self.outbox: Outbox | None = None
+        self.outbox_options = dict(outbox_options or {})
+        self.store_options = dict(store_options or {})
+        self.outbox: Outbox | None = None  # the deliverer, while running (``start_outbox``)
         self.fleet_view = FleetView(self)  # every kiosk's last heartbeats, for the fleet page
         self.faults = Faults()  # fault injection for tests and demos; see central.faults
-        #: Set while stopping; waits inside handlers (an injected delay) end early.
-        self.stopping = threading.Event()
+        self.stopping = threading.Event()  # set while stopping: waits in handlers end early
         self.store: Store | None = None
         self.menus = MenuPublisher(None, None)
         self.release_keys = check_menu_keys(release_keys or {}, "release_keys")

@@ -115,6 +115,8 @@ def test_stats_table_lists_kiosks_never_heard_from(tmp_path, capsys):
     (["pubkey", "--signing-key", "{tmp}/bad.toml"], "not valid base64"),
     (["serve", "--db", "{tmp}/c.db", "--kiosks", "{tmp}/kiosks.toml", "--command-expiry",
       "-1"], "--command-expiry: expected seconds >= 0"),
+    (["serve", "--db", "{tmp}/c.db", "--kiosks", "{tmp}/kiosks.toml", "--upload-max-age",
+      "-5"], "--upload-max-age: expected seconds >= 0"),
 ])
 def test_errors_are_one_line_without_traceback(tmp_path, capsys, args, message):
     (tmp_path / "bad.toml").write_text("[kiosks\n", "utf-8")
