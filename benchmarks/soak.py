@@ -148,6 +148,7 @@ def checkpoint(app, visits: int, data: Path, resident, started: float, trim: boo
     return {"visits": visits, "rss_mb": rss, **heap,
             "fds": len(os.listdir("/proc/self/fd")),
             "threads": threading.active_count(), "tasks": len(os.listdir("/proc/self/task")),
+            "thread_names": sorted(t.name for t in threading.enumerate()),
             "qobjects": live_qobjects(app), "queue_kb": round(queue_bytes(data) / 1024),
             "queue_max_kb": round(queue_max / 1024),
             "p95_ms": round(p95(changes) * 1000, 1),
