@@ -264,14 +264,14 @@ class PostgresStore(PostgresStatements, ReleaseTables, PostgresCommands, Postgre
 
     def add_heartbeat(self, kiosk_id: str, body: dict[str, Any],
                       now: float | None = None) -> None:
-        """Keep ``body`` as the kiosk's latest state and in its bounded history. Returns once
-        committed; concurrent heartbeats share one database transaction."""
+        """Latest state and bounded history; returns once committed, in a shared batch."""
         received = time.time() if now is None else now
         self._heartbeat_writer.submit((kiosk_id, received, json.dumps(body, ensure_ascii=False)))
 
     def _write_heartbeats(self, batch: list[tuple[str, float, str]]) -> None:
         latest = sorted({row[0]: row for row in batch}.values())  # one lock order for all
         with self._tx() as cur:  # a statement for the whole batch, not one a heartbeat
+            cur.execute("SET LOCAL synchronous_commit TO OFF")  # no fsync wait: see README
             cur.execute(f"INSERT INTO heartbeats (kiosk_id, received_at, body) {HB_ROWS}",
                         [list(c) for c in zip(*batch, strict=True)])
             cur.execute(f"INSERT INTO kiosk_state {HB_ROWS} ON CONFLICT (kiosk_id) DO UPDATE SET "
