@@ -46,6 +46,17 @@ STEADY = {"heartbeat": 20_000 / 60, "upload": 70.0}
 MIXED = {"heartbeat": 1000.0, "upload": 700.0, "menu304": 200.0, "menu200": 100.0}
 
 
+PHASES = ("steady", "mixed", "backlog", "held")
+
+
+def _phases(text: str) -> list[str]:
+    kinds = [k.strip() for k in text.split(",") if k.strip()]
+    unknown = sorted(set(kinds) - set(PHASES))
+    if unknown or not kinds:
+        raise argparse.ArgumentTypeError(f"phases are {', '.join(PHASES)}; not {unknown}")
+    return kinds
+
+
 def run_jobs(jobs: list[dict]) -> list[dict]:
     """Each job in a ``fleet_load.py`` process of its own; their results."""
     script = str(Path(__file__).with_name("fleet_load.py"))
@@ -121,13 +132,16 @@ def run_target(name: str, central: CentralProcess, extra_pids: dict, opts: dict)
               "etag": etag_of(central.host, central.port),
               "pids": {"central": central.proc.pid, **extra_pids}}
     print(f"{name}: {central.url}", file=sys.stderr)
-    phases = {}
-    for phase, run in (("steady", lambda: phase_open(target, opts, STEADY)),
-                       ("mixed", lambda: phase_open(target, opts, MIXED)),
-                       ("backlog", lambda: phase_backlog(target, opts)),
-                       ("held", lambda: phase_open(target, opts, STEADY, opts["hold"]))):
+    runs = {"steady": lambda: phase_open(target, opts, STEADY),
+            "mixed": lambda: phase_open(target, opts, MIXED),
+            "backlog": lambda: phase_backlog(target, opts),
+            "held": lambda: phase_open(target, opts, STEADY, opts["hold"])}
+    phases: dict[str, dict] = {}
+    for kind in opts["phases"]:  # a repeat is named "steady-2", "steady-3", ...
+        seen = sum(k.split("-")[0] == kind for k in phases)
+        phase = kind if not seen else f"{kind}-{seen + 1}"
         print(f"{name}: {phase} ...", file=sys.stderr)
-        phases[phase] = run()
+        phases[phase] = runs[kind]()
         print(f"{name}: {phase}: {fleet_report.one_line(phases[phase])}", file=sys.stderr)
     return {"url": central.url, "phases": phases}
 
@@ -186,11 +200,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--concurrency", type=int, default=16, help="backlog uploads in flight")
     p.add_argument("--no-baseline", action="store_true", help="only the PostgreSQL central")
     p.add_argument("--json-out", metavar="FILE", help="write the whole report as JSON")
+    p.add_argument("--phases", default=",".join(PHASES), type=_phases,
+                   help="the phases in order, repeats allowed (steady,steady: the second "
+                   "after a first minute's warm-up); the aims judge each kind's first")
     args = p.parse_args(argv)
     # SIGTERM ends the run through the finally blocks: the servers and the cluster stop.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     opts = {**(QUICK if args.quick else FULL), "workers": args.workers,
-            "db_pool": args.db_pool, "procs": args.procs, "concurrency": args.concurrency}
+            "db_pool": args.db_pool, "procs": args.procs, "concurrency": args.concurrency,
+            "phases": args.phases}
     report = {"command": " ".join(["python", "benchmarks/central_fleet.py", *(argv or [])]),
               "quick": args.quick, "options": opts, "machine": fleet_report.machine(),
               "uptime_before": fleet_report.uptime(), "targets": {}}
