@@ -8,15 +8,9 @@ phase ran against both servers and that the counts add up.
 
 from __future__ import annotations
 
-import glob
-import json
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
+from bench_run import run_quick
 
-REPO = Path(__file__).resolve().parents[2]
 PHASES = ["steady", "mixed", "backlog", "held"]
 
 pytestmark = pytest.mark.slow
@@ -24,14 +18,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory) -> tuple[dict, str]:
-    if not glob.glob("/usr/lib/postgresql/*/bin/initdb"):
-        pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
-    out = tmp_path_factory.mktemp("fleet") / "report.json"
-    run = subprocess.run([sys.executable, "benchmarks/central_fleet.py", "--quick",
-                          "--json-out", str(out)], cwd=REPO, capture_output=True, text=True,
-                         timeout=900)
-    assert run.returncode == 0, run.stderr[-3000:]
-    return json.loads(out.read_text()), run.stdout
+    return run_quick(tmp_path_factory, "central_fleet.py")
 
 
 def test_every_phase_ran_against_the_postgres_central(report) -> None:
