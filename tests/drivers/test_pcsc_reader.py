@@ -31,11 +31,15 @@ def timed_wait(reader: PcscReader, timeout: float) -> CardEvent | None:
     return event
 
 
-def next_event(reader: PcscReader, within: float = 3.0) -> CardEvent | None:
-    """Poll as the app does until an event comes, or None after ``within`` seconds."""
+def next_event(reader: PcscReader, within: float = 3.0, *, timed: bool = True) -> CardEvent | None:
+    """Poll as the app does until an event comes, or None after ``within`` seconds.
+
+    ``timed`` checks that each wait keeps to its timeout; a test that holds the reader up on
+    purpose passes False.
+    """
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
-        event = timed_wait(reader, POLL_S)
+        event = timed_wait(reader, POLL_S) if timed else reader.wait_event(POLL_S)
         if event is not None:
             return event
     return None
@@ -173,19 +177,30 @@ def test_card_swapped_between_waits(pcscd: PcscdRig, open_reader):
 @pytest.mark.parametrize(("how", "reason"), [
     # vpcd turns a card gone before answering into an empty response: no status word.
     ("pull_when", "shorter than a status word"),
-    # Gone after answering SELECT: pcscd fails the READ BINARY (SCARD_W_REMOVED_CARD).
+    # Gone after answering SELECT, and pcscd has seen it go: it fails the READ BINARY
+    # (SCARD_W_REMOVED_CARD). Had the READ BINARY come before pcscd's next presence poll,
+    # vpcd would hand back an empty response instead (the case above), so the test waits
+    # for pcscd to see the slot empty before letting the reader send it.
     ("leave_after", "SCardTransmit"),
 ])
 def test_card_pulled_mid_read_is_unreadable_then_recovers(
-        pcscd: PcscdRig, open_reader, how, reason):
+        pcscd: PcscdRig, open_reader, monkeypatch, how, reason):
     reader = open_reader("pcsc:?profile=beid")
     card = pcscd.card(card=beid_card())
     if how == "pull_when":
         card.pull_when = lambda apdu: apdu[1] == 0xB0  # leaves the field on READ BINARY
     else:
         card.leave_after = lambda apdu: apdu[1] == 0xA4  # leaves the field after SELECT
+        transmit = scard.SCardTransmit
+
+        def transmit_once_pcscd_saw_it_go(hcard, protocol, apdu):
+            if card.leave_after is not None and apdu[1] == 0xB0:
+                wait_readers([READER_0], present=False)
+            return transmit(hcard, protocol, apdu)
+
+        monkeypatch.setattr(scard, "SCardTransmit", transmit_once_pcscd_saw_it_go)
     card.insert()
-    event = next_event(reader)
+    event = next_event(reader, timed=how == "pull_when")  # leave_after holds the read up
     assert event is not None and event.kind == CardEventKind.UNREADABLE, event
     assert reason in event.reason
     assert next_event(reader).kind == CardEventKind.REMOVED

@@ -173,7 +173,8 @@ class VpcdCard:
     ``pull_when(apdu)`` returning True closes the connection instead of answering (the card
     leaves the field mid-APDU: vpcd then hands pcscd an empty response, and the next APDU
     fails with SCARD_E_NOT_TRANSACTED); ``leave_after(apdu)`` returning True answers, then
-    closes (the next APDU fails with SCARD_W_REMOVED_CARD); ``garbage_when(apdu)`` returning
+    closes (the next APDU fails with SCARD_W_REMOVED_CARD once pcscd's presence poll has seen
+    the card go, or gets vpcd's empty response before that); ``garbage_when(apdu)`` returning
     bytes answers those instead.
     """
 
