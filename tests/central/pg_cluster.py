@@ -3,6 +3,11 @@
 PostgreSQL refuses to run as root, so as root ``initdb`` and ``pg_ctl`` run through
 ``runuser -u postgres --`` with the data folder in a temporary directory owned by
 ``postgres``; it listens on 127.0.0.1 and a free port, its socket in that directory.
+
+A test run that is killed (a CI timeout, a technician's Ctrl-C twice, SIGKILL) never reaches
+``stop()``, and a postmaster outlives its parent. So each started cluster has a watchdog: a
+small process in its own session that stops the cluster and removes its folder once the
+process that started it is gone.
 """
 
 from __future__ import annotations
@@ -13,10 +18,29 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
 import psycopg
+
+# argv: the owner's pid, the folder, then the pg_ctl command that stops the cluster.
+_WATCHDOG = """
+import os, shutil, subprocess, sys, time
+owner, folder, stop = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
+while True:
+    try:
+        os.kill(owner, 0)
+    except ProcessLookupError:
+        break
+    except PermissionError:
+        pass
+    if not os.path.isdir(folder):
+        sys.exit(0)  # stopped by its owner
+    time.sleep(1)
+subprocess.run(stop, capture_output=True, timeout=120)
+shutil.rmtree(folder, ignore_errors=True)
+"""
 
 
 class ClusterError(RuntimeError):
@@ -49,12 +73,27 @@ class Cluster:
                                             dir="/tmp" if self._as_root else None))
         self.port = 0
         self._count = 0
+        self._watchdog: subprocess.Popen | None = None
+
+    def _command(self, *args: str) -> list[str]:
+        cmd = [str(self.bindir / args[0]), *args[1:]]
+        return ["runuser", "-u", "postgres", "--", *cmd] if self._as_root else cmd
 
     def _run(self, *args: str) -> subprocess.CompletedProcess:
-        cmd = [str(self.bindir / args[0]), *args[1:]]
-        if self._as_root:
-            cmd = ["runuser", "-u", "postgres", "--", *cmd]
-        return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+        return subprocess.run(self._command(*args), capture_output=True, text=True,
+                              timeout=120)
+
+    def _stop_command(self) -> list[str]:
+        return self._command("pg_ctl", "-D", str(self.folder / "data"), "-m", "immediate",
+                             "-w", "stop")
+
+    def _start_watchdog(self) -> None:
+        """Stops the cluster once this process is gone, however it went (see the top)."""
+        watchdog = [sys.executable, "-c", _WATCHDOG, str(os.getpid()), str(self.folder),
+                    *self._stop_command()]
+        self._watchdog = subprocess.Popen(watchdog, start_new_session=True,
+                                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                          stderr=subprocess.DEVNULL)
 
     def start(self) -> Cluster:
         if self._as_root:
@@ -72,15 +111,17 @@ class Cluster:
             run = self._run("pg_ctl", "-D", str(data), "-o", opts, "-l",
                             str(self.folder / "server.log"), "-w", "-t", "60", "start")
             if run.returncode == 0:
+                self._start_watchdog()
                 return self
         log = (self.folder / "server.log").read_text(errors="replace")[-4000:]
         raise ClusterError(f"pg_ctl start failed:\n{run.stdout}\n{run.stderr}\n{log}")
 
     def stop(self) -> None:
         if self.port:
-            self._run("pg_ctl", "-D", str(self.folder / "data"), "-m", "immediate", "-w",
-                      "stop")
+            subprocess.run(self._stop_command(), capture_output=True, timeout=120)
         shutil.rmtree(self.folder, ignore_errors=True)
+        if self._watchdog is not None:  # it leaves within a second of the folder going
+            self._watchdog.wait(timeout=10)
 
     def url(self, dbname: str = "postgres") -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{dbname}"
