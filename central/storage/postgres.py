@@ -8,7 +8,6 @@ heartbeats go in shared batches (``batching.BatchWriter``); personal data: ``ide
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -34,9 +33,10 @@ from .base import (
     transaction_record,
     tx_rows,
 )
-from .batching import HB_ROWS, AsyncHeartbeats, BatchWriter
+from .batching import AsyncHeartbeats, BatchWriter
 from .commands import PostgresCommands
 from .drafts import PostgresDrafts
+from .heartbeats import PostgresHeartbeats
 from .releases import POSTGRES_TABLES, ReleaseTables
 
 log = logging.getLogger(__name__)
@@ -109,7 +109,7 @@ RETURNING id
 
 
 class PostgresStore(PostgresStatements, ReleaseTables, PostgresCommands, PostgresDrafts,
-                    AsyncHeartbeats):
+                    PostgresHeartbeats, AsyncHeartbeats):
     """``Store`` on a PostgreSQL database. Open with ``PostgresStore.open(url)``."""
 
     def __init__(self, pool: ConnectionPool, url: str, *,
@@ -259,58 +259,6 @@ class PostgresStore(PostgresStatements, ReleaseTables, PostgresCommands, Postgre
                         "count(*) FILTER (WHERE purged_at IS NOT NULL) FROM transactions")
             pending, delivered, purged = cur.fetchone()
         return {"outbox_pending": pending, "outbox_delivered": delivered, "purged": purged}
-
-    # -- heartbeats ------------------------------------------------------------------------
-
-    def add_heartbeat(self, kiosk_id: str, body: dict[str, Any],
-                      now: float | None = None) -> None:
-        """Latest state and bounded history; returns once committed, in a shared batch."""
-        received = time.time() if now is None else now
-        self._heartbeat_writer.submit((kiosk_id, received, json.dumps(body, ensure_ascii=False)))
-
-    def _write_heartbeats(self, batch: list[tuple[str, float, str]]) -> None:
-        latest = sorted({row[0]: row for row in batch}.values())  # one lock order for all
-        with self._tx() as cur:  # a statement for the whole batch, not one a heartbeat
-            cur.execute("SET LOCAL synchronous_commit TO OFF")  # no fsync wait: see README
-            cur.execute(f"INSERT INTO heartbeats (kiosk_id, received_at, body) {HB_ROWS}",
-                        [list(c) for c in zip(*batch, strict=True)])
-            cur.execute(f"INSERT INTO kiosk_state {HB_ROWS} ON CONFLICT (kiosk_id) DO UPDATE SET "
-                        "received_at = excluded.received_at, body = excluded.body",
-                        [list(c) for c in zip(*latest, strict=True)])
-            cur.execute("DELETE FROM heartbeats AS h WHERE h.kiosk_id = ANY(%s) AND h.seq <= "
-                        "(SELECT seq FROM heartbeats WHERE kiosk_id = h.kiosk_id ORDER BY seq "
-                        "DESC LIMIT 1 OFFSET %s)", ([r[0] for r in latest], self.heartbeat_history))
-
-    def latest_heartbeat(self, kiosk_id: str) -> dict[str, Any] | None:
-        with self._tx() as cur:
-            cur.execute("SELECT body FROM kiosk_state WHERE kiosk_id = %s", (kiosk_id,))
-            row = cur.fetchone()
-        return None if row is None else row[0]
-
-    def latest_heartbeats(self) -> dict[str, tuple[float, dict[str, Any]]]:
-        """Every kiosk's latest ``(received_at, body)``, in one query (the fleet page)."""
-        with self._tx() as cur:
-            cur.execute("SELECT kiosk_id, received_at, body FROM kiosk_state")
-            return {k: (at, body) for k, at, body in cur.fetchall()}
-
-    def heartbeats(self, kiosk_id: str, limit: int = 100) -> list[tuple[float, dict[str, Any]]]:
-        """``(received_at, body)`` of the kiosk's heartbeats, newest first."""
-        return self.recent_heartbeats([kiosk_id], limit)[kiosk_id]
-
-    def recent_heartbeats(self, kiosk_ids: Iterable[str], per_kiosk: int = 2
-                          ) -> dict[str, list[tuple[float, dict[str, Any]]]]:
-        """``(received_at, body)`` of each kiosk's last heartbeats, newest first, in one
-        query."""
-        ids = list(kiosk_ids)
-        out: dict[str, list[tuple[float, dict[str, Any]]]] = {k: [] for k in ids}
-        with self._tx() as cur:
-            cur.execute("SELECT k.id, h.received_at, h.body FROM unnest(%s::text[]) AS k(id) "
-                        "CROSS JOIN LATERAL (SELECT seq, received_at, body FROM heartbeats "
-                        "WHERE kiosk_id = k.id ORDER BY seq DESC LIMIT %s) AS h "
-                        "ORDER BY k.id, h.seq DESC", (ids, per_kiosk))
-            for kiosk_id, received_at, body in cur:
-                out[kiosk_id].append((received_at, body))
-        return out
 
     # -- published menus -------------------------------------------------------------------
 

@@ -8,7 +8,6 @@ it has read ``accepted``, so an answered batch must survive a power cut.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
 import time
@@ -34,6 +33,7 @@ from .base import (
 )
 from .commands import SqliteCommands
 from .drafts import SqliteDrafts
+from .heartbeats import SqliteHeartbeats
 from .releases import SQLITE_TABLES, ReleaseTables
 
 _TABLES = """
@@ -91,7 +91,8 @@ _TX_COLUMNS = ("id, kiosk_id, service_id, menu_version, created_at, identity, fi
 _MENUS = ", ".join(MENU_COLUMNS)
 
 
-class SqliteStore(SqliteStatements, ReleaseTables, SqliteCommands, SqliteDrafts):
+class SqliteStore(SqliteStatements, ReleaseTables, SqliteCommands, SqliteDrafts,
+                  SqliteHeartbeats):
     """``Store`` on one SQLite file. Open with ``SqliteStore.open(path)``; ``close()`` or a
     ``with`` block releases it."""
 
@@ -265,48 +266,6 @@ class SqliteStore(SqliteStatements, ReleaseTables, SqliteCommands, SqliteDrafts)
                 "count(*) FILTER (WHERE purged_at IS NOT NULL) FROM transactions").fetchone()
         return {"outbox_pending": pending, "outbox_delivered": delivered, "purged": purged}
 
-    # -- heartbeats ------------------------------------------------------------------------
-
-    def add_heartbeat(self, kiosk_id: str, body: dict[str, Any],
-                      now: float | None = None) -> None:
-        """Keep ``body`` as the kiosk's latest state and in its history, which is trimmed
-        to ``heartbeat_history``."""
-        received = time.time() if now is None else now
-        text = json.dumps(body, ensure_ascii=False)
-        with self._write() as db:
-            db.execute("INSERT INTO heartbeats (kiosk_id, received_at, body) VALUES (?, ?, ?)",
-                       (kiosk_id, received, text))
-            db.execute("INSERT INTO kiosk_state VALUES (?, ?, ?) ON CONFLICT (kiosk_id) DO "
-                       "UPDATE SET received_at = excluded.received_at, body = excluded.body",
-                       (kiosk_id, received, text))
-            db.execute("DELETE FROM heartbeats WHERE kiosk_id = ? AND seq <= (SELECT seq "
-                       "FROM heartbeats WHERE kiosk_id = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)",
-                       (kiosk_id, kiosk_id, self.heartbeat_history))
-
-    def latest_heartbeat(self, kiosk_id: str) -> dict[str, Any] | None:
-        """The body of the kiosk's latest heartbeat, or None."""
-        with self._db() as db:
-            row = db.execute("SELECT body FROM kiosk_state WHERE kiosk_id = ?",
-                             (kiosk_id,)).fetchone()
-        return None if row is None else json.loads(row[0])
-
-    def latest_heartbeats(self) -> dict[str, tuple[float, dict[str, Any]]]:
-        """Every kiosk's latest ``(received_at, body)``, in one query (the fleet page)."""
-        with self._db() as db:
-            rows = db.execute("SELECT kiosk_id, received_at, body FROM kiosk_state").fetchall()
-        return {k: (at, json.loads(body)) for k, at, body in rows}
-
-    def heartbeats(self, kiosk_id: str, limit: int = 100) -> list[tuple[float, dict[str, Any]]]:
-        """``(received_at, body)`` of the kiosk's heartbeats, newest first."""
-        with self._db() as db:
-            return _heartbeats(db, kiosk_id, limit)
-
-    def recent_heartbeats(self, kiosk_ids: Iterable[str], per_kiosk: int = 2
-                          ) -> dict[str, list[tuple[float, dict[str, Any]]]]:
-        """``(received_at, body)`` of each kiosk's last heartbeats, newest first."""
-        with self._db() as db:
-            return {kiosk_id: _heartbeats(db, kiosk_id, per_kiosk) for kiosk_id in kiosk_ids}
-
     # -- published menus -------------------------------------------------------------------
 
     def add_menu(self, *, version: int, target_kind: str, target: str, key_id: str, etag: str,
@@ -384,9 +343,3 @@ def _create_or_upgrade(conn: sqlite3.Connection, path: Path) -> None:
                      "WHERE kiosk_id = h.kiosk_id)")
     conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
-
-def _heartbeats(db: sqlite3.Connection, kiosk_id: str,
-                limit: int) -> list[tuple[float, dict[str, Any]]]:
-    rows = db.execute("SELECT received_at, body FROM heartbeats WHERE kiosk_id = ? "
-                      "ORDER BY seq DESC LIMIT ?", (kiosk_id, limit)).fetchall()
-    return [(r[0], json.loads(r[1])) for r in rows]
