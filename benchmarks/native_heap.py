@@ -1,5 +1,6 @@
 """glibc's heap, seen and trimmed: ``mallinfo2()`` (bytes in use, free but kept, mmapped) and
-``malloc_trim(0)`` (hand free pages back to the system). Linux with glibc only: elsewhere
+``malloc_trim(0)`` (hand free pages back to the system); and SQLite's own count of what it
+holds (``sqlite_memory``), a part of glibc's bytes in use. Linux with glibc only: elsewhere
 (musl, macOS, Windows) both answer None/False and do nothing."""
 
 from __future__ import annotations
@@ -81,3 +82,19 @@ def arenas() -> list[dict[str, int]] | None:
                    if t.get("type") in ("fast", "rest"))
         out.append({"nr": int(heap.get("nr")), "system": int(system.get("size")), "free": free})
     return out
+
+
+def sqlite_memory() -> tuple[int, int] | None:
+    """SQLite's own count of the bytes it holds (page caches, schemas, statements) in this
+    process, now and at most (``sqlite3_status64(SQLITE_STATUS_MEMORY_USED)``), or None."""
+    try:
+        lib = ctypes.CDLL(ctypes.util.find_library("sqlite3") or "libsqlite3.so.0")
+        status = lib.sqlite3_status64
+    except (OSError, AttributeError):
+        return None
+    status.argtypes = [ctypes.c_int, ctypes.POINTER(ctypes.c_int64),
+                       ctypes.POINTER(ctypes.c_int64), ctypes.c_int]
+    now, high = ctypes.c_int64(), ctypes.c_int64()
+    if status(0, ctypes.byref(now), ctypes.byref(high), 0) != 0:
+        return None
+    return now.value, high.value

@@ -16,7 +16,8 @@ widget and the QApplication plus ``findChildren(QObject)`` under them: every QOb
 parent chain to one of them; parentless non-widget QObjects are not seen), the queue's files
 (queue.db + -wal) and the p95 of the screen changes of that stretch (click to the stack's new
 page); and where the memory is: RSS by kind of mapping (brk heap, anonymous, files) and glibc's
-own count (``mallinfo2``: bytes in use, free but kept, mmapped; each arena's share). ``--trim``
+own count (``mallinfo2``: bytes in use, free but kept, mmapped; each arena's share), SQLite's
+own bytes (``sqlite_mb``, the page caches among them) and Python's allocated blocks. ``--trim``
 calls ``malloc_trim(0)`` after each checkpoint's figures and reports RSS after it too: what it
 gives back was free memory glibc kept, not a leak. Every ``PURGE_EVERY`` visits the queue's
 retention purge runs with its clock two hours ahead (retention 0), so every row the central
@@ -121,13 +122,17 @@ def rss_split_mb() -> dict:
 
 def heap_mb() -> dict:
     """glibc's own view (mallinfo2): in use, free but kept in the arenas, mmapped blocks."""
-    from native_heap import arenas, mallinfo
+    from native_heap import arenas, mallinfo, sqlite_memory
 
     info = mallinfo() or {}
     heap = {key: round(info[field] / 2**20, 1) for key, field in (
         ("heap_used_mb", "uordblks"), ("heap_free_mb", "fordblks"), ("heap_mmap_mb", "hblkhd"))
         if field in info}
     # each arena's [held, free] MB: the main one (brk) first, then the threads' (mmapped)
+    sqlite = sqlite_memory()  # page caches of the queue's connections, within "in use"
+    if sqlite is not None:
+        heap["sqlite_mb"] = round(sqlite[0] / 2**20, 2)
+    heap["py_blocks"] = sys.getallocatedblocks()  # Python objects' memory blocks
     heap["arenas_mb"] = [[round(a["system"] / 2**20, 1), round(a["free"] / 2**20, 1)]
                          for a in arenas() or []]
     return heap
