@@ -5,7 +5,8 @@ PostgreSQL central starts as ``central_fleet.py`` starts it (several workers, a 
 cluster), then a fixed number of requests of one kind is driven at it, each on its own
 connection (``fleet_load.exchange``), ``concurrency`` at a time, and the CPU seconds the
 central's process tree (the supervisor and its workers) and PostgreSQL spent meanwhile
-(/proc utime + stime, before and after) are divided by the count.
+(each thread's ``/proc/.../schedstat``, in nanoseconds, before and after) are divided by the
+count.
 
 In the same run, and against the same cluster, the same is measured for a baseline: the
 central of another git revision (``--baseline``, default ``main``) unpacked with
@@ -37,8 +38,9 @@ from fleet_servers import (
     REPO,
     CentralProcess,
     PostgresCluster,
+    cpu_since_s,
     keygen,
-    tree_cpu_s,
+    tree_threads_ns,
     write_kiosks,
 )
 
@@ -71,12 +73,12 @@ def drive(host: str, port: int, kind: str, count: int, kiosks: int, etag: str | 
 
 def measure(target: dict, kind: str, opts: dict) -> dict:
     """One kind against one target: CPU ms per request of the central and of PostgreSQL."""
-    cpu0 = {name: tree_cpu_s(pid) for name, pid in target["pids"].items()}
+    cpu0 = {name: tree_threads_ns(pid) for name, pid in target["pids"].items()}
     started = time.monotonic()
     status = drive(target["host"], target["port"], kind, opts["requests"], opts["kiosks"],
                    target["etag"], opts["concurrency"])
     wall = time.monotonic() - started
-    cpu = {name: tree_cpu_s(pid) - cpu0[name] for name, pid in target["pids"].items()}
+    cpu = {name: cpu_since_s(cpu0[name], pid) for name, pid in target["pids"].items()}
     count = sum(status.values())
     good = sum(n for code, n in status.items() if int(code) in GOOD[kind])
     return {"requests": count, "good": good, "status": status, "wall_s": round(wall, 2),
