@@ -149,49 +149,42 @@ def extract_baseline(folder: Path) -> str | None:
     return None
 
 
-def tree_cpu_s(root: int) -> float:
-    """User + system CPU seconds of ``root`` and every living descendant."""
+def _tree_stats(root: int) -> dict[int, list[str]]:
+    """``/proc/<pid>/stat`` fields (after the command name) of ``root`` and every living
+    descendant, by pid."""
     parents: dict[int, int] = {}
-    times: dict[int, float] = {}
+    fields: dict[int, list[str]] = {}
     for stat in glob.glob("/proc/[0-9]*/stat"):
         try:
             raw = Path(stat).read_text()
         except OSError:
             continue
         pid = int(raw.split(" ", 1)[0])
-        fields = raw.rsplit(")", 1)[1].split()
-        parents[pid] = int(fields[1])
-        times[pid] = (int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14]))
-    total = 0
-    for pid, ticks in times.items():
+        fields[pid] = raw.rsplit(")", 1)[1].split()
+        parents[pid] = int(fields[pid][1])
+    tree = {}
+    for pid, own in fields.items():
         p = pid
         while p > 1 and p != root:
             p = parents.get(p, 0)
         if p == root:
-            total += ticks
-    return total / TICK
+            tree[pid] = own
+    return tree
+
+
+def tree_cpu_s(root: int) -> float:
+    """User + system CPU seconds of ``root`` and every living descendant."""
+    ticks = sum(int(f[11]) + int(f[12]) + int(f[13]) + int(f[14])
+                for f in _tree_stats(root).values())
+    return ticks / TICK
 
 
 def tree_threads_ns(root: int) -> dict[int, int]:
     """Nanoseconds on a CPU of every living thread of ``root`` and its descendants, by thread
     id (``/proc/<pid>/task/<tid>/schedstat``): exact, where ``tree_cpu_s`` counts 10 ms
     ticks, too coarse for a few dozen cheap requests."""
-    tree = {root}
-    parents: dict[int, int] = {}
-    for stat in glob.glob("/proc/[0-9]*/stat"):
-        try:
-            raw = Path(stat).read_text()
-        except OSError:
-            continue
-        parents[int(raw.split(" ", 1)[0])] = int(raw.rsplit(")", 1)[1].split()[1])
-    for pid in parents:
-        p = pid
-        while p > 1 and p != root:
-            p = parents.get(p, 0)
-        if p == root:
-            tree.add(pid)
     out: dict[int, int] = {}
-    for pid in tree:
+    for pid in _tree_stats(root):
         for sched in glob.glob(f"/proc/{pid}/task/[0-9]*/schedstat"):
             try:
                 out[int(sched.split("/")[4])] = int(Path(sched).read_text().split()[0])
